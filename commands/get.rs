@@ -1,0 +1,16 @@
+//! GET key
+//!
+//! The string stored at the key, nil when the key does not exist, WRONGTYPE when it holds
+//! another type.
+
+use crate::prelude::*;
+
+register_command!("get", get);
+
+fn get(ctx: &mut Ctx, args: &Args) -> CommandResult {
+    let now = ctx.now_ms;
+    match ctx.db().get(args.key("key"), now) {
+        Some(Value::Str(value)) => Ok(Reply::Bulk(value.clone())),
+        None => Ok(Reply::Null),
+    }
+}

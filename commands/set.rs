@@ -1,0 +1,75 @@
+//! SET key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]
+//!
+//! Stores the value. NX only sets a missing key, XX only an existing one; GET replies with the
+//! old value (nil when there was none) instead of OK; the expiration options set a deadline or
+//! keep the current one. The dispatcher has already rejected bad syntax and non-integers; what
+//! remains here are SET's own rules: the deadline must be positive and must not overflow.
+
+use crate::prelude::*;
+
+register_command!("set", set);
+
+fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
+    let expire_at = deadline(args, ctx.now_ms)?;
+    let key = args.key("key");
+    let now = ctx.now_ms;
+    let db = ctx.db();
+    // With GET the old value is read first, so a wrong type stops the SET altogether.
+    let old = if args.flag("get") {
+        match db.get(key, now) {
+            Some(Value::Str(old)) => Reply::Bulk(old.clone()),
+            None => Reply::Null,
+        }
+    } else {
+        Reply::Null
+    };
+    let exists = db.contains(key, now);
+    let refused = match args.oneof("condition") {
+        Some("nx") => exists,
+        Some("xx") => !exists,
+        _ => false,
+    };
+    if !refused {
+        let keep_ttl = args.flag("keepttl");
+        db.set(
+            key.clone(),
+            Value::Str(args.bytes("value").clone()),
+            expire_at,
+            keep_ttl,
+        );
+    }
+    Ok(match (args.flag("get"), refused) {
+        (true, _) => old,
+        (false, true) => Reply::Null,
+        (false, false) => Reply::ok(),
+    })
+}
+
+/// The absolute deadline in Unix ms asked for by EX/PX/EXAT/PXAT, checked as Redis does: the
+/// number must be positive, seconds must survive the conversion to milliseconds, and the
+/// relative forms must not overflow when added to the current time.
+fn deadline(args: &Args, now: i64) -> Result<Option<i64>, CommandError> {
+    let invalid = CommandError::InvalidExpireTime("set");
+    let (name, seconds, relative) = match args.oneof("expiration") {
+        Some(name @ "seconds") => (name, true, true),
+        Some(name @ "milliseconds") => (name, false, true),
+        Some(name @ "unix-time-seconds") => (name, true, false),
+        Some(name @ "unix-time-milliseconds") => (name, false, false),
+        _ => return Ok(None),
+    };
+    let value = args.int(name).ok_or(CommandError::Syntax)?;
+    if value <= 0 {
+        return Err(invalid);
+    }
+    let millis = if seconds {
+        value.checked_mul(1000).ok_or(invalid.clone())?
+    } else {
+        value
+    };
+    let at = if relative {
+        millis.checked_add(now).ok_or(invalid)?
+    } else {
+        millis
+    };
+    Ok(Some(at))
+}

@@ -1,0 +1,411 @@
+//! The typed view of a request's arguments, produced by matching the request against the
+//! command's compiled argument tree (`spec.rs`).
+//!
+//! Matching happens in two passes, as Redis does it: first the structure of the whole argument
+//! list (positions, tokens in any order, conflicting members of a oneof) so that `SET k v EX abc
+//! FOO` is a syntax error; then the conversion of numbers, so that `SET k v EX abc` says the value
+//! is not an integer. A repeated option is accepted and its last occurrence wins; choosing two
+//! different members of one oneof is a syntax error. Handlers read the result by argument name
+//! and never index the raw request.
+
+use bytes::Bytes;
+
+use crate::error::CommandError;
+use crate::spec::{ArgType, CompiledArgs, NodeId};
+
+/// One matched request word: which spec node it belongs to and where it is.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    node: NodeId,
+    /// Index into the request's argument words.
+    pos: usize,
+    /// The converted number for integer and unix-time nodes.
+    int: i64,
+}
+
+/// The validated arguments of one request.
+#[derive(Debug)]
+pub struct Args<'a> {
+    words: &'a [Bytes],
+    spec: &'a CompiledArgs,
+    hits: Vec<Hit>,
+}
+
+impl<'a> Args<'a> {
+    /// Match `words` (the arguments after the command name, and after the subcommand name for
+    /// a subcommand) against `spec`. `too_many` is the error for words the tree cannot hold.
+    pub fn parse(
+        spec: &'a CompiledArgs,
+        words: &'a [Bytes],
+        too_many: impl FnOnce() -> CommandError,
+    ) -> Result<Args<'a>, CommandError> {
+        let mut matcher = Matcher {
+            spec,
+            words,
+            hits: Vec::with_capacity(words.len()),
+        };
+        let end = matcher.sequence(&spec.top, 0)?;
+        if end != words.len() {
+            // A tree that cannot grow (no repeats, no options) is over-filled: Redis answers
+            // those with the arity error (`PING a b`); otherwise the extra word is bad syntax.
+            return Err(match spec.max_words(&spec.top) {
+                Some(max) if words.len() > max => too_many(),
+                _ => CommandError::Syntax,
+            });
+        }
+        let mut hits = matcher.hits;
+        convert_numbers(spec, words, &mut hits)?;
+        Ok(Args { words, spec, hits })
+    }
+
+    /// The node called `name`, preferring value nodes over the oneof/block that contain them.
+    fn node(&self, name: &str) -> NodeId {
+        let nodes = &self.spec.nodes;
+        let named = |id: &NodeId| nodes[*id].name == name;
+        (0..nodes.len())
+            .filter(named)
+            .find(|&id| !matches!(nodes[id].kind, ArgType::Oneof | ArgType::Block))
+            .or_else(|| (0..nodes.len()).find(named))
+            .unwrap_or_else(|| panic!("the spec has no argument named '{name}'"))
+    }
+
+    fn last(&self, name: &str) -> Option<&Hit> {
+        let node = self.node(name);
+        self.hits.iter().rev().find(|h| h.node == node)
+    }
+
+    /// A required value argument (key, string, pattern, number as text).
+    pub fn bytes(&self, name: &str) -> &'a Bytes {
+        self.opt_bytes(name)
+            .unwrap_or_else(|| panic!("required argument '{name}' was not matched"))
+    }
+
+    /// An optional value argument.
+    pub fn opt_bytes(&self, name: &str) -> Option<&'a Bytes> {
+        let words = self.words;
+        self.last(name).map(|h| &words[h.pos])
+    }
+
+    /// A key argument.
+    pub fn key(&self, name: &str) -> &'a Bytes {
+        self.bytes(name)
+    }
+
+    /// An integer or unix-time argument, already converted (last occurrence).
+    pub fn int(&self, name: &str) -> Option<i64> {
+        self.last(name).map(|h| h.int)
+    }
+
+    /// Whether a pure-token (or any optional argument) was given.
+    pub fn flag(&self, name: &str) -> bool {
+        self.last(name).is_some()
+    }
+
+    /// The name of the member chosen for a oneof, if any.
+    pub fn oneof(&self, name: &str) -> Option<&'a str> {
+        let spec = self.spec;
+        let members = &spec.nodes[self.node(name)].children;
+        self.hits
+            .iter()
+            .rev()
+            .find(|h| members.contains(&h.node))
+            .map(|h| spec.nodes[h.node].name.as_str())
+    }
+
+    /// Every occurrence of a repeated value argument, in request order.
+    pub fn all(&self, name: &str) -> impl Iterator<Item = &'a Bytes> + '_ {
+        let node = self.node(name);
+        let words = self.words;
+        self.hits
+            .iter()
+            .filter(move |h| h.node == node)
+            .map(move |h| &words[h.pos])
+    }
+}
+
+/// Convert integer and unix-time words after the structure is known to be right. Only the
+/// last occurrence of a non-repeated node counts, as in Redis where a later option overwrites
+/// an earlier one before anything is converted.
+fn convert_numbers(
+    spec: &CompiledArgs,
+    words: &[Bytes],
+    hits: &mut [Hit],
+) -> Result<(), CommandError> {
+    for i in 0..hits.len() {
+        let node = &spec.nodes[hits[i].node];
+        if !matches!(node.kind, ArgType::Integer | ArgType::UnixTime) {
+            continue;
+        }
+        if !node.repeated && hits[i + 1..].iter().any(|h| h.node == hits[i].node) {
+            continue;
+        }
+        hits[i].int = parse_i64(&words[hits[i].pos]).ok_or(CommandError::NotInteger)?;
+    }
+    Ok(())
+}
+
+/// Redis's strict integer syntax (`string2ll`): an optional minus sign, digits without leading
+/// zeros, nothing else, and within the range of i64.
+pub fn parse_i64(bytes: &[u8]) -> Option<i64> {
+    let (negative, digits) = match bytes {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, bytes),
+    };
+    match digits {
+        [] => return None,
+        [b'0'] => return (!negative).then_some(0),
+        [b'0', ..] => return None,
+        _ => {}
+    }
+    if digits.len() > 19 {
+        return None;
+    }
+    let mut value: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        // Accumulate as a negative number so that i64::MIN fits.
+        value = value.checked_mul(10)?.checked_sub(i64::from(d - b'0'))?;
+    }
+    if negative {
+        Some(value)
+    } else {
+        value.checked_neg()
+    }
+}
+
+struct Matcher<'s> {
+    spec: &'s CompiledArgs,
+    words: &'s [Bytes],
+    hits: Vec<Hit>,
+}
+
+impl Matcher<'_> {
+    fn word_is(&self, pos: usize, token: &[u8]) -> bool {
+        self.words
+            .get(pos)
+            .is_some_and(|w| w.eq_ignore_ascii_case(token))
+    }
+
+    fn hit(&mut self, node: NodeId, pos: usize) {
+        self.hits.push(Hit { node, pos, int: 0 });
+    }
+
+    /// Words still needed by the nodes in `rest`.
+    fn needed(&self, rest: &[NodeId]) -> usize {
+        rest.iter().map(|&id| self.spec.required_words(id)).sum()
+    }
+
+    /// Match a list of sibling nodes starting at `pos`; returns the position after them.
+    /// Runs of neighbouring options are matched in any order, as often as they appear.
+    fn sequence(&mut self, list: &[NodeId], mut pos: usize) -> Result<usize, CommandError> {
+        let mut i = 0;
+        while i < list.len() {
+            if self.spec.is_option(list[i]) {
+                let run_end = (i..list.len())
+                    .find(|&j| !self.spec.is_option(list[j]))
+                    .unwrap_or(list.len());
+                pos = self.options(&list[i..run_end], pos, self.needed(&list[run_end..]))?;
+                i = run_end;
+                continue;
+            }
+            let id = list[i];
+            let after = self.needed(&list[i + 1..]);
+            let node = &self.spec.nodes[id];
+            if node.multiple {
+                // At least one occurrence unless optional, then as many as fit.
+                let mut count = 0;
+                while self.words.len().saturating_sub(pos) > after
+                    && self.words.len() - pos >= self.spec.min_words(id) + after
+                {
+                    pos = self.single(id, pos)?;
+                    count += 1;
+                }
+                if count == 0 && !node.optional {
+                    return Err(CommandError::Syntax);
+                }
+            } else if node.optional {
+                if self.words.len().saturating_sub(pos) > after {
+                    pos = self.single(id, pos)?;
+                }
+            } else {
+                pos = self.single(id, pos)?;
+            }
+            i += 1;
+        }
+        Ok(pos)
+    }
+
+    /// Match options in any order until a word is not one of their tokens, leaving `reserve`
+    /// words for the positional arguments that follow.
+    fn options(
+        &mut self,
+        run: &[NodeId],
+        mut pos: usize,
+        reserve: usize,
+    ) -> Result<usize, CommandError> {
+        // The member chosen for each oneof in the run, to reject conflicting ones.
+        let mut chosen: Vec<Option<NodeId>> = vec![None; run.len()];
+        'words: while self.words.len().saturating_sub(pos) > reserve {
+            for (slot, &id) in run.iter().enumerate() {
+                let Some(member) = self.option_member(id, pos) else {
+                    continue;
+                };
+                if self.spec.nodes[id].kind == ArgType::Oneof {
+                    match chosen[slot] {
+                        Some(previous) if previous != member => return Err(CommandError::Syntax),
+                        _ => chosen[slot] = Some(member),
+                    }
+                }
+                pos = self.single(id, pos)?;
+                continue 'words;
+            }
+            break;
+        }
+        Ok(pos)
+    }
+
+    /// If the word at `pos` begins option `id`, which node it selects (the member for a oneof).
+    fn option_member(&self, id: NodeId, pos: usize) -> Option<NodeId> {
+        let node = &self.spec.nodes[id];
+        if node.kind == ArgType::Oneof && node.token.is_none() {
+            node.children
+                .iter()
+                .copied()
+                .find(|&c| self.spec.leading_tokens(c).any(|t| self.word_is(pos, t)))
+        } else {
+            self.spec
+                .leading_tokens(id)
+                .any(|t| self.word_is(pos, t))
+                .then_some(id)
+        }
+    }
+
+    /// Match one occurrence of a node at `pos`.
+    fn single(&mut self, id: NodeId, mut pos: usize) -> Result<usize, CommandError> {
+        let node = &self.spec.nodes[id];
+        let kind = node.kind;
+        if let Some(token) = &node.token {
+            if !self.word_is(pos, token) {
+                return Err(CommandError::Syntax);
+            }
+            if kind == ArgType::PureToken {
+                self.hit(id, pos);
+                return Ok(pos + 1);
+            }
+            pos += 1;
+        }
+        match kind {
+            ArgType::Oneof => {
+                let children = self.spec.nodes[id].children.clone();
+                let member = children
+                    .iter()
+                    .copied()
+                    .find(|&c| {
+                        let mut tokens = self.spec.leading_tokens(c).peekable();
+                        tokens.peek().is_none() || tokens.any(|t| self.word_is(pos, t))
+                    })
+                    .ok_or(CommandError::Syntax)?;
+                self.single(member, pos)
+            }
+            ArgType::Block => {
+                self.hit(id, pos);
+                let children = self.spec.nodes[id].children.clone();
+                self.sequence(&children, pos)
+            }
+            _ => {
+                if pos >= self.words.len() {
+                    return Err(CommandError::Syntax);
+                }
+                self.hit(id, pos);
+                Ok(pos + 1)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec;
+
+    const SET: &str = r#"{"SET": {"summary": "s", "group": "string", "since": "1.0.0", "arity": -3,
+        "key_specs": [{"flags": ["RW"], "begin_search": {"index": {"pos": 1}}, "find_keys": {"range": {"lastkey": 0, "step": 1, "limit": 0}}}],
+        "arguments": [
+            {"name": "key", "type": "key", "key_spec_index": 0},
+            {"name": "value", "type": "string"},
+            {"name": "condition", "type": "oneof", "optional": true, "arguments": [
+                {"name": "nx", "type": "pure-token", "token": "NX"},
+                {"name": "xx", "type": "pure-token", "token": "XX"}]},
+            {"name": "get", "type": "pure-token", "token": "GET", "optional": true},
+            {"name": "expiration", "type": "oneof", "optional": true, "arguments": [
+                {"name": "seconds", "type": "integer", "token": "EX"},
+                {"name": "milliseconds", "type": "integer", "token": "PX"},
+                {"name": "keepttl", "type": "pure-token", "token": "KEEPTTL"}]}]}}"#;
+
+    fn words(line: &str) -> Vec<Bytes> {
+        line.split_whitespace()
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect()
+    }
+
+    fn set_args(line: &str) -> Result<(Option<String>, Option<i64>, bool), CommandError> {
+        let parsed = spec::parse("set", SET).unwrap();
+        let compiled = CompiledArgs::compile(&parsed.spec.arguments);
+        let w = words(line);
+        let args = Args::parse(&compiled, &w, || CommandError::WrongArity("set".into()))?;
+        Ok((
+            args.oneof("condition").map(String::from),
+            args.int("seconds"),
+            args.flag("get"),
+        ))
+    }
+
+    #[test]
+    fn options_in_any_order_and_case() {
+        assert_eq!(
+            set_args("k v get ex 10 nx").unwrap(),
+            (Some("nx".into()), Some(10), true)
+        );
+    }
+
+    #[test]
+    fn repeated_options_last_wins_and_conflicts_fail() {
+        assert_eq!(set_args("k v EX 10 EX 20").unwrap().1, Some(20));
+        assert_eq!(set_args("k v NX NX").unwrap().0, Some("nx".into()));
+        assert_eq!(set_args("k v NX XX"), Err(CommandError::Syntax));
+        assert_eq!(set_args("k v EX 10 PX 100"), Err(CommandError::Syntax));
+        assert_eq!(set_args("k v KEEPTTL EX 10"), Err(CommandError::Syntax));
+    }
+
+    #[test]
+    fn syntax_is_checked_before_numbers() {
+        assert_eq!(set_args("k v EX abc FOO"), Err(CommandError::Syntax));
+        assert_eq!(set_args("k v EX abc"), Err(CommandError::NotInteger));
+        assert_eq!(set_args("k v EX"), Err(CommandError::Syntax));
+        assert_eq!(set_args("k v EX abc EX 10").unwrap().1, Some(10));
+    }
+
+    #[test]
+    fn strict_integers() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"-12"), Some(-12));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        for bad in [
+            "",
+            "-",
+            "-0",
+            "+1",
+            "010",
+            " 1",
+            "1 ",
+            "1.5",
+            "9223372036854775808",
+            "99999999999999999999",
+        ] {
+            assert_eq!(parse_i64(bad.as_bytes()), None, "{bad}");
+        }
+    }
+}

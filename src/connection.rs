@@ -1,0 +1,121 @@
+//! One client connection: read bytes, frame requests, run them, write replies.
+//!
+//! Pipelining: every complete request already buffered is executed in order and all their
+//! replies go out in one write. A protocol error is answered with Redis's text and the
+//! connection is closed (after the replies to the requests before it). I/O errors end the task
+//! and are logged at debug level: a client going away is not the server's problem.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tracing::Instrument;
+
+use crate::codec::{self, Frame, Limits};
+use crate::session::Session;
+use crate::shared::Shared;
+
+/// Read buffer growth step, and the size above which an idle buffer is given back.
+const READ_CHUNK: usize = 16 * 1024;
+const SHRINK_ABOVE: usize = 1024 * 1024;
+
+/// Serve one client until it leaves, breaks the protocol, or the server shuts down.
+pub async fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let session = Session::new(shared);
+    let span = tracing::info_span!("client", id = session.client.id, addr = %peer);
+    async move {
+        tracing::debug!("connected");
+        match run(stream, session, shutdown).await {
+            Ok(reason) => tracing::debug!(reason, "closed"),
+            Err(err) => tracing::debug!(error = %err, "connection ended by an I/O error"),
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+async fn run(
+    mut stream: TcpStream,
+    mut session: Session,
+    mut shutdown: watch::Receiver<bool>,
+) -> std::io::Result<&'static str> {
+    // Replies are small and latency matters more than packet count: send them at once.
+    stream.set_nodelay(true)?;
+    let mut input = BytesMut::with_capacity(READ_CHUNK);
+    let mut output = BytesMut::with_capacity(READ_CHUNK);
+    loop {
+        let (limits, query_limit) = {
+            let config = session
+                .shared()
+                .config
+                .read()
+                .unwrap_or_else(|p| p.into_inner());
+            (
+                Limits {
+                    max_bulk_len: config.proto_max_bulk_len(),
+                    authenticated: true,
+                },
+                config.client_query_buffer_limit(),
+            )
+        };
+        let mut closing = None;
+        loop {
+            match codec::parse_request(&mut input, &limits) {
+                Ok(Some(Frame::Command(argv))) => {
+                    let reply = session.execute(&argv);
+                    codec::encode(&reply, session.client.protocol, &mut output);
+                    if session.client.close_after_reply {
+                        closing = Some("closed on the client's request");
+                        break;
+                    }
+                }
+                Ok(Some(Frame::Empty)) => {}
+                Ok(None) => break,
+                Err(err) => {
+                    tracing::debug!(error = %err, "protocol error");
+                    output.extend_from_slice(b"-");
+                    output.extend_from_slice(&err.reply_text());
+                    output.extend_from_slice(b"\r\n");
+                    closing = Some("protocol error");
+                    break;
+                }
+            }
+        }
+        if !output.is_empty() {
+            stream.write_all(&output).await?;
+            output.clear();
+        }
+        if let Some(reason) = closing {
+            return Ok(reason);
+        }
+        if input.len() as u64 > query_limit {
+            tracing::warn!(
+                bytes = input.len(),
+                "closing client that reached the query buffer limit"
+            );
+            return Ok("query buffer limit reached");
+        }
+        if input.is_empty() && input.capacity() > SHRINK_ABOVE {
+            input = BytesMut::with_capacity(READ_CHUNK);
+        }
+        if input.capacity() - input.len() < READ_CHUNK / 4 {
+            input.reserve(READ_CHUNK);
+        }
+        tokio::select! {
+            read = stream.read_buf(&mut input) => {
+                if read? == 0 {
+                    return Ok("client closed the connection");
+                }
+            }
+            _ = shutdown.changed() => return Ok("server shutting down"),
+        }
+    }
+}

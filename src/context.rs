@@ -1,0 +1,62 @@
+//! What a handler receives: the keyspace (already locked), the configuration, the calling
+//! client's state and the current time. Handlers use nothing else, which is why they can be
+//! tested without a runtime or a socket.
+
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::codec::Protocol;
+use crate::config::Config;
+use crate::keyspace::{Db, Keyspace};
+
+/// Per-connection state that commands may read or change.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: u64,
+    /// Index of the selected database.
+    pub db: usize,
+    pub protocol: Protocol,
+    /// Set by a command (QUIT) that wants the connection closed once its reply is sent.
+    pub close_after_reply: bool,
+}
+
+impl Client {
+    pub fn new(id: u64) -> Client {
+        Client {
+            id,
+            db: 0,
+            protocol: Protocol::Resp2,
+            close_after_reply: false,
+        }
+    }
+}
+
+/// The context of one command call.
+pub struct Ctx<'a> {
+    pub keyspace: &'a mut Keyspace,
+    pub config: &'a RwLock<Config>,
+    pub client: &'a mut Client,
+    /// Current time in Unix milliseconds, fixed for the whole call as Redis does.
+    pub now_ms: i64,
+}
+
+impl Ctx<'_> {
+    /// The client's selected database.
+    pub fn db(&mut self) -> &mut Db {
+        self.keyspace.db(self.client.db)
+    }
+
+    /// Read access to the configuration. A poisoned lock still holds a valid config: writers
+    /// validate before they change anything.
+    pub fn config(&self) -> RwLockReadGuard<'_, Config> {
+        self.config
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Write access to the configuration.
+    pub fn config_mut(&self) -> RwLockWriteGuard<'_, Config> {
+        self.config
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

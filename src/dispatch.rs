@@ -1,0 +1,100 @@
+//! The generic dispatcher: command lookup, arity, argument validation against the spec, then
+//! the handler. Every error it produces is Redis's exact text.
+
+use bytes::Bytes;
+
+use crate::args::Args;
+use crate::context::Ctx;
+use crate::error::CommandError;
+use crate::registry::{Command, CommandTable};
+use crate::reply::Reply;
+
+/// How many characters of a name or of the arguments an unknown-command error quotes.
+const QUOTE_LIMIT: usize = 128;
+
+/// Run one request (`argv[0]` is the command name) and produce its reply.
+pub fn dispatch(table: &CommandTable, ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
+    match resolve(table, argv).and_then(|(command, skip)| {
+        let handler = command
+            .handler
+            .expect("resolve only returns commands with handlers");
+        let too_many = || CommandError::WrongArity(command.full_name.clone());
+        let args = Args::parse(&command.args, &argv[skip..], too_many)?;
+        handler(ctx, &args)
+    }) {
+        Ok(reply) => reply,
+        Err(err) => Reply::Error(err),
+    }
+}
+
+/// Find the command to run and how many words name it (1, or 2 for a subcommand), checking
+/// arity on the way exactly in Redis's order: unknown command, container arity, unknown
+/// subcommand, then the subcommand's own arity.
+pub fn resolve<'t>(
+    table: &'t CommandTable,
+    argv: &[Bytes],
+) -> Result<(&'t Command, usize), CommandError> {
+    let name = argv.first().map(|b| &b[..]).unwrap_or_default();
+    let command = table.get(name).ok_or_else(|| unknown_command(argv))?;
+    check_arity(command, argv.len())?;
+    if command.handler.is_some() {
+        return Ok((command, 1));
+    }
+    let sub_name = &argv[1];
+    let sub = command
+        .subcommand(sub_name)
+        .ok_or_else(|| CommandError::UnknownSubcommand {
+            sub: quote_text(sub_name, QUOTE_LIMIT).to_vec(),
+            container: command.name.to_uppercase(),
+        })?;
+    check_arity(sub, argv.len())?;
+    Ok((sub, 2))
+}
+
+/// Redis's arity rule: positive means exactly that many words, negative at least that many.
+fn check_arity(command: &Command, argc: usize) -> Result<(), CommandError> {
+    let arity = command.spec.arity;
+    let argc = i64::try_from(argc).unwrap_or(i64::MAX);
+    let ok = if arity >= 0 {
+        argc == i64::from(arity)
+    } else {
+        argc >= -i64::from(arity)
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(CommandError::WrongArity(command.full_name.clone()))
+    }
+}
+
+/// `ERR unknown command 'NAME', with args beginning with: 'a' 'b' `: the name cut at 128
+/// bytes, then arguments quoted one by one while fewer than 128 characters have been written,
+/// each cut to what is left of those 128.
+fn unknown_command(argv: &[Bytes]) -> CommandError {
+    let name = argv.first().map(|b| &b[..]).unwrap_or_default();
+    let mut args = Vec::new();
+    for arg in argv.iter().skip(1) {
+        if args.len() >= QUOTE_LIMIT {
+            break;
+        }
+        let room = QUOTE_LIMIT - args.len();
+        args.push(b'\'');
+        args.extend_from_slice(quote_text(arg, room));
+        args.extend_from_slice(b"' ");
+    }
+    CommandError::UnknownCommand {
+        name: quote_text(name, QUOTE_LIMIT).to_vec(),
+        args,
+    }
+}
+
+/// Text of a client-supplied word for an error message: Redis formats it with `%.Ns`, so it
+/// stops at a NUL byte and after `limit` bytes.
+fn quote_text(word: &[u8], limit: usize) -> &[u8] {
+    let end = word
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(word.len())
+        .min(limit);
+    &word[..end]
+}

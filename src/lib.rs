@@ -1,0 +1,54 @@
+//! redis-clone: a Redis 7.0 compatible server built as a plugin-style command framework.
+//!
+//! A request flows one way (see ARCHITECTURE.md):
+//!
+//! ```text
+//! socket -> connection.rs -> codec.rs (bytes -> argv) -> dispatch.rs (lookup, arity, spec
+//! validation -> Args) -> handler in commands/ (Ctx + Args -> Reply) -> codec.rs (Reply -> bytes)
+//! -> socket
+//! ```
+//!
+//! Module map:
+//! * `reply`, `error`: the reply model and the three error classes.
+//! * `codec`: RESP2/RESP3 framing; knows nothing about commands.
+//! * `glob`: Redis's glob matching (CONFIG GET, later KEYS/SCAN).
+//! * `spec`: the JSON command specs, parsed once and compiled.
+//! * `registry`: the `inventory` registration of commands and the command table.
+//! * `args`: the typed view of a request's arguments produced by validation.
+//! * `dispatch`: lookup, arity and argument validation, then the handler call.
+//! * `keyspace`: the databases, values and expiry.
+//! * `config`: the declarative table of configuration parameters.
+//! * `context`: what a handler receives (`Ctx`).
+//! * `shared`, `session`: the state every connection shares, and one client's execution of
+//!   requests against it (no socket: the snapshot tests drive it directly).
+//! * `connection`, `server`: the tokio side: sockets, pipelining, shutdown.
+//! * `prelude`: the small surface that command modules use.
+//! * `commands` (in `../commands/`): one module per command, each registering itself.
+
+pub mod args;
+pub mod codec;
+pub mod config;
+pub mod connection;
+pub mod context;
+pub mod dispatch;
+pub mod error;
+pub mod glob;
+pub mod keyspace;
+pub mod prelude;
+pub mod registry;
+pub mod reply;
+pub mod server;
+pub mod session;
+pub mod shared;
+pub mod spec;
+
+// The command modules live in `commands/` at the top of the repository, but they are compiled
+// into this crate so that their `inventory::submit!` registrations are linked into every
+// artifact: the binary, the unit tests and the integration tests.
+#[path = "../commands/mod.rs"]
+mod commands;
+
+/// The Redis version whose behaviour we reproduce and report.
+pub const REDIS_VERSION: &str = "7.0.15";
+/// This server's own version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

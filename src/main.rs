@@ -1,0 +1,107 @@
+//! The `redis-clone` binary: `redis-clone [config-file] [--directive value ...]`, the way
+//! `redis-server` takes its arguments. Startup failures print one line and exit with status 1
+//! before anything is bound.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use redis_clone::config::Config;
+use redis_clone::shared::{Clock, Shared};
+use redis_clone::{registry, server, REDIS_VERSION, VERSION};
+use tracing_subscriber::filter::LevelFilter;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("-v" | "--version") => {
+            println!("redis-clone {VERSION} (compatible with Redis {REDIS_VERSION})");
+            return ExitCode::SUCCESS;
+        }
+        Some("-h" | "--help") => {
+            println!("Usage: redis-clone [/path/to/redis.conf] [--directive value ...]");
+            println!("Example: redis-clone --port 7777 --loglevel verbose");
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
+    }
+    match start(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(reason) => {
+            eprintln!("redis-clone: {reason}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn start(args: &[String]) -> Result<(), String> {
+    let config = Config::from_args(args).map_err(|e| e.to_string())?;
+    init_logging(&config)?;
+    let table = registry::init().map_err(|e| format!("invalid command spec: {e}"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("could not start the runtime: {e}"))?;
+    runtime.block_on(async {
+        let listeners = server::bind(&config)?;
+        let addresses: Vec<String> = listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .map(|a| a.to_string())
+            .collect();
+        tracing::info!(
+            "redis-clone {VERSION} (Redis {REDIS_VERSION} compatible) ready on {} with {} commands, pid {}",
+            addresses.join(", "),
+            table.len(),
+            std::process::id()
+        );
+        let shared = Arc::new(Shared::new(config, table, Clock::System));
+        server::run(shared, listeners, shutdown_signal())
+            .await
+            .map_err(|e| format!("server error: {e}"))?;
+        tracing::info!("bye");
+        Ok(())
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot listen for SIGTERM; only SIGINT will stop the server");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("received SIGINT"),
+        _ = term.recv() => tracing::info!("received SIGTERM"),
+    }
+}
+
+/// Log to stderr, or to `logfile` when set, at the level of `loglevel`.
+fn init_logging(config: &Config) -> Result<(), String> {
+    let level = match config.loglevel() {
+        "debug" => LevelFilter::TRACE,
+        "verbose" => LevelFilter::DEBUG,
+        "notice" => LevelFilter::INFO,
+        "warning" => LevelFilter::WARN,
+        _ => LevelFilter::OFF,
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_target(false);
+    let logfile = config.logfile();
+    if logfile.is_empty() {
+        builder.with_writer(std::io::stderr).init();
+    } else {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(logfile)
+            .map_err(|e| format!("cannot open logfile {logfile}: {e}"))?;
+        builder.with_ansi(false).with_writer(Arc::new(file)).init();
+    }
+    Ok(())
+}

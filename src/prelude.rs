@@ -1,0 +1,14 @@
+//! Everything a command module needs, and nothing else: command modules import this prelude
+//! and no other part of the framework.
+
+pub use bytes::Bytes;
+
+pub use crate::args::Args;
+pub use crate::context::Ctx;
+pub use crate::error::CommandError;
+pub use crate::keyspace::Value;
+pub use crate::reply::Reply;
+pub use crate::{register_command, register_container};
+
+/// What every handler returns.
+pub type CommandResult = Result<Reply, CommandError>;

@@ -1,0 +1,208 @@
+//! Command registration and the command table.
+//!
+//! Each module in `commands/` registers itself with one line, [`register_command!`] (or
+//! [`register_container!`] for a command that only holds subcommands). The macro embeds the
+//! matching `specs/<file>.json` with `include_str!`, so a missing spec is a compile error.
+//! At startup [`init`] parses every spec, pairs it with its handler and builds the table the
+//! dispatcher looks commands up in; any malformed spec, or a container without its
+//! subcommands, stops startup (and fails a test).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::args::Args;
+use crate::context::Ctx;
+use crate::error::CommandError;
+use crate::reply::Reply;
+use crate::spec::{self, CommandSpec, CompiledArgs, SpecError};
+
+/// What a command handler is: context and validated arguments in, a reply or an error out.
+/// Handlers are synchronous and never see the socket.
+pub type Handler = fn(&mut Ctx<'_>, &Args<'_>) -> Result<Reply, CommandError>;
+
+/// One registration, collected by `inventory` from every command module.
+pub struct Registration {
+    /// The spec's file stem: `set`, `config-get`.
+    pub file: &'static str,
+    pub spec_json: &'static str,
+    /// `None` for a container such as CONFIG, which dispatches to its subcommands.
+    pub handler: Option<Handler>,
+}
+
+inventory::collect!(Registration);
+
+/// Register a command handler together with its spec, `specs/<file>.json`.
+#[macro_export]
+macro_rules! register_command {
+    ($file:literal, $handler:expr) => {
+        ::inventory::submit! {
+            $crate::registry::Registration {
+                file: $file,
+                spec_json: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/specs/", $file, ".json")),
+                handler: Some($handler),
+            }
+        }
+    };
+}
+
+/// Register a container command (one that only holds subcommands), `specs/<file>.json`.
+#[macro_export]
+macro_rules! register_container {
+    ($file:literal) => {
+        ::inventory::submit! {
+            $crate::registry::Registration {
+                file: $file,
+                spec_json: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/specs/", $file, ".json")),
+                handler: None,
+            }
+        }
+    };
+}
+
+/// A command ready to dispatch.
+#[derive(Debug)]
+pub struct Command {
+    /// Lower-case full name: `set`, `config|get`.
+    pub full_name: String,
+    /// Lower-case own name: `get` for `config|get`.
+    pub name: String,
+    pub spec: CommandSpec,
+    pub args: CompiledArgs,
+    pub handler: Option<Handler>,
+    /// Subcommands by lower-case name, for containers.
+    pub subcommands: HashMap<Box<[u8]>, Command>,
+}
+
+/// All commands, keyed by lower-case name.
+#[derive(Debug, Default)]
+pub struct CommandTable {
+    commands: HashMap<Box<[u8]>, Command>,
+}
+
+/// Longest command or subcommand name we look up; longer names cannot exist.
+const MAX_NAME: usize = 64;
+
+/// Look `name` up case-insensitively without allocating.
+fn lookup<'t>(map: &'t HashMap<Box<[u8]>, Command>, name: &[u8]) -> Option<&'t Command> {
+    if name.len() > MAX_NAME {
+        return None;
+    }
+    let mut buf = [0u8; MAX_NAME];
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    map.get(&*lower)
+}
+
+impl CommandTable {
+    /// Build the table from the given registrations (all of `inventory`'s in production).
+    pub fn build<'r>(
+        registrations: impl IntoIterator<Item = &'r Registration>,
+    ) -> Result<CommandTable, SpecError> {
+        let mut top = HashMap::new();
+        let mut subs = Vec::new();
+        for reg in registrations {
+            let parsed = spec::parse(reg.file, reg.spec_json)?;
+            let fail = |message: String| SpecError {
+                file: reg.file.to_string(),
+                message,
+            };
+            let is_container = reg.handler.is_none();
+            if is_container && !parsed.spec.arguments.is_empty() {
+                return Err(fail(
+                    "a container command has no 'arguments' of its own".into(),
+                ));
+            }
+            let command = Command {
+                args: CompiledArgs::compile(&parsed.spec.arguments),
+                full_name: parsed.full_name,
+                name: parsed.name,
+                spec: parsed.spec,
+                handler: reg.handler,
+                subcommands: HashMap::new(),
+            };
+            match command.spec.container.clone() {
+                Some(container) => subs.push((container.to_lowercase(), command)),
+                None => {
+                    let key: Box<[u8]> = command.name.as_bytes().into();
+                    if top.insert(key, command).is_some() {
+                        return Err(fail("the command is registered twice".into()));
+                    }
+                }
+            }
+        }
+        for (container, command) in subs {
+            let file = command.full_name.replace('|', "-");
+            let parent: &mut Command =
+                top.get_mut(container.as_bytes()).ok_or_else(|| SpecError {
+                    file: file.clone(),
+                    message: format!("field 'container' names '{container}', which has no spec"),
+                })?;
+            if parent.handler.is_some() {
+                return Err(SpecError {
+                    file,
+                    message: format!("field 'container': '{container}' has a handler, so it cannot hold subcommands"),
+                });
+            }
+            let key: Box<[u8]> = command.name.as_bytes().into();
+            parent.subcommands.insert(key, command);
+        }
+        if let Some(empty) = top
+            .values()
+            .find(|c| c.handler.is_none() && c.subcommands.is_empty())
+        {
+            return Err(SpecError {
+                file: empty.full_name.clone(),
+                message: "a container needs at least one subcommand".into(),
+            });
+        }
+        Ok(CommandTable { commands: top })
+    }
+
+    /// A top-level command by name, case-insensitively.
+    pub fn get(&self, name: &[u8]) -> Option<&Command> {
+        lookup(&self.commands, name)
+    }
+
+    /// Every top-level command, in no particular order.
+    pub fn commands(&self) -> impl Iterator<Item = &Command> {
+        self.commands.values()
+    }
+
+    /// Number of top-level commands (what COMMAND COUNT reports).
+    pub fn len(&self) -> usize {
+        self.commands.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+    }
+}
+
+impl Command {
+    /// A subcommand of this container by name, case-insensitively.
+    pub fn subcommand(&self, name: &[u8]) -> Option<&Command> {
+        lookup(&self.subcommands, name)
+    }
+}
+
+static TABLE: OnceLock<CommandTable> = OnceLock::new();
+
+/// Build the command table from every registration. Called once at startup; an error names the
+/// spec file at fault.
+pub fn init() -> Result<&'static CommandTable, SpecError> {
+    if let Some(table) = TABLE.get() {
+        return Ok(table);
+    }
+    let table = CommandTable::build(inventory::iter::<Registration>)?;
+    Ok(TABLE.get_or_init(|| table))
+}
+
+/// The command table. Builds it on first use; `init` is called at startup (and by the spec
+/// test), so a broken spec is reported there before anything reaches this point.
+pub fn table() -> &'static CommandTable {
+    match init() {
+        Ok(table) => table,
+        Err(err) => panic!("invalid command spec: {err}"),
+    }
+}

@@ -1,0 +1,154 @@
+//! The listening side: binding the configured addresses, accepting clients, the active expiry
+//! timer, and graceful shutdown (stop accepting, let connections finish the replies in flight,
+//! then return).
+
+use std::future::Future;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+use crate::config::Config;
+use crate::connection;
+use crate::shared::Shared;
+
+/// How long shutdown waits for connections to finish before giving up on them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Bind every address of the `bind` directive on `port`. An address written with a leading
+/// `-` is optional: failing to bind it (no IPv6, say) is not an error. Any other failure is,
+/// and its message names the address.
+pub fn bind(config: &Config) -> Result<Vec<std::net::TcpListener>, String> {
+    let port = config.port();
+    let mut listeners = Vec::new();
+    for entry in config.bind() {
+        let (optional, host) = match entry.strip_prefix('-') {
+            Some(host) => (true, host.to_string()),
+            None => (false, entry.clone()),
+        };
+        let host = match host.as_str() {
+            "*" => "0.0.0.0".to_string(),
+            "::*" => "::".to_string(),
+            _ => host,
+        };
+        match bind_one(&host, port) {
+            Ok(listener) => listeners.push(listener),
+            Err(err) if optional => {
+                tracing::debug!(address = %host, error = %err, "skipped optional bind address")
+            }
+            Err(err) => return Err(format!("could not listen on {host} port {port}: {err}")),
+        }
+    }
+    if listeners.is_empty() {
+        return Err(format!(
+            "no address to listen on (bind '{}')",
+            config.bind().join(" ")
+        ));
+    }
+    Ok(listeners)
+}
+
+fn bind_one(host: &str, port: u16) -> std::io::Result<std::net::TcpListener> {
+    let addr: SocketAddr = (host, port).to_socket_addrs()?.next().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "address did not resolve")
+    })?;
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// Serve until `shutdown` resolves, then stop accepting and wait (up to a grace period) for the
+/// connections to finish what they were doing.
+pub async fn run(
+    shared: Arc<Shared>,
+    listeners: Vec<std::net::TcpListener>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    // Every connection holds a clone of `alive`; when all are dropped, `all_done` wakes.
+    let (alive, mut all_done) = mpsc::channel::<()>(1);
+
+    let mut accept_tasks = Vec::new();
+    for listener in listeners {
+        let listener = TcpListener::from_std(listener)?;
+        let shared = Arc::clone(&shared);
+        let stop_rx = stop_rx.clone();
+        let alive = alive.clone();
+        accept_tasks.push(tokio::spawn(accept_loop(listener, shared, stop_rx, alive)));
+    }
+    let expiry = tokio::spawn(expiry_loop(Arc::clone(&shared), stop_rx.clone()));
+    drop(alive);
+
+    shutdown.await;
+    tracing::info!("shutting down: no new connections, finishing replies in flight");
+    let _ = stop_tx.send(true);
+    for task in accept_tasks {
+        let _ = task.await;
+    }
+    let _ = expiry.await;
+    if tokio::time::timeout(SHUTDOWN_GRACE, all_done.recv())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections did not finish within the grace period");
+    }
+    Ok(())
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+    alive: mpsc::Sender<()>,
+) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let shared = Arc::clone(&shared);
+                    let stop = stop.clone();
+                    let alive = alive.clone();
+                    tokio::spawn(async move {
+                        connection::serve(stream, peer, shared, stop).await;
+                        drop(alive);
+                    });
+                }
+                Err(err) => {
+                    // Out of file descriptors and similar: say so, back off briefly, go on.
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Run the active expiry cycle `hz` times a second, spending at most a quarter of each period.
+async fn expiry_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15 ^ u64::from(std::process::id());
+    loop {
+        let hz = shared
+            .config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .hz()
+            .max(1);
+        let period = Duration::from_millis(1000 / u64::from(hz));
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            _ = stop.changed() => return,
+        }
+        let removed = shared.active_expire_cycle(period / 4, || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        });
+        if removed > 0 {
+            tracing::trace!(removed, "active expiry");
+        }
+    }
+}

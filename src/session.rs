@@ -1,0 +1,64 @@
+//! One client's session: executes requests against the shared state and returns replies.
+//!
+//! This is the whole path from a parsed request to a reply, with no socket involved; the TCP
+//! connection drives it, and so do the snapshot tests.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::context::{Client, Ctx};
+use crate::dispatch::dispatch;
+use crate::error::CommandError;
+use crate::reply::Reply;
+use crate::shared::Shared;
+
+pub struct Session {
+    shared: Arc<Shared>,
+    pub client: Client,
+}
+
+impl Session {
+    pub fn new(shared: Arc<Shared>) -> Session {
+        let id = shared.next_client_id();
+        Session {
+            shared,
+            client: Client::new(id),
+        }
+    }
+
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Execute one request (`argv[0]` is the command name).
+    ///
+    /// A panic in a handler is a bug; it must not take the server or other clients down, so it
+    /// is caught here, logged, and answered with an error while the connection carries on.
+    pub fn execute(&mut self, argv: &[Bytes]) -> Reply {
+        let shared = &*self.shared;
+        let client = &mut self.client;
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let now_ms = shared.clock.now_ms();
+            let mut keyspace = shared.lock_keyspace();
+            let mut ctx = Ctx {
+                keyspace: &mut keyspace,
+                config: &shared.config,
+                client,
+                now_ms,
+            };
+            dispatch(shared.table, &mut ctx, argv)
+        }));
+        outcome.unwrap_or_else(|_| {
+            let name = argv
+                .first()
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .unwrap_or_default();
+            tracing::error!(command = %name, "command handler panicked; replied with an error");
+            Reply::Error(CommandError::err(format_args!(
+                "internal error while running '{name}'"
+            )))
+        })
+    }
+}

@@ -1,0 +1,103 @@
+//! State shared by every connection: the keyspace, the configuration, the command table and
+//! the clock.
+//!
+//! The keyspace sits behind a std `Mutex`, not tokio's: handlers are synchronous and hold it
+//! only for the duration of one command, never across an `.await`, so a blocking lock is both
+//! correct and cheaper. A panic inside a handler poisons the lock; we recover the guard because
+//! every keyspace operation leaves the maps consistent before it can panic.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::config::Config;
+use crate::keyspace::{Keyspace, CYCLE_REPEAT_PERCENT, CYCLE_SAMPLES};
+use crate::registry::CommandTable;
+
+/// Where the current time comes from: the system, or a clock tests move by hand.
+#[derive(Debug)]
+pub enum Clock {
+    System,
+    Manual(AtomicI64),
+}
+
+impl Clock {
+    /// Current time in Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        match self {
+            Clock::System => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+                .unwrap_or(0),
+            Clock::Manual(ms) => ms.load(Ordering::SeqCst),
+        }
+    }
+
+    /// Move a manual clock forward; a system clock cannot be moved.
+    pub fn advance(&self, by: Duration) {
+        if let Clock::Manual(ms) = self {
+            ms.fetch_add(
+                i64::try_from(by.as_millis()).unwrap_or(i64::MAX),
+                Ordering::SeqCst,
+            );
+        }
+    }
+}
+
+/// Everything the connections share.
+#[derive(Debug)]
+pub struct Shared {
+    pub keyspace: Mutex<Keyspace>,
+    pub config: RwLock<Config>,
+    pub table: &'static CommandTable,
+    pub clock: Clock,
+    next_client_id: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(config: Config, table: &'static CommandTable, clock: Clock) -> Shared {
+        Shared {
+            keyspace: Mutex::new(Keyspace::new(config.databases())),
+            config: RwLock::new(config),
+            table,
+            clock,
+            next_client_id: AtomicU64::new(1),
+        }
+    }
+
+    /// A fresh client id, unique for the life of the server.
+    pub fn next_client_id(&self) -> u64 {
+        self.next_client_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Lock the keyspace, recovering from a poisoned lock (see the module comment).
+    pub fn lock_keyspace(&self) -> MutexGuard<'_, Keyspace> {
+        self.keyspace
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// One active expiry cycle over every database: rounds of random samples, repeated while
+    /// more than a quarter of a round was expired, until `budget` is spent. The lock is taken
+    /// per round so other clients get in between rounds. Returns the number of keys removed.
+    pub fn active_expire_cycle(&self, budget: Duration, mut random: impl FnMut() -> u64) -> usize {
+        let started = Instant::now();
+        let databases = self.lock_keyspace().len();
+        let mut removed = 0;
+        for index in 0..databases {
+            loop {
+                let now = self.clock.now_ms();
+                let stats =
+                    self.lock_keyspace()
+                        .db(index)
+                        .expire_sample(now, CYCLE_SAMPLES, &mut random);
+                removed += stats.expired;
+                let mostly_live = stats.expired * 100 <= stats.sampled * CYCLE_REPEAT_PERCENT;
+                if stats.sampled == 0 || mostly_live || started.elapsed() >= budget {
+                    break;
+                }
+            }
+        }
+        removed
+    }
+}

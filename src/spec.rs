@@ -1,0 +1,446 @@
+//! Command specs: the JSON files in `specs/`, one per command or subcommand.
+//!
+//! The schema follows the vocabulary of Redis's own command JSON (one top-level key, the
+//! command name in upper case, holding `summary`, `since`, `group`, `arity`, `arguments`, ...).
+//! Unknown fields are rejected. Specs are parsed and checked once, at startup, then compiled
+//! into [`CompiledArgs`], a flat tree the argument matcher in `args.rs` walks without touching
+//! JSON again. Nothing here runs on the request path.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+
+/// One command's spec, as written in its JSON file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandSpec {
+    pub summary: String,
+    #[serde(default)]
+    pub complexity: Option<String>,
+    pub group: String,
+    pub since: String,
+    pub arity: i32,
+    /// Set on a subcommand: the name of the command that contains it (`CONFIG`).
+    #[serde(default)]
+    pub container: Option<String>,
+    #[serde(default)]
+    pub history: Vec<(String, String)>,
+    #[serde(default)]
+    pub deprecated_since: Option<String>,
+    #[serde(default)]
+    pub replaced_by: Option<String>,
+    #[serde(default)]
+    pub doc_flags: Vec<String>,
+    #[serde(default)]
+    pub command_flags: Vec<String>,
+    #[serde(default)]
+    pub acl_categories: Vec<String>,
+    #[serde(default)]
+    pub command_tips: Vec<String>,
+    #[serde(default)]
+    pub key_specs: Vec<KeySpec>,
+    #[serde(default)]
+    pub arguments: Vec<ArgSpec>,
+}
+
+/// Where a command's keys are, in Redis's key-spec vocabulary.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySpec {
+    #[serde(default)]
+    pub notes: Option<String>,
+    pub flags: Vec<String>,
+    pub begin_search: BeginSearch,
+    pub find_keys: FindKeys,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum BeginSearch {
+    Index { pos: i64 },
+    Keyword { keyword: String, startfrom: i64 },
+    Unknown,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum FindKeys {
+    Range {
+        lastkey: i64,
+        step: i64,
+        limit: i64,
+    },
+    Keynum {
+        keynumidx: i64,
+        firstkey: i64,
+        step: i64,
+    },
+    Unknown,
+}
+
+/// One node of a command's argument tree.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArgSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ArgType,
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub optional: bool,
+    #[serde(default)]
+    pub multiple: bool,
+    #[serde(default)]
+    pub multiple_token: bool,
+    #[serde(default)]
+    pub key_spec_index: Option<usize>,
+    #[serde(default)]
+    pub since: Option<String>,
+    #[serde(default)]
+    pub deprecated_since: Option<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub arguments: Vec<ArgSpec>,
+}
+
+/// The argument types of Redis's spec vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArgType {
+    String,
+    Integer,
+    Double,
+    Key,
+    Pattern,
+    UnixTime,
+    PureToken,
+    Oneof,
+    Block,
+}
+
+impl ArgType {
+    /// The name used in the JSON and in COMMAND DOCS.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArgType::String => "string",
+            ArgType::Integer => "integer",
+            ArgType::Double => "double",
+            ArgType::Key => "key",
+            ArgType::Pattern => "pattern",
+            ArgType::UnixTime => "unix-time",
+            ArgType::PureToken => "pure-token",
+            ArgType::Oneof => "oneof",
+            ArgType::Block => "block",
+        }
+    }
+}
+
+/// A spec that cannot be used, naming the file and the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    pub file: String,
+    pub message: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "specs/{}.json: {}", self.file, self.message)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// A parsed spec together with the name it is known by on the wire.
+#[derive(Debug, Clone)]
+pub struct ParsedSpec {
+    /// Lower-case full name: `set`, or `config|get` for a subcommand.
+    pub full_name: String,
+    /// Lower-case name of the command itself (`get` for `config|get`).
+    pub name: String,
+    pub spec: CommandSpec,
+}
+
+/// Parse one spec file strictly and run the structural checks the dispatcher relies on.
+/// `file` is the file stem (`set`, `config-get`); it must agree with the spec's names.
+pub fn parse(file: &str, json: &str) -> Result<ParsedSpec, SpecError> {
+    let fail = |message: String| SpecError {
+        file: file.to_string(),
+        message,
+    };
+    let mut top: BTreeMap<String, CommandSpec> =
+        serde_json::from_str(json).map_err(|e| fail(e.to_string()))?;
+    if top.len() != 1 {
+        return Err(fail(format!(
+            "expected exactly one top-level key (the command name), found {}",
+            top.len()
+        )));
+    }
+    let (key, spec) = top.pop_first().expect("length checked to be one above");
+    if key != key.to_uppercase() {
+        return Err(fail(format!("command name '{key}' must be upper case")));
+    }
+    let name = key.to_lowercase();
+    let full_name = match &spec.container {
+        Some(container) => format!("{}|{}", container.to_lowercase(), name),
+        None => name.clone(),
+    };
+    let expected_file = full_name.replace('|', "-");
+    if expected_file != file {
+        return Err(fail(format!(
+            "the spec describes '{full_name}', so the file must be named specs/{expected_file}.json"
+        )));
+    }
+    check_args(&spec.arguments, &spec, "arguments").map_err(fail)?;
+    Ok(ParsedSpec {
+        full_name,
+        name,
+        spec,
+    })
+}
+
+/// Structural checks on an argument list; the path names the field in messages.
+fn check_args(args: &[ArgSpec], spec: &CommandSpec, path: &str) -> Result<(), String> {
+    for (i, arg) in args.iter().enumerate() {
+        let here = format!("{path}[{i}] ('{}')", arg.name);
+        if arg.name.is_empty() {
+            return Err(format!("{here}: field 'name' must not be empty"));
+        }
+        if let Some(token) = &arg.token {
+            if token.is_empty() || *token != token.to_uppercase() {
+                return Err(format!(
+                    "{here}: field 'token' must be non-empty upper case"
+                ));
+            }
+        }
+        let container = matches!(arg.kind, ArgType::Oneof | ArgType::Block);
+        if container && arg.arguments.is_empty() {
+            return Err(format!("{here}: a {} needs 'arguments'", arg.kind.as_str()));
+        }
+        if !container && !arg.arguments.is_empty() {
+            return Err(format!(
+                "{here}: field 'arguments' is only allowed on oneof and block"
+            ));
+        }
+        if arg.kind == ArgType::PureToken && arg.token.is_none() {
+            return Err(format!("{here}: a pure-token needs a 'token'"));
+        }
+        if arg.multiple_token && !arg.multiple {
+            return Err(format!("{here}: 'multiple_token' requires 'multiple'"));
+        }
+        match (arg.kind, arg.key_spec_index) {
+            (ArgType::Key, None) => {
+                return Err(format!("{here}: a key argument needs 'key_spec_index'"))
+            }
+            (ArgType::Key, Some(idx)) if idx >= spec.key_specs.len() => {
+                return Err(format!(
+                    "{here}: 'key_spec_index' {idx} is out of range ({} key specs)",
+                    spec.key_specs.len()
+                ))
+            }
+            (kind, Some(_)) if kind != ArgType::Key => {
+                return Err(format!(
+                    "{here}: 'key_spec_index' is only allowed on key arguments"
+                ))
+            }
+            _ => {}
+        }
+        let mut seen = std::collections::HashSet::new();
+        for child in &arg.arguments {
+            if !seen.insert(child.name.as_str()) {
+                return Err(format!("{here}: duplicate argument name '{}'", child.name));
+            }
+        }
+        check_args(&arg.arguments, spec, &format!("{here}.arguments"))?;
+    }
+    Ok(())
+}
+
+/// Index of a node in [`CompiledArgs::nodes`].
+pub type NodeId = usize;
+
+/// One argument node, ready for matching: names and tokens resolved, children by index.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub name: String,
+    pub kind: ArgType,
+    /// Upper-case token bytes, compared case-insensitively with the request.
+    pub token: Option<Box<[u8]>>,
+    pub optional: bool,
+    pub multiple: bool,
+    pub multiple_token: bool,
+    pub children: Vec<NodeId>,
+    /// True when this node or an ancestor repeats, so every occurrence matters (not just the last).
+    pub repeated: bool,
+}
+
+/// A command's argument tree flattened into a vector.
+#[derive(Debug, Clone, Default)]
+pub struct CompiledArgs {
+    pub nodes: Vec<Node>,
+    pub top: Vec<NodeId>,
+}
+
+impl CompiledArgs {
+    pub fn compile(args: &[ArgSpec]) -> CompiledArgs {
+        let mut compiled = CompiledArgs::default();
+        compiled.top = args.iter().map(|a| compiled.push(a, false)).collect();
+        compiled
+    }
+
+    fn push(&mut self, arg: &ArgSpec, parent_repeated: bool) -> NodeId {
+        let id = self.nodes.len();
+        let repeated = parent_repeated || arg.multiple;
+        self.nodes.push(Node {
+            name: arg.name.clone(),
+            kind: arg.kind,
+            token: arg.token.as_ref().map(|t| t.as_bytes().into()),
+            optional: arg.optional,
+            multiple: arg.multiple,
+            multiple_token: arg.multiple_token,
+            children: Vec::new(),
+            repeated,
+        });
+        let children = arg
+            .arguments
+            .iter()
+            .map(|a| self.push(a, repeated))
+            .collect();
+        self.nodes[id].children = children;
+        id
+    }
+
+    /// Fewest request words a node can consume when present once.
+    pub fn min_words(&self, id: NodeId) -> usize {
+        let node = &self.nodes[id];
+        let own = usize::from(node.token.is_some() && node.kind != ArgType::PureToken);
+        own + match node.kind {
+            ArgType::PureToken => 1,
+            ArgType::Oneof => node
+                .children
+                .iter()
+                .map(|&c| self.min_words(c))
+                .min()
+                .unwrap_or(0),
+            ArgType::Block => node.children.iter().map(|&c| self.required_words(c)).sum(),
+            _ => 1,
+        }
+    }
+
+    /// Fewest words a node needs in a request: zero when it is optional.
+    pub fn required_words(&self, id: NodeId) -> usize {
+        if self.nodes[id].optional {
+            0
+        } else {
+            self.min_words(id)
+        }
+    }
+
+    /// Most words the list can consume, or None when it is unbounded: a node repeats, or a
+    /// tokened option may be given again (Redis accepts `SET k v EX 1 EX 2`).
+    pub fn max_words(&self, ids: &[NodeId]) -> Option<usize> {
+        ids.iter().try_fold(0usize, |acc, &id| {
+            let node = &self.nodes[id];
+            if node.multiple || (node.optional && self.leading_tokens(id).next().is_some()) {
+                return None;
+            }
+            let own = usize::from(node.token.is_some() && node.kind != ArgType::PureToken);
+            let inner = match node.kind {
+                ArgType::PureToken => Some(1),
+                ArgType::Oneof => node
+                    .children
+                    .iter()
+                    .map(|&c| self.max_words(&[c]))
+                    .try_fold(0, |m, w| w.map(|w| m.max(w))),
+                ArgType::Block => self.max_words(&node.children),
+                _ => Some(1),
+            }?;
+            Some(acc + own + inner)
+        })
+    }
+
+    /// The tokens that can begin this node in a request (none when it begins with a value).
+    pub fn leading_tokens(&self, id: NodeId) -> Box<dyn Iterator<Item = &[u8]> + '_> {
+        let node = &self.nodes[id];
+        if let Some(token) = &node.token {
+            return Box::new(std::iter::once(&token[..]));
+        }
+        match node.kind {
+            ArgType::Oneof => {
+                // Every member must begin with a token for the oneof to be an option.
+                if node
+                    .children
+                    .iter()
+                    .all(|&c| self.leading_tokens(c).next().is_some())
+                {
+                    Box::new(
+                        node.children
+                            .iter()
+                            .flat_map(move |&c| self.leading_tokens(c)),
+                    )
+                } else {
+                    Box::new(std::iter::empty())
+                }
+            }
+            ArgType::Block => match node.children.first() {
+                Some(&first) => self.leading_tokens(first),
+                None => Box::new(std::iter::empty()),
+            },
+            _ => Box::new(std::iter::empty()),
+        }
+    }
+
+    /// An option: optional and recognisable by a leading token, so it may appear in any order
+    /// among its neighbouring options.
+    pub fn is_option(&self, id: NodeId) -> bool {
+        self.nodes[id].optional && self.leading_tokens(id).next().is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_unknown_fields_naming_them() {
+        let err = parse("get", r#"{"GET": {"summary": "s", "group": "string", "since": "1.0.0", "arity": 2, "bogus": 1}}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("specs/get.json"), "{err}");
+        assert!(err.to_string().contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn rejects_a_missing_type_naming_the_argument() {
+        let err = parse("get", r#"{"GET": {"summary": "s", "group": "string", "since": "1.0.0", "arity": 2, "arguments": [{"name": "key"}]}}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("type"), "{err}");
+    }
+
+    #[test]
+    fn file_name_must_match_the_full_name() {
+        let err = parse("get", r#"{"GET": {"summary": "s", "group": "server", "since": "1.0.0", "arity": -3, "container": "CONFIG"}}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("specs/config-get.json"), "{err}");
+        let ok = parse("config-get", r#"{"GET": {"summary": "s", "group": "server", "since": "1.0.0", "arity": -3, "container": "CONFIG"}}"#)
+            .unwrap();
+        assert_eq!(ok.full_name, "config|get");
+    }
+
+    #[test]
+    fn max_words_is_unbounded_when_options_can_repeat() {
+        let spec = parse(
+            "x",
+            r#"{"X": {"summary": "s", "group": "string", "since": "1.0.0", "arity": -1,
+            "arguments": [{"name": "message", "type": "string", "optional": true}]}}"#,
+        )
+        .unwrap();
+        let c = CompiledArgs::compile(&spec.spec.arguments);
+        assert_eq!(c.max_words(&c.top), Some(1));
+        let spec = parse("x", r#"{"X": {"summary": "s", "group": "string", "since": "1.0.0", "arity": -1,
+            "arguments": [{"name": "get", "type": "pure-token", "token": "GET", "optional": true}]}}"#).unwrap();
+        let c = CompiledArgs::compile(&spec.spec.arguments);
+        assert_eq!(c.max_words(&c.top), None);
+    }
+}

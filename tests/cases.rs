@@ -1,0 +1,138 @@
+//! Case-file tests. Each `tests/cases/<name>.txt` is a script of commands as typed in redis-cli.
+//!
+//! * `snapshots`: runs every script against our server in-process (no TCP, a manual clock) and
+//!   snapshots the exact replies with insta.
+//! * `replies_match_redis`: replays the same scripts against a real redis-server 7.0 and checks
+//!   its replies render identically to ours, which proves every snapshot against the reference.
+
+mod support;
+
+use std::io::{BufReader, Write};
+use std::path::Path;
+use std::sync::atomic::AtomicI64;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::{Bytes, BytesMut};
+use redis_clone::codec::{self, Protocol};
+use redis_clone::config::Config;
+use redis_clone::session::Session;
+use redis_clone::shared::{Clock, Shared};
+use support::{render, Step};
+
+fn steps(path: &Path) -> Vec<Step> {
+    let text = std::fs::read_to_string(path).expect("read case file");
+    support::parse_case(&text, codec::split_args)
+}
+
+/// The transcript of a case as our server answers it.
+fn ours(path: &Path) -> String {
+    let table = redis_clone::registry::init().expect("valid specs");
+    let start = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    let shared = Arc::new(Shared::new(
+        Config::default(),
+        table,
+        Clock::Manual(AtomicI64::new(start)),
+    ));
+    let mut session = Session::new(Arc::clone(&shared));
+    let mut out = String::new();
+    for step in steps(path) {
+        match step {
+            Step::Sleep(d) => shared.clock.advance(d),
+            Step::Command { line, argv, sort } => {
+                let argv: Vec<Bytes> = argv.into_iter().map(Bytes::from).collect();
+                let mut raw = BytesMut::new();
+                codec::encode(&session.execute(&argv), Protocol::Resp2, &mut raw);
+                out.push_str(&format!("> {line}\n{}", render(&raw, sort)));
+            }
+        }
+    }
+    out
+}
+
+/// The commands whose replies differ between two transcripts, each with both replies.
+fn differing_commands(ours: &str, theirs: &str) -> String {
+    let split = |t: &str| t.split("\n> ").map(str::to_string).collect::<Vec<_>>();
+    let (a, b) = (split(ours), split(theirs));
+    let mut out = String::new();
+    for (x, y) in a.iter().zip(&b) {
+        if x != y {
+            out.push_str(&format!("--- ours:\n> {x}\n--- redis-server:\n> {y}\n"));
+        }
+    }
+    if a.len() != b.len() {
+        out.push_str(&format!(
+            "(transcripts have {} and {} commands)\n",
+            a.len(),
+            b.len()
+        ));
+    }
+    out
+}
+
+#[test]
+fn snapshots() {
+    insta::glob!("cases/*.txt", |path| {
+        insta::assert_snapshot!(ours(path));
+    });
+}
+
+#[test]
+fn replies_match_redis() {
+    let Some(binary) = support::reference_server() else {
+        return;
+    };
+    let server = support::start_reference("cases-reference", &binary);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("cases dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let mut failures = Vec::new();
+    for path in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+    {
+        // A fresh connection and an empty keyspace for every case, as ours gets.
+        let mut stream = server.connect();
+        stream
+            .write_all(&support::encode_command(&[b"FLUSHALL".to_vec()]))
+            .expect("write");
+        let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+        support::read_reply(&mut reader).expect("FLUSHALL reply");
+        let mut theirs = String::new();
+        for step in steps(path) {
+            match step {
+                Step::Sleep(d) => std::thread::sleep(d),
+                Step::Command { line, argv, sort } => {
+                    stream
+                        .write_all(&support::encode_command(&argv))
+                        .expect("write");
+                    let raw = support::read_reply(&mut reader).expect("reply");
+                    theirs.push_str(&format!("> {line}\n{}", render(&raw, sort)));
+                }
+            }
+        }
+        let mine = ours(path);
+        if mine != theirs {
+            failures.push(format!(
+                "{}:\n{}",
+                path.display(),
+                differing_commands(&mine, &theirs)
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "replies differ from redis-server 7.0:\n{}",
+        failures.join("\n")
+    );
+    eprintln!(
+        "compared {} case files with redis-server: identical",
+        files.len()
+    );
+}

@@ -1,0 +1,375 @@
+//! Test support shared by the integration suites: reading raw RESP replies, rendering them for
+//! snapshots, parsing case files, and starting servers (ours and the reference redis-server)
+//! on free loopback ports.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Read exactly one RESP reply (any protocol version) and return its raw bytes.
+pub fn read_reply(reader: &mut impl BufRead) -> std::io::Result<Vec<u8>> {
+    let mut raw = Vec::new();
+    read_into(reader, &mut raw)?;
+    Ok(raw)
+}
+
+fn read_line(reader: &mut impl BufRead, raw: &mut Vec<u8>) -> std::io::Result<String> {
+    let start = raw.len();
+    reader.read_until(b'\n', raw)?;
+    if raw.len() == start {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "connection closed",
+        ));
+    }
+    Ok(String::from_utf8_lossy(&raw[start + 1..raw.len().saturating_sub(2)]).into_owned())
+}
+
+fn read_into(reader: &mut impl BufRead, raw: &mut Vec<u8>) -> std::io::Result<()> {
+    let type_at = raw.len();
+    let line = read_line(reader, raw)?;
+    let kind = raw[type_at];
+    let count = |line: &str| {
+        line.parse::<i64>()
+            .unwrap_or_else(|_| panic!("bad length line {line:?}"))
+    };
+    match kind {
+        b'+' | b'-' | b':' | b',' | b'#' | b'_' | b'(' => Ok(()),
+        b'$' | b'=' | b'!' => {
+            let len = count(&line);
+            if len >= 0 {
+                let mut payload = vec![0; len as usize + 2];
+                reader.read_exact(&mut payload)?;
+                raw.extend_from_slice(&payload);
+            }
+            Ok(())
+        }
+        b'*' | b'~' | b'>' | b'%' | b'|' => {
+            let len = count(&line);
+            let items = if matches!(kind, b'%' | b'|') {
+                len * 2
+            } else {
+                len
+            };
+            for _ in 0..items.max(0) {
+                read_into(reader, raw)?;
+            }
+            Ok(())
+        }
+        other => panic!("unexpected RESP type byte {:?}", other as char),
+    }
+}
+
+/// A parsed reply, only for rendering.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Node {
+    Line(u8, Vec<u8>),
+    Blob(u8, Option<Vec<u8>>),
+    Agg(u8, Option<Vec<Node>>),
+}
+
+fn parse(raw: &[u8], pos: &mut usize) -> Node {
+    let end = raw[*pos..]
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .expect("line end")
+        + *pos;
+    let kind = raw[*pos];
+    let line = raw[*pos + 1..end].to_vec();
+    *pos = end + 2;
+    let len = || {
+        String::from_utf8_lossy(&line)
+            .parse::<i64>()
+            .expect("length")
+    };
+    match kind {
+        b'$' | b'=' | b'!' => {
+            let n = len();
+            if n < 0 {
+                return Node::Blob(kind, None);
+            }
+            let body = raw[*pos..*pos + n as usize].to_vec();
+            *pos += n as usize + 2;
+            Node::Blob(kind, Some(body))
+        }
+        b'*' | b'~' | b'>' | b'%' | b'|' => {
+            let n = len();
+            if n < 0 {
+                return Node::Agg(kind, None);
+            }
+            let items = if matches!(kind, b'%' | b'|') {
+                n * 2
+            } else {
+                n
+            };
+            Node::Agg(kind, Some((0..items).map(|_| parse(raw, pos)).collect()))
+        }
+        _ => Node::Line(kind, line),
+    }
+}
+
+/// Quote bytes the way redis-cli does: printable ASCII as is, the rest escaped.
+pub fn quote(bytes: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn render_node(node: &Node, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    match node {
+        Node::Line(kind, text) => out.push_str(&format!(
+            "{pad}{}{}\n",
+            *kind as char,
+            String::from_utf8_lossy(text)
+        )),
+        Node::Blob(kind, None) => out.push_str(&format!("{pad}{}-1 (nil)\n", *kind as char)),
+        Node::Blob(kind, Some(body)) => {
+            out.push_str(&format!("{pad}{}{}\n", *kind as char, quote(body)))
+        }
+        Node::Agg(kind, None) => out.push_str(&format!("{pad}{}-1 (nil)\n", *kind as char)),
+        Node::Agg(kind, Some(items)) => {
+            let shown = if matches!(kind, b'%' | b'|') {
+                items.len() / 2
+            } else {
+                items.len()
+            };
+            out.push_str(&format!("{pad}{}{}\n", *kind as char, shown));
+            for item in items {
+                render_node(item, indent + 2, out);
+            }
+        }
+    }
+}
+
+/// Render raw reply bytes for a snapshot: one RESP element per line, nested ones indented.
+/// The rendering keeps every distinction RESP makes (status vs bulk, nil bulk vs nil array).
+/// With `sorted`, an aggregate's elements (pairs, for a flat RESP2 map of `pairs` true) are put
+/// in order first, for replies whose order Redis does not define.
+pub fn render(raw: &[u8], sorted: Option<Sort>) -> String {
+    let mut pos = 0;
+    let mut node = parse(raw, &mut pos);
+    assert_eq!(
+        pos,
+        raw.len(),
+        "trailing bytes after one reply: {:?}",
+        String::from_utf8_lossy(raw)
+    );
+    if let (Some(sort), Node::Agg(_, Some(items))) = (sorted, &mut node) {
+        match sort {
+            Sort::Elements => items.sort(),
+            Sort::Pairs => {
+                let mut pairs: Vec<Vec<Node>> = items.chunks(2).map(|c| c.to_vec()).collect();
+                pairs.sort();
+                *items = pairs.concat();
+            }
+        }
+    }
+    let mut out = String::new();
+    render_node(&node, 0, &mut out);
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Elements,
+    Pairs,
+}
+
+/// One step of a case file.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// A command as typed in redis-cli (already split into words), and how to order its reply.
+    Command {
+        line: String,
+        argv: Vec<Vec<u8>>,
+        sort: Option<Sort>,
+    },
+    /// Let time pass (our server: a manual clock; the reference: a real sleep).
+    Sleep(Duration),
+}
+
+/// Parse a case file. Lines are commands as typed in redis-cli (Redis's quoting rules);
+/// `#` starts a comment line; `!sleep MS` lets time pass; `!sorted-pairs CMD...` and
+/// `!sorted CMD...` sort the reply's pairs/elements where Redis's order is unspecified.
+pub fn parse_case(text: &str, split: impl Fn(&[u8]) -> Option<Vec<Vec<u8>>>) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for (number, raw_line) in text.lines().enumerate() {
+        let line = raw_line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (sort, command) = if let Some(rest) = line.strip_prefix("!sleep ") {
+            let ms: u64 = rest
+                .trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("line {}: bad !sleep", number + 1));
+            steps.push(Step::Sleep(Duration::from_millis(ms)));
+            continue;
+        } else if let Some(rest) = line.strip_prefix("!sorted-pairs ") {
+            (Some(Sort::Pairs), rest)
+        } else if let Some(rest) = line.strip_prefix("!sorted ") {
+            (Some(Sort::Elements), rest)
+        } else if line.starts_with('!') {
+            panic!("line {}: unknown directive {line:?}", number + 1);
+        } else {
+            (None, line)
+        };
+        let argv = split(command.as_bytes())
+            .unwrap_or_else(|| panic!("line {}: unbalanced quotes", number + 1));
+        steps.push(Step::Command {
+            line: command.to_string(),
+            argv,
+            sort,
+        });
+    }
+    steps
+}
+
+/// Encode a command as a RESP multibulk request.
+pub fn encode_command(argv: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", argv.len()).into_bytes();
+    for arg in argv {
+        out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+        out.extend_from_slice(arg);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A server process that is killed when dropped.
+pub struct ServerProcess {
+    pub child: Child,
+    pub port: u16,
+    pub dir: PathBuf,
+}
+
+impl ServerProcess {
+    pub fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to the server");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("read timeout");
+        stream
+    }
+
+    /// Send one command and read its raw reply on a fresh connection.
+    pub fn call(&self, argv: &[&str]) -> Vec<u8> {
+        let mut stream = self.connect();
+        let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.as_bytes().to_vec()).collect();
+        stream.write_all(&encode_command(&argv)).expect("write");
+        read_reply(&mut BufReader::new(stream)).expect("reply")
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh empty directory under the target directory, named after the test.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn spawn_and_wait(mut command: Command, port: u16, dir: PathBuf) -> ServerProcess {
+    command
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let child = command.spawn().expect("start the server process");
+    let mut server = ServerProcess { child, port, dir };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return server;
+        }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            panic!("server exited during startup with {status}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("server did not start listening on port {port}");
+}
+
+/// Start our binary on a free port, in a scratch directory, with extra arguments.
+pub fn start_ours(name: &str, extra: &[&str]) -> ServerProcess {
+    let port = free_port();
+    let dir = scratch_dir(name);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_redis-clone"));
+    command
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(extra);
+    spawn_and_wait(command, port, dir)
+}
+
+/// Where the reference `redis-server` is, if installed. When it is missing the caller skips,
+/// unless `REDIS_CLONE_REQUIRE_REFERENCE` is set (CI sets it), in which case missing it is a
+/// failure: the comparison against real Redis must run there.
+pub fn reference_server() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join("redis-server"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        if std::env::var_os("REDIS_CLONE_REQUIRE_REFERENCE").is_some() {
+            panic!("redis-server is not installed, but REDIS_CLONE_REQUIRE_REFERENCE is set: the comparison with real Redis must run");
+        }
+        // Written straight to the process's stderr: the test harness captures `eprintln!` of
+        // passing tests, and a skip must be seen.
+        let _ = std::io::stderr()
+            .write_all(b"SKIPPED: redis-server is not installed, so replies were not compared with real Redis 7.0\n");
+    }
+    found
+}
+
+/// Start the reference redis-server on a free port with settings matching our defaults.
+pub fn start_reference(name: &str, binary: &Path) -> ServerProcess {
+    let port = free_port();
+    let dir = scratch_dir(name);
+    let mut command = Command::new(binary);
+    command.args([
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1 -::1",
+        "--save",
+        "3600 1 300 100 60 10000",
+    ]);
+    command.args([
+        "--dir",
+        dir.to_str().expect("utf-8 path"),
+        "--appendonly",
+        "no",
+    ]);
+    spawn_and_wait(command, port, dir)
+}
