@@ -145,98 +145,81 @@ const SIGNED_MEM_MAX: u64 = i64::MAX as u64;
 /// `no`, `yes`, or `local` (only for connections from loopback or a Unix socket).
 const NO_YES_LOCAL: Kind = Kind::Enum(&["no", "yes", "local"]);
 
+/// Loglevel words; 7.0 has no `nothing` (that came in 7.2).
+const LOGLEVELS: Kind = Kind::Enum(&["debug", "verbose", "notice", "warning"]);
+const FSYNC_POLICIES: Kind = Kind::Enum(&["everysec", "always", "no"]);
+/// In the order Redis lists them in its error message.
+const EVICTION_POLICIES: Kind = Kind::Enum(&[
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "noeviction",
+]);
+/// Redis refuses a smaller replication backlog than 16 KiB at runtime.
+const BACKLOG_SIZE: Kind = Kind::Memory {
+    min: 1,
+    max: SIGNED_MEM_MAX,
+    runtime_floor: 16 * 1024,
+};
+/// `hz` accepts 0..=INT_MAX but Redis clamps it into 1..=500 rather than refusing.
+const HZ_KIND: Kind = Kind::ClampedInt {
+    min: 0,
+    max: I32,
+    lo: 1,
+    hi: 500,
+};
+const MIB: u64 = 1024 * 1024;
+
 /// Every parameter, with Redis 7.0.15's defaults, bounds and mutability.
+// One row per line reads as a table; rustfmt would spread the longer rows over many lines.
+#[rustfmt::skip]
 const TABLE: &[Param] = &[
     // Our bind default is deliberately narrower than Redis's compiled `* -::*`: loopback only.
-    p("bind", Kind::Bind, "127.0.0.1 -::1"),
-    p("port", int(0, 65535), "6379"),
-    p("protected-mode", BOOL, "yes"),
-    p("enable-protected-configs", NO_YES_LOCAL, "no").immutable(),
-    p("enable-debug-command", NO_YES_LOCAL, "no").immutable(),
-    p("tcp-backlog", int(0, I32), "511").immutable(),
-    p("tcp-keepalive", int(0, I32), "300"),
-    p("timeout", int(0, I32), "0"),
-    p("maxclients", int(1, u32::MAX as i64), "10000"),
-    p("io-threads", int(1, 128), "1").immutable(),
-    p("daemonize", BOOL, "no").immutable(),
-    p("pidfile", Kind::Str, "").immutable(),
-    p(
-        "loglevel",
-        Kind::Enum(&["debug", "verbose", "notice", "warning"]),
-        "notice",
-    ),
-    p("logfile", Kind::Str, "").immutable(),
-    p("databases", int(1, I32), "16").immutable(),
+    p("bind",                        Kind::Bind,                "127.0.0.1 -::1"),
+    p("port",                        int(0, 65535),             "6379"),
+    p("protected-mode",              BOOL,                      "yes"),
+    p("enable-protected-configs",    NO_YES_LOCAL,              "no").immutable(),
+    p("enable-debug-command",        NO_YES_LOCAL,              "no").immutable(),
+    p("tcp-backlog",                 int(0, I32),               "511").immutable(),
+    p("tcp-keepalive",               int(0, I32),               "300"),
+    p("timeout",                     int(0, I32),               "0"),
+    p("maxclients",                  int(1, u32::MAX as i64),   "10000"),
+    p("io-threads",                  int(1, 128),               "1").immutable(),
+    p("daemonize",                   BOOL,                      "no").immutable(),
+    p("pidfile",                     Kind::Str,                 "").immutable(),
+    p("loglevel",                    LOGLEVELS,                 "notice"),
+    p("logfile",                     Kind::Str,                 "").immutable(),
+    p("databases",                   int(1, I32),               "16").immutable(),
     // An empty `dir` default stands for the working directory at startup.
-    p("dir", Kind::Dir, "").protected(),
-    p("dbfilename", Kind::FileName, "dump.rdb").protected(),
-    p("save", Kind::Save, "3600 1 300 100 60 10000"),
-    p("rdbcompression", BOOL, "yes"),
-    p("rdbchecksum", BOOL, "yes").immutable(),
-    p("stop-writes-on-bgsave-error", BOOL, "yes"),
-    p("appendonly", BOOL, "no"),
-    p("appendfilename", Kind::FileName, "appendonly.aof").immutable(),
-    p(
-        "appendfsync",
-        Kind::Enum(&["everysec", "always", "no"]),
-        "everysec",
-    ),
-    p("requirepass", Kind::Str, ""),
-    p("masterauth", Kind::Str, ""),
-    p("replicaof", Kind::ReplicaOf, "")
-        .alias(&["slaveof"])
-        .immutable(),
-    p("replica-read-only", BOOL, "yes").alias(&["slave-read-only"]),
-    p(
-        "repl-backlog-size",
-        Kind::Memory {
-            min: 1,
-            max: SIGNED_MEM_MAX,
-            runtime_floor: 16 * 1024,
-        },
-        "1mb",
-    ),
-    p("maxmemory", mem(0, u64::MAX), "0"),
-    p(
-        "maxmemory-policy",
-        Kind::Enum(&[
-            "volatile-lru",
-            "volatile-lfu",
-            "volatile-random",
-            "volatile-ttl",
-            "allkeys-lru",
-            "allkeys-lfu",
-            "allkeys-random",
-            "noeviction",
-        ]),
-        "noeviction",
-    ),
-    p("maxmemory-samples", int(1, I32), "5"),
-    p(
-        "proto-max-bulk-len",
-        mem(1024 * 1024, SIGNED_MEM_MAX),
-        "512mb",
-    ),
-    p(
-        "client-query-buffer-limit",
-        mem(1024 * 1024, SIGNED_MEM_MAX),
-        "1gb",
-    ),
-    p(
-        "hz",
-        Kind::ClampedInt {
-            min: 0,
-            max: I32,
-            lo: 1,
-            hi: 500,
-        },
-        "10",
-    ),
-    p("slowlog-log-slower-than", int(-1, i64::MAX), "10000"),
-    p("slowlog-max-len", int(0, i64::MAX), "128"),
+    p("dir",                         Kind::Dir,                 "").protected(),
+    p("dbfilename",                  Kind::FileName,            "dump.rdb").protected(),
+    p("save",                        Kind::Save,                "3600 1 300 100 60 10000"),
+    p("rdbcompression",              BOOL,                      "yes"),
+    p("rdbchecksum",                 BOOL,                      "yes").immutable(),
+    p("stop-writes-on-bgsave-error", BOOL,                      "yes"),
+    p("appendonly",                  BOOL,                      "no"),
+    p("appendfilename",              Kind::FileName,            "appendonly.aof").immutable(),
+    p("appendfsync",                 FSYNC_POLICIES,            "everysec"),
+    p("requirepass",                 Kind::Str,                 ""),
+    p("masterauth",                  Kind::Str,                 ""),
+    p("replicaof",                   Kind::ReplicaOf,           "").alias(&["slaveof"]).immutable(),
+    p("replica-read-only",           BOOL,                      "yes").alias(&["slave-read-only"]),
+    p("repl-backlog-size",           BACKLOG_SIZE,              "1mb"),
+    p("maxmemory",                   mem(0, u64::MAX),          "0"),
+    p("maxmemory-policy",            EVICTION_POLICIES,         "noeviction"),
+    p("maxmemory-samples",           int(1, I32),               "5"),
+    p("proto-max-bulk-len",          mem(MIB, SIGNED_MEM_MAX),  "512mb"),
+    p("client-query-buffer-limit",   mem(MIB, SIGNED_MEM_MAX),  "1gb"),
+    p("hz",                          HZ_KIND,                   "10"),
+    p("slowlog-log-slower-than",     int(-1, i64::MAX),         "10000"),
+    p("slowlog-max-len",             int(0, i64::MAX),          "128"),
     // A debugging knob of Redis's, hidden from globs there; accepted and reported for
     // compatibility, nothing reads it.
-    p("rdb-key-save-delay", int(i32::MIN as i64, I32), "0").hidden(),
+    p("rdb-key-save-delay",          int(i32::MIN as i64, I32), "0").hidden(),
 ];
 
 /// Index of a row by canonical name, checked at compile time: a typo fails the build.
@@ -357,7 +340,7 @@ impl Config {
         let values = TABLE
             .iter()
             .map(|param| match param.kind {
-                // The working directory was just resolved; `parse` would resolve against it.
+                // The default `dir` is the working directory itself, resolved just above.
                 Kind::Dir => Value::Dir(cwd.clone()),
                 _ => parse(param, param.default.as_bytes(), &cwd, false).unwrap_or_else(|reason| {
                     // Only a broken table row can get here, and a unit test parses every row.
@@ -1653,25 +1636,26 @@ mod tests {
             set(&mut c, &[("port", "abc"), ("nosuch", "1")]),
             Err("Unknown option or number of arguments for CONFIG SET - 'nosuch'".to_string())
         );
+        let failed = |name: &str, reason: &str| {
+            Err(format!(
+                "CONFIG SET failed (possibly related to argument '{name}') - {reason}"
+            ))
+        };
         assert_eq!(
             set(&mut c, &[("port", "abc"), ("Daemonize", "no")]),
-            Err("CONFIG SET failed (possibly related to argument 'Daemonize') - can't set immutable config".to_string())
+            failed("Daemonize", "can't set immutable config")
         );
         assert_eq!(
             set(&mut c, &[("port", "abc"), ("dir", "/tmp")]),
-            Err("CONFIG SET failed (possibly related to argument 'dir') - can't set protected config".to_string())
+            failed("dir", "can't set protected config")
         );
         assert_eq!(
             set(&mut c, &[("port", "1"), ("PORT", "2")]),
-            Err(
-                "CONFIG SET failed (possibly related to argument 'PORT') - duplicate parameter"
-                    .to_string()
-            )
+            failed("PORT", "duplicate parameter")
         );
         assert_eq!(
             set(&mut c, &[("MAXMEMORY", "abc")]),
-            Err("CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"
-                .to_string())
+            failed("maxmemory", "argument must be a memory value")
         );
         // A later failure undoes the earlier, valid assignments.
         assert_eq!(
@@ -1811,25 +1795,43 @@ mod tests {
         );
 
         let cases: &[(&[&str], &str)] = &[
-            (&["--port", "70000"], "--port: argument must be between 0 and 65535 inclusive"),
+            (
+                &["--port", "70000"],
+                "--port: argument must be between 0 and 65535 inclusive",
+            ),
             (&["--foo", "bar"], "--foo: unknown directive 'foo'"),
             (&["--port", "1", "2"], "--port: wrong number of arguments"),
             (&["--logfile"], "--logfile: wrong number of arguments"),
-            (&["--replicaof", "1.2.3.4"], "--replicaof: wrong number of arguments"),
-            (&["--replicaof", "1.2.3.4", "abc"], "--replicaof: Invalid master port"),
-            (&["--save", "100"], "--save: Invalid save parameters"),
-            (&["--databases", "0"], "--databases: argument must be between 1 and 2147483647 inclusive"),
-            (&["--dbfilename", "a/b"], "--dbfilename: dbfilename can't be a path, just a filename"),
-            (&["--dir", "/nonexistent-redis-clone-dir"], "--dir: No such file or directory"),
             (
-                &["--maxmemory-policy", "bogus"],
-                "--maxmemory-policy: argument(s) must be one of the following: volatile-lru, volatile-lfu, \
-                 volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction",
+                &["--replicaof", "1.2.3.4"],
+                "--replicaof: wrong number of arguments",
+            ),
+            (
+                &["--replicaof", "1.2.3.4", "abc"],
+                "--replicaof: Invalid master port",
+            ),
+            (&["--save", "100"], "--save: Invalid save parameters"),
+            (
+                &["--dbfilename", "a/b"],
+                "--dbfilename: dbfilename can't be a path, just a filename",
+            ),
+            (
+                &["--dir", "/nonexistent-redis-clone-dir"],
+                "--dir: No such file or directory",
             ),
         ];
         for (argv, want) in cases {
             let err = Config::from_args(&args(argv)).expect_err("invalid");
             assert_eq!(err.0, *want, "{argv:?}");
         }
+        let err = Config::from_args(&args(&["--databases", "0"])).expect_err("no databases");
+        assert_eq!(
+            err.0,
+            "--databases: argument must be between 1 and 2147483647 inclusive"
+        );
+        let err = Config::from_args(&args(&["--maxmemory-policy", "x"])).expect_err("bad policy");
+        assert!(err
+            .0
+            .starts_with("--maxmemory-policy: argument(s) must be one of the following: "));
     }
 }

@@ -6,14 +6,19 @@
 //! The syntax, with Redis's exact semantics:
 //! * `*` matches any run of bytes, `?` exactly one byte;
 //! * `[abc]` one byte of the set, `[^abc]` one byte outside it, `[a-z]` a range (a reversed range
-//!   such as `[z-a]` means the same as `[a-z]`); inside brackets `\x` is the literal `x`;
+//!   such as `[z-a]` means the same as `[a-z]`); inside brackets `\x` is the literal `x`, compared
+//!   exactly even when matching case-insensitively;
 //! * `\x` outside brackets is the literal `x`; a lone `\` at the very end is a literal backslash;
 //! * an unterminated `[` runs to the end of the pattern, so `[abc` behaves like `[abc]`, a bare
 //!   trailing `[` matches nothing and a bare trailing `[^` matches any one byte;
 //! * a `-` counts as a range only when two more pattern bytes follow it, and the byte after it is
 //!   taken literally even if it is `]` or `\` (so `[a-]` does not close at that `]`).
 //!
-//! Two quirks of Redis are kept on purpose because they are visible to clients:
+//! Range ends are C `char`s on Redis's platforms, so bytes from 0x80 up sort *below* ASCII, and
+//! with `nocase` the ends are ordered before they are lowercased (`[Z-a]` then matches nothing).
+//! We follow both, since patterns and keys are arbitrary bytes.
+//!
+//! Two more quirks of Redis are kept on purpose because they are visible to clients:
 //! * the empty text is matched only by the empty pattern (`*` does not match `""`; KEYS gets
 //!   around this by not matching at all when its pattern is exactly `*`, and so must its caller);
 //! * Redis gives up (no match) once a match would have to go through more than 1000 `*` groups
@@ -22,7 +27,7 @@
 //! Redis recurses at every `*`, which is exponential for patterns such as `*a*a*a*a*b` without its
 //! safety nets. We use the classic iterative matcher that remembers only the last `*`: since every
 //! other token consumes exactly one byte, retrying from the last star alone finds a match whenever
-//! one exists, in O(pattern × text) time and without allocating.
+//! one exists, in O(pattern * text) time and without allocating.
 
 /// Redis's limit on nested `*` groups (its protection against abusive patterns).
 const MAX_STAR_NESTING: usize = 1000;
@@ -38,10 +43,11 @@ pub fn glob_match(pattern: &[u8], text: &[u8], nocase: bool) -> bool {
         return false;
     }
 
-    let mut p = 0; // position in the pattern
-    let mut t = 0; // position in the text
-                   // Where to resume after the most recent `*`: the pattern position just after it, and the
-                   // text position the star's run currently ends at.
+    // Positions in the pattern and in the text.
+    let mut p = 0;
+    let mut t = 0;
+    // Where to resume after the most recent `*`: the pattern position just after it, and the
+    // text position the star's run currently ends at.
     let mut restart: Option<(usize, usize)> = None;
 
     while t < text.len() {
@@ -227,6 +233,17 @@ mod tests {
         assert!(glob_match(b"h\\Ello", b"hello", true));
         assert!(!glob_match(b"h[^E]llo", b"hello", true));
         assert!(!glob_match(b"MAXMEMORY-P*", b"maxmemory-policy", false));
+        // Checked with CONFIG GET (which matches case-insensitively) on redis-server 7.0.15.
+        assert!(
+            !glob_match(b"[Z-a]ort", b"port", true),
+            "ends ordered, then lowercased"
+        );
+        assert!(glob_match(b"[O-q]ort", b"port", true));
+        assert!(
+            !glob_match(b"[\\P]ort", b"port", true),
+            "escapes in brackets are exact"
+        );
+        assert!(glob_match(b"[\\p]ort", b"port", true));
         // `_` lies between `Z` and `a`: inside [A-z] only when case matters.
         assert!(glob_match(b"[A-z]", b"_", false));
         assert!(!glob_match(b"[A-z]", b"_", true));

@@ -94,7 +94,9 @@ fn init_logging(config: &Config) -> Result<(), String> {
         .with_target(false);
     let logfile = config.logfile();
     if logfile.is_empty() {
-        builder.with_writer(std::io::stderr).init();
+        // Colours only for a person at a terminal, not for a file or a pipe.
+        let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        builder.with_ansi(ansi).with_writer(std::io::stderr).init();
     } else {
         let file = std::fs::OpenOptions::new()
             .create(true)
