@@ -112,6 +112,18 @@ impl<'a> Args<'a> {
             .map(|h| spec.nodes[h.node].name.as_str())
     }
 
+    /// How many times an argument was given (for a oneof: any of its members). Commands that
+    /// Redis parses by position, not in a loop, refuse a repeated option with this.
+    pub fn count(&self, name: &str) -> usize {
+        let node = self.node(name);
+        let members = &self.spec.nodes[node].children;
+        let is_oneof = self.spec.nodes[node].kind == ArgType::Oneof;
+        self.hits
+            .iter()
+            .filter(|h| h.node == node || (is_oneof && members.contains(&h.node)))
+            .count()
+    }
+
     /// Every occurrence of a repeated value argument, in request order.
     pub fn all(&self, name: &str) -> impl Iterator<Item = &'a Bytes> + '_ {
         let node = self.node(name);

@@ -7,6 +7,7 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::codec::Protocol;
 use crate::config::Config;
 use crate::keyspace::{Db, Keyspace};
+use crate::registry::CommandTable;
 
 /// Per-connection state that commands may read or change.
 #[derive(Debug, Clone)]
@@ -35,6 +36,8 @@ pub struct Ctx<'a> {
     pub keyspace: &'a mut Keyspace,
     pub config: &'a RwLock<Config>,
     pub client: &'a mut Client,
+    /// Every command, for the commands that describe the server (COMMAND).
+    pub table: &'a CommandTable,
     /// Current time in Unix milliseconds, fixed for the whole call as Redis does.
     pub now_ms: i64,
 }

@@ -37,7 +37,9 @@ pub fn resolve<'t>(
     let name = argv.first().map(|b| &b[..]).unwrap_or_default();
     let command = table.get(name).ok_or_else(|| unknown_command(argv))?;
     check_arity(command, argv.len())?;
-    if command.handler.is_some() {
+    // A command with subcommands routes on its second word when there is one; bare, it runs
+    // its own handler (COMMAND) or has already failed its arity check (CONFIG).
+    if command.subcommands.is_empty() || argv.len() < 2 {
         return Ok((command, 1));
     }
     let sub_name = &argv[1];

@@ -12,6 +12,7 @@
 //! * `reply`, `error`: the reply model and the three error classes.
 //! * `codec`: RESP2/RESP3 framing; knows nothing about commands.
 //! * `glob`: Redis's glob matching (CONFIG GET, later KEYS/SCAN).
+//! * `introspect`: COMMAND INFO/DOCS/GETKEYS replies derived from the specs.
 //! * `spec`: the JSON command specs, parsed once and compiled.
 //! * `registry`: the `inventory` registration of commands and the command table.
 //! * `args`: the typed view of a request's arguments produced by validation.
@@ -33,6 +34,7 @@ pub mod context;
 pub mod dispatch;
 pub mod error;
 pub mod glob;
+pub mod introspect;
 pub mod keyspace;
 pub mod prelude;
 pub mod registry;

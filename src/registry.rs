@@ -25,7 +25,8 @@ pub struct Registration {
     /// The spec's file stem: `set`, `config-get`.
     pub file: &'static str,
     pub spec_json: &'static str,
-    /// `None` for a container such as CONFIG, which dispatches to its subcommands.
+    /// `None` for a pure container such as CONFIG, which only dispatches to its subcommands.
+    /// A command may have both: bare `COMMAND` runs its handler, `COMMAND INFO` a subcommand.
     pub handler: Option<Handler>,
 }
 
@@ -108,6 +109,12 @@ impl CommandTable {
                 message,
             };
             let is_container = reg.handler.is_none();
+            if is_container && parsed.spec.arity > -2 {
+                return Err(fail(
+                    "field 'arity': a container without a handler needs an arity of -2 or less"
+                        .into(),
+                ));
+            }
             if is_container && !parsed.spec.arguments.is_empty() {
                 return Err(fail(
                     "a container command has no 'arguments' of its own".into(),
@@ -138,12 +145,6 @@ impl CommandTable {
                     file: file.clone(),
                     message: format!("field 'container' names '{container}', which has no spec"),
                 })?;
-            if parent.handler.is_some() {
-                return Err(SpecError {
-                    file,
-                    message: format!("field 'container': '{container}' has a handler, so it cannot hold subcommands"),
-                });
-            }
             let key: Box<[u8]> = command.name.as_bytes().into();
             parent.subcommands.insert(key, command);
         }
@@ -164,9 +165,21 @@ impl CommandTable {
         lookup(&self.commands, name)
     }
 
-    /// Every top-level command, in no particular order.
-    pub fn commands(&self) -> impl Iterator<Item = &Command> {
-        self.commands.values()
+    /// Every top-level command, sorted by name so replies do not depend on hashing.
+    pub fn commands(&self) -> Vec<&Command> {
+        let mut all: Vec<&Command> = self.commands.values().collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all
+    }
+
+    /// A command or subcommand by its full name (`get`, `config|get`), case-insensitively.
+    pub fn get_full(&self, full_name: &[u8]) -> Option<&Command> {
+        match full_name.iter().position(|&b| b == b'|') {
+            None => self.get(full_name),
+            Some(bar) => self
+                .get(&full_name[..bar])?
+                .subcommand(&full_name[bar + 1..]),
+        }
     }
 
     /// Number of top-level commands (what COMMAND COUNT reports).

@@ -46,6 +46,7 @@ impl Session {
                 keyspace: &mut keyspace,
                 config: &shared.config,
                 client,
+                table: shared.table,
                 now_ms,
             };
             dispatch(shared.table, &mut ctx, argv)

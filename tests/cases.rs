@@ -25,8 +25,13 @@ fn steps(path: &Path) -> Vec<Step> {
     support::parse_case(&text, codec::split_args)
 }
 
-/// The transcript of a case as our server answers it.
+/// The transcript of a case as our server answers it: for the snapshot, or (with `compare`)
+/// rendered for comparison with redis-server.
 fn ours(path: &Path) -> String {
+    transcript(path, false)
+}
+
+fn transcript(path: &Path, for_comparison: bool) -> String {
     let table = redis_clone::registry::init().expect("valid specs");
     let start = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -42,11 +47,21 @@ fn ours(path: &Path) -> String {
     for step in steps(path) {
         match step {
             Step::Sleep(d) => shared.clock.advance(d),
-            Step::Command { line, argv, sort } => {
+            Step::Command {
+                line,
+                argv,
+                sort,
+                compare,
+            } => {
                 let argv: Vec<Bytes> = argv.into_iter().map(Bytes::from).collect();
                 let mut raw = BytesMut::new();
                 codec::encode(&session.execute(&argv), Protocol::Resp2, &mut raw);
-                out.push_str(&format!("> {line}\n{}", render(&raw, sort)));
+                let shown = if for_comparison {
+                    support::render_for_comparison(&raw, sort, compare)
+                } else {
+                    render(&raw, sort)
+                };
+                out.push_str(&format!("> {line}\n{shown}"));
             }
         }
     }
@@ -108,16 +123,22 @@ fn replies_match_redis() {
         for step in steps(path) {
             match step {
                 Step::Sleep(d) => std::thread::sleep(d),
-                Step::Command { line, argv, sort } => {
+                Step::Command {
+                    line,
+                    argv,
+                    sort,
+                    compare,
+                } => {
                     stream
                         .write_all(&support::encode_command(&argv))
                         .expect("write");
                     let raw = support::read_reply(&mut reader).expect("reply");
-                    theirs.push_str(&format!("> {line}\n{}", render(&raw, sort)));
+                    let shown = support::render_for_comparison(&raw, sort, compare);
+                    theirs.push_str(&format!("> {line}\n{shown}"));
                 }
             }
         }
-        let mine = ours(path);
+        let mine = transcript(path, true);
         if mine != theirs {
             failures.push(format!(
                 "{}:\n{}",

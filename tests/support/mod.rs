@@ -190,22 +190,38 @@ pub enum Sort {
     Pairs,
 }
 
+/// How a command's reply is compared with redis-server's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compare {
+    /// Byte for byte (after any sorting the case asks for).
+    Exact,
+    /// With the prose masked: the values of `summary` and `complexity` and the texts of
+    /// `history` entries, which are written in our own words (COMMAND DOCS).
+    Prose,
+    /// Not compared: the reply differs from Redis's by design (it lists the commands this
+    /// server has, say); the case file says why in a comment.
+    Differs,
+}
+
 /// One step of a case file.
 #[derive(Debug, Clone)]
 pub enum Step {
-    /// A command as typed in redis-cli (already split into words), and how to order its reply.
+    /// A command as typed in redis-cli (already split into words), how to order its reply and
+    /// how to compare it with the reference.
     Command {
         line: String,
         argv: Vec<Vec<u8>>,
         sort: Option<Sort>,
+        compare: Compare,
     },
     /// Let time pass (our server: a manual clock; the reference: a real sleep).
     Sleep(Duration),
 }
 
-/// Parse a case file. Lines are commands as typed in redis-cli (Redis's quoting rules);
-/// `#` starts a comment line; `!sleep MS` lets time pass; `!sorted-pairs CMD...` and
-/// `!sorted CMD...` sort the reply's pairs/elements where Redis's order is unspecified.
+/// Parse a case file. Lines are commands as typed in redis-cli (Redis's quoting rules); `#`
+/// starts a comment line; `!sleep MS` lets time pass. Markers before a command:
+/// `!sorted` / `!sorted-pairs` sort the reply's elements / pairs where Redis's order is
+/// unspecified; `!prose` compares with the prose masked; `!differs` does not compare.
 pub fn parse_case(text: &str, split: impl Fn(&[u8]) -> Option<Vec<Vec<u8>>>) -> Vec<Step> {
     let mut steps = Vec::new();
     for (number, raw_line) in text.lines().enumerate() {
@@ -213,31 +229,118 @@ pub fn parse_case(text: &str, split: impl Fn(&[u8]) -> Option<Vec<Vec<u8>>>) -> 
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (sort, command) = if let Some(rest) = line.strip_prefix("!sleep ") {
+        if let Some(rest) = line.strip_prefix("!sleep ") {
             let ms: u64 = rest
                 .trim()
                 .parse()
                 .unwrap_or_else(|_| panic!("line {}: bad !sleep", number + 1));
             steps.push(Step::Sleep(Duration::from_millis(ms)));
             continue;
-        } else if let Some(rest) = line.strip_prefix("!sorted-pairs ") {
-            (Some(Sort::Pairs), rest)
-        } else if let Some(rest) = line.strip_prefix("!sorted ") {
-            (Some(Sort::Elements), rest)
-        } else if line.starts_with('!') {
-            panic!("line {}: unknown directive {line:?}", number + 1);
-        } else {
-            (None, line)
-        };
+        }
+        let (mut sort, mut compare, mut command) = (None, Compare::Exact, line);
+        while let Some(rest) = command.strip_prefix('!') {
+            let (marker, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+            match marker {
+                "sorted" => sort = Some(Sort::Elements),
+                "sorted-pairs" => sort = Some(Sort::Pairs),
+                "prose" => compare = Compare::Prose,
+                "differs" => compare = Compare::Differs,
+                other => panic!("line {}: unknown marker !{other}", number + 1),
+            }
+            command = tail.trim_start();
+        }
         let argv = split(command.as_bytes())
             .unwrap_or_else(|| panic!("line {}: unbalanced quotes", number + 1));
         steps.push(Step::Command {
             line: command.to_string(),
             argv,
             sort,
+            compare,
         });
     }
     steps
+}
+
+/// Render a reply for comparison under `compare` (see [`Compare`]).
+pub fn render_for_comparison(raw: &[u8], sort: Option<Sort>, compare: Compare) -> String {
+    match compare {
+        Compare::Exact => render(raw, sort),
+        Compare::Differs => "(not compared: differs from Redis by design)\n".to_string(),
+        Compare::Prose => {
+            let mut pos = 0;
+            let mut node = parse(raw, &mut pos);
+            mask_prose(&mut node);
+            let mut masked = Vec::new();
+            write_node(&node, &mut masked);
+            render(&masked, sort)
+        }
+    }
+}
+
+fn mask_prose(node: &mut Node) {
+    let Node::Agg(kind, Some(items)) = node else {
+        return;
+    };
+    let is_map = *kind == b'%' || items.len() % 2 == 0;
+    if is_map {
+        let mut i = 0;
+        while i + 1 < items.len() {
+            let key = match &items[i] {
+                Node::Blob(_, Some(k)) => k.clone(),
+                _ => Vec::new(),
+            };
+            match key.as_slice() {
+                b"summary" | b"complexity" => {
+                    items[i + 1] = Node::Blob(b'$', Some(b"<prose>".to_vec()))
+                }
+                b"history" => {
+                    if let Node::Agg(_, Some(entries)) = &mut items[i + 1] {
+                        for entry in entries {
+                            if let Node::Agg(_, Some(pair)) = entry {
+                                if pair.len() == 2 {
+                                    pair[1] = Node::Blob(b'$', Some(b"<prose>".to_vec()));
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            i += 2;
+        }
+    }
+    for item in items.iter_mut() {
+        mask_prose(item);
+    }
+}
+
+fn write_node(node: &Node, out: &mut Vec<u8>) {
+    match node {
+        Node::Line(kind, text) => {
+            out.push(*kind);
+            out.extend_from_slice(text);
+            out.extend_from_slice(b"\r\n");
+        }
+        Node::Blob(kind, None) | Node::Agg(kind, None) => {
+            out.extend_from_slice(&[*kind, b'-', b'1', b'\r', b'\n'])
+        }
+        Node::Blob(kind, Some(body)) => {
+            out.extend_from_slice(format!("{}{}\r\n", *kind as char, body.len()).as_bytes());
+            out.extend_from_slice(body);
+            out.extend_from_slice(b"\r\n");
+        }
+        Node::Agg(kind, Some(items)) => {
+            let n = if matches!(kind, b'%' | b'|') {
+                items.len() / 2
+            } else {
+                items.len()
+            };
+            out.extend_from_slice(format!("{}{}\r\n", *kind as char, n).as_bytes());
+            for item in items {
+                write_node(item, out);
+            }
+        }
+    }
 }
 
 /// Encode a command as a RESP multibulk request.
@@ -372,4 +475,172 @@ pub fn start_reference(name: &str, binary: &Path) -> ServerProcess {
         "no",
     ]);
     spawn_and_wait(command, port, dir)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for the TCP and startup tests (tests/tcp.rs): our binary with its stderr captured,
+// bounded waits for a process to exit, signals and /proc readings.
+// ---------------------------------------------------------------------------------------------
+
+/// The lines a child process writes to stderr, collected by a reader thread so the child can
+/// never block on a full pipe.
+pub struct StderrLines {
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl StderrLines {
+    /// Take over `child`'s piped stderr.
+    pub fn capture(child: &mut Child) -> StderrLines {
+        let stderr = child.stderr.take().expect("stderr was piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).split(b'\n') {
+                let Ok(line) = line else { break };
+                if tx
+                    .send(String::from_utf8_lossy(&line).into_owned())
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        StderrLines {
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Wait (at most `timeout`) for a line containing `needle`; the line, if it came.
+    pub fn wait_for(&mut self, needle: &str, timeout: Duration) -> Option<String> {
+        if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
+            return Some(line.clone());
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let line = self.lines.recv_timeout(left).ok()?;
+            self.seen.push(line.clone());
+            if line.contains(needle) {
+                return Some(line);
+            }
+        }
+    }
+
+    /// Every line until the child closes its stderr (or `timeout` passes).
+    pub fn until_eof(&mut self, timeout: Duration) -> Vec<String> {
+        let deadline = Instant::now() + timeout;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(_) => break,
+            }
+        }
+        self.seen.clone()
+    }
+}
+
+/// Wait at most `timeout` for `child` to exit; its status if it did.
+pub fn wait_exit(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Our binary with `args`, run in `dir` until it exits (killed after `timeout`): its exit
+/// status (None if it had to be killed), its stderr lines, and how long it ran.
+pub fn run_ours(
+    dir: &Path,
+    args: &[&str],
+    timeout: Duration,
+) -> (Option<std::process::ExitStatus>, Vec<String>, Duration) {
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_redis-clone"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start our binary");
+    let mut stderr = StderrLines::capture(&mut child);
+    let status = wait_exit(&mut child, timeout);
+    let elapsed = started.elapsed();
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    (status, stderr.until_eof(Duration::from_secs(2)), elapsed)
+}
+
+/// Like [`start_ours`], with the server's stderr captured instead of discarded.
+pub fn start_ours_logged(name: &str, extra: &[&str]) -> (ServerProcess, StderrLines) {
+    let port = free_port();
+    let dir = scratch_dir(name);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_redis-clone"))
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(extra)
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start our binary");
+    let stderr = StderrLines::capture(&mut child);
+    let mut server = ServerProcess { child, port, dir };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return (server, stderr);
+        }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            panic!("server exited during startup with {status}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("server did not start listening on port {port}");
+}
+
+/// Send `signal` (a name such as `TERM`) to a process with the `kill` utility.
+pub fn send_signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .stdin(Stdio::null())
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} {pid} failed: {status}");
+}
+
+/// A `kB` field of /proc/<pid>/status (`VmRSS`, `VmSize`, ...), in bytes.
+pub fn proc_status_bytes(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status
+        .lines()
+        .find(|l| l.split(':').next() == Some(field))?;
+    let kb: u64 = line
+        .split(':')
+        .nth(1)?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
+/// Where an executable is on PATH, if anywhere.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
 }
