@@ -8,7 +8,9 @@ use bytes::Bytes;
 use crate::error::CommandError;
 use crate::registry::{Command, CommandTable};
 use crate::reply::Reply;
-use crate::spec::{ArgSpec, BeginSearch, FindKeys, KeySpec};
+use crate::spec::{
+    ArgSpec, BeginSearch, FindKeys, KeySpec, ACL_CATEGORIES, DOC_FLAGS, KEY_SPEC_FLAGS,
+};
 
 /// Command flags in the order Redis reports them. Flags Redis hides from COMMAND INFO
 /// (MAY_REPLICATE, SENTINEL, ONLY_SENTINEL, PROTECTED, TOUCHES_ARBITRARY_KEYS) are absent, and
@@ -34,116 +36,6 @@ const REPORTED_FLAGS: &[&str] = &[
     "NO_MULTI",
     "MOVABLEKEYS",
     "ALLOW_BUSY",
-];
-
-/// Every command flag a spec may use (the reported ones and the hidden ones).
-pub const COMMAND_FLAGS: &[&str] = &[
-    "WRITE",
-    "READONLY",
-    "DENYOOM",
-    "MODULE",
-    "ADMIN",
-    "PUBSUB",
-    "NOSCRIPT",
-    "BLOCKING",
-    "LOADING",
-    "STALE",
-    "SKIP_MONITOR",
-    "SKIP_SLOWLOG",
-    "ASKING",
-    "FAST",
-    "NO_AUTH",
-    "MAY_REPLICATE",
-    "SENTINEL",
-    "ONLY_SENTINEL",
-    "NO_MANDATORY_KEYS",
-    "PROTECTED",
-    "NO_ASYNC_LOADING",
-    "NO_MULTI",
-    "ALLOW_BUSY",
-    "TOUCHES_ARBITRARY_KEYS",
-];
-
-/// ACL categories in Redis's table order, which is the order COMMAND INFO lists them in.
-pub const ACL_CATEGORIES: &[&str] = &[
-    "KEYSPACE",
-    "READ",
-    "WRITE",
-    "SET",
-    "SORTEDSET",
-    "LIST",
-    "HASH",
-    "STRING",
-    "BITMAP",
-    "HYPERLOGLOG",
-    "GEO",
-    "STREAM",
-    "PUBSUB",
-    "ADMIN",
-    "FAST",
-    "SLOW",
-    "BLOCKING",
-    "DANGEROUS",
-    "CONNECTION",
-    "TRANSACTION",
-    "SCRIPTING",
-];
-
-/// Key-spec flags in the order Redis reports them; the access kinds stay upper case on the wire.
-pub const KEY_SPEC_FLAGS: &[&str] = &[
-    "RO",
-    "RW",
-    "OW",
-    "RM",
-    "ACCESS",
-    "UPDATE",
-    "INSERT",
-    "DELETE",
-    "NOT_KEY",
-    "INCOMPLETE",
-    "VARIABLE_FLAGS",
-];
-
-/// Documentation flags in reply order.
-pub const DOC_FLAGS: &[&str] = &["DEPRECATED", "SYSCMD"];
-
-/// Command groups as written in specs.
-pub const GROUPS: &[&str] = &[
-    "generic",
-    "string",
-    "list",
-    "set",
-    "sorted_set",
-    "hash",
-    "pubsub",
-    "transactions",
-    "connection",
-    "server",
-    "scripting",
-    "hyperloglog",
-    "cluster",
-    "sentinel",
-    "geo",
-    "stream",
-    "bitmap",
-];
-
-/// Command tips a spec may carry (the part before a `:` for the policies).
-pub const COMMAND_TIPS: &[&str] = &[
-    "NONDETERMINISTIC_OUTPUT",
-    "NONDETERMINISTIC_OUTPUT_ORDER",
-    "REQUEST_POLICY:ALL_NODES",
-    "REQUEST_POLICY:ALL_SHARDS",
-    "REQUEST_POLICY:MULTI_SHARD",
-    "REQUEST_POLICY:SPECIAL",
-    "RESPONSE_POLICY:ONE_SUCCEEDED",
-    "RESPONSE_POLICY:ALL_SUCCEEDED",
-    "RESPONSE_POLICY:AGG_LOGICAL_AND",
-    "RESPONSE_POLICY:AGG_LOGICAL_OR",
-    "RESPONSE_POLICY:AGG_MIN",
-    "RESPONSE_POLICY:AGG_MAX",
-    "RESPONSE_POLICY:AGG_SUM",
-    "RESPONSE_POLICY:SPECIAL",
 ];
 
 fn bulk(text: &str) -> Reply {

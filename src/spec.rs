@@ -11,6 +11,118 @@ use std::fmt;
 
 use serde::Deserialize;
 
+// The vocabularies of Redis's spec format. A spec using anything else is rejected.
+
+/// Every command flag a spec may use (the reported ones and the hidden ones).
+pub const COMMAND_FLAGS: &[&str] = &[
+    "WRITE",
+    "READONLY",
+    "DENYOOM",
+    "MODULE",
+    "ADMIN",
+    "PUBSUB",
+    "NOSCRIPT",
+    "BLOCKING",
+    "LOADING",
+    "STALE",
+    "SKIP_MONITOR",
+    "SKIP_SLOWLOG",
+    "ASKING",
+    "FAST",
+    "NO_AUTH",
+    "MAY_REPLICATE",
+    "SENTINEL",
+    "ONLY_SENTINEL",
+    "NO_MANDATORY_KEYS",
+    "PROTECTED",
+    "NO_ASYNC_LOADING",
+    "NO_MULTI",
+    "ALLOW_BUSY",
+    "TOUCHES_ARBITRARY_KEYS",
+];
+
+/// ACL categories in Redis's table order, which is the order COMMAND INFO lists them in.
+pub const ACL_CATEGORIES: &[&str] = &[
+    "KEYSPACE",
+    "READ",
+    "WRITE",
+    "SET",
+    "SORTEDSET",
+    "LIST",
+    "HASH",
+    "STRING",
+    "BITMAP",
+    "HYPERLOGLOG",
+    "GEO",
+    "STREAM",
+    "PUBSUB",
+    "ADMIN",
+    "FAST",
+    "SLOW",
+    "BLOCKING",
+    "DANGEROUS",
+    "CONNECTION",
+    "TRANSACTION",
+    "SCRIPTING",
+];
+
+/// Key-spec flags in the order Redis reports them; the access kinds stay upper case on the wire.
+pub const KEY_SPEC_FLAGS: &[&str] = &[
+    "RO",
+    "RW",
+    "OW",
+    "RM",
+    "ACCESS",
+    "UPDATE",
+    "INSERT",
+    "DELETE",
+    "NOT_KEY",
+    "INCOMPLETE",
+    "VARIABLE_FLAGS",
+];
+
+/// Documentation flags in reply order.
+pub const DOC_FLAGS: &[&str] = &["DEPRECATED", "SYSCMD"];
+
+/// Command groups as written in specs.
+pub const GROUPS: &[&str] = &[
+    "generic",
+    "string",
+    "list",
+    "set",
+    "sorted_set",
+    "hash",
+    "pubsub",
+    "transactions",
+    "connection",
+    "server",
+    "scripting",
+    "hyperloglog",
+    "cluster",
+    "sentinel",
+    "geo",
+    "stream",
+    "bitmap",
+];
+
+/// Command tips a spec may carry (the part before a `:` for the policies).
+pub const COMMAND_TIPS: &[&str] = &[
+    "NONDETERMINISTIC_OUTPUT",
+    "NONDETERMINISTIC_OUTPUT_ORDER",
+    "REQUEST_POLICY:ALL_NODES",
+    "REQUEST_POLICY:ALL_SHARDS",
+    "REQUEST_POLICY:MULTI_SHARD",
+    "REQUEST_POLICY:SPECIAL",
+    "RESPONSE_POLICY:ONE_SUCCEEDED",
+    "RESPONSE_POLICY:ALL_SUCCEEDED",
+    "RESPONSE_POLICY:AGG_LOGICAL_AND",
+    "RESPONSE_POLICY:AGG_LOGICAL_OR",
+    "RESPONSE_POLICY:AGG_MIN",
+    "RESPONSE_POLICY:AGG_MAX",
+    "RESPONSE_POLICY:AGG_SUM",
+    "RESPONSE_POLICY:SPECIAL",
+];
+
 /// One command's spec, as written in its JSON file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -193,12 +305,82 @@ pub fn parse(file: &str, json: &str) -> Result<ParsedSpec, SpecError> {
             "the spec describes '{full_name}', so the file must be named specs/{expected_file}.json"
         )));
     }
+    check_vocabulary(&spec).map_err(fail)?;
     check_args(&spec.arguments, &spec, "arguments").map_err(fail)?;
+    check_arity(&spec).map_err(fail)?;
     Ok(ParsedSpec {
         full_name,
         name,
         spec,
     })
+}
+
+/// Every flag, category, group, tip and key-spec flag must come from Redis's vocabulary.
+fn check_vocabulary(spec: &CommandSpec) -> Result<(), String> {
+    let check = |field: &str, values: &[String], allowed: &[&str]| -> Result<(), String> {
+        match values.iter().find(|v| !allowed.contains(&v.as_str())) {
+            Some(bad) => Err(format!(
+                "field '{field}': unknown value '{bad}' (allowed: {})",
+                allowed.join(", ")
+            )),
+            None => Ok(()),
+        }
+    };
+    check("command_flags", &spec.command_flags, COMMAND_FLAGS)?;
+    check("acl_categories", &spec.acl_categories, ACL_CATEGORIES)?;
+    check("doc_flags", &spec.doc_flags, DOC_FLAGS)?;
+    check("command_tips", &spec.command_tips, COMMAND_TIPS)?;
+    check("group", std::slice::from_ref(&spec.group), GROUPS)?;
+    for (i, ks) in spec.key_specs.iter().enumerate() {
+        check(&format!("key_specs[{i}].flags"), &ks.flags, KEY_SPEC_FLAGS)?;
+        let access = ks
+            .flags
+            .iter()
+            .filter(|f| matches!(f.as_str(), "RO" | "RW" | "OW" | "RM"))
+            .count();
+        if access != 1 && !ks.flags.iter().any(|f| f == "NOT_KEY") {
+            return Err(format!(
+                "field 'key_specs[{i}].flags': needs exactly one of RO, RW, OW, RM"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The arity must agree with the argument tree: a negative arity -N means the fewest words a
+/// request can have is N, a positive one that every request has exactly that many (so nothing
+/// is optional or repeated). Words count the command name and, for a subcommand, its name.
+fn check_arity(spec: &CommandSpec) -> Result<(), String> {
+    // A container without arguments of its own is dispatched on its subcommands.
+    if spec.arguments.is_empty() && spec.arity <= -2 && spec.container.is_none() {
+        return Ok(());
+    }
+    let compiled = CompiledArgs::compile(&spec.arguments);
+    let name_words = if spec.container.is_some() { 2 } else { 1 };
+    let min = name_words
+        + compiled
+            .top
+            .iter()
+            .map(|&id| compiled.required_words(id))
+            .sum::<usize>();
+    let max = compiled.max_words(&compiled.top).map(|m| m + name_words);
+    let arity = spec.arity;
+    if arity == 0 {
+        return Err("field 'arity': must not be 0".into());
+    }
+    let wanted = arity.unsigned_abs() as usize;
+    if arity > 0 && (min != wanted || max != Some(wanted)) {
+        return Err(format!(
+            "field 'arity': {arity} means exactly {wanted} words, but the arguments allow {min} to {}",
+            max.map_or("any number".to_string(), |m| m.to_string())
+        ));
+    }
+    if arity < 0 && min != wanted {
+        return Err(format!(
+            "field 'arity': {arity} means at least {wanted} words, but the arguments need at least {min}"
+        ));
+    }
+    Ok(())
 }
 
 /// Structural checks on an argument list; the path names the field in messages.

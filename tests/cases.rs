@@ -108,10 +108,21 @@ fn replies_match_redis() {
         .collect();
     files.sort();
     let mut failures = Vec::new();
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
     for path in files
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "txt"))
     {
+        // A case whose snapshot has not been accepted yet proves nothing; `snapshots` already
+        // fails for it, and that is the one thing a contributor with a new case must fix.
+        let name = path.file_name().expect("file name").to_string_lossy();
+        if !snapshots
+            .join(format!("cases__snapshots@{name}.snap"))
+            .exists()
+        {
+            eprintln!("{name}: no accepted snapshot yet, not replayed");
+            continue;
+        }
         // A fresh connection and an empty keyspace for every case, as ours gets.
         let mut stream = server.connect();
         stream

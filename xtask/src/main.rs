@@ -1,18 +1,93 @@
-//! Contributor tasks, run as `cargo xtask <task>`. Standard library only.
+//! Contributor tasks, run as `cargo xtask <task>`. Standard library only, so it builds in
+//! seconds and never drifts with the server's dependencies.
+//!
+//! * `new-command NAME [--group G] [--arity N] [--summary TEXT] [--since V]`: create
+//!   `commands/NAME.rs`, `specs/NAME.json` and `tests/cases/NAME.txt`, and add the module line
+//!   to `commands/mod.rs`. `NAME` may be a subcommand, `config-set`, whose spec names its
+//!   container (`CONFIG`).
+//! * `lint-specs`: check every spec (runs the spec-lint test, which uses the server's own parser).
 
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+mod scaffold;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        _ => {
-            eprintln!("usage: cargo xtask <task>\n\ntasks: (none yet)");
-            ExitCode::from(2)
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match words.as_slice() {
+        ["new-command", rest @ ..] => new_command(rest),
+        ["lint-specs"] => lint_specs(),
+        _ => Err(USAGE.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::from(1)
         }
+    }
+}
+
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  new-command NAME [--group GROUP] [--arity N] [--summary TEXT] [--since VERSION]
+      Create commands/NAME.rs, specs/NAME.json and tests/cases/NAME.txt and register the
+      module. NAME is lower case, e.g. `strlen`, or `config-set` for a subcommand.
+  lint-specs
+      Check every spec in specs/: strict schema, vocabularies, arity against arguments.";
+
+/// The repository root: the parent of this crate's directory.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn new_command(args: &[&str]) -> Result<(), String> {
+    let options = scaffold::Options::parse(args)?;
+    let root = root();
+    let files = scaffold::files(&options);
+    for (path, _) in &files {
+        if root.join(path).exists() {
+            return Err(format!(
+                "{path} already exists; new-command never overwrites a file"
+            ));
+        }
+    }
+    let mod_path = root.join("commands/mod.rs");
+    let mod_text = std::fs::read_to_string(&mod_path)
+        .map_err(|e| format!("cannot read commands/mod.rs: {e}"))?;
+    let new_mod_text = scaffold::insert_module(&mod_text, &options.module_name())?;
+    for (path, text) in &files {
+        std::fs::write(root.join(path), text).map_err(|e| format!("cannot write {path}: {e}"))?;
+        println!("created {path}");
+    }
+    std::fs::write(&mod_path, new_mod_text)
+        .map_err(|e| format!("cannot write commands/mod.rs: {e}"))?;
+    println!("added `mod {};` to commands/mod.rs", options.module_name());
+    println!("{}", scaffold::next_steps(&options));
+    Ok(())
+}
+
+fn lint_specs() -> Result<(), String> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "test",
+            "--quiet",
+            "--test",
+            "spec_lint",
+            "--",
+            "--nocapture",
+        ])
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("spec lint failed (see the messages above)".into())
     }
 }
