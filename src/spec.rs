@@ -602,12 +602,63 @@ mod tests {
 
     #[test]
     fn file_name_must_match_the_full_name() {
-        let err = parse("get", r#"{"GET": {"summary": "s", "group": "server", "since": "1.0.0", "arity": -3, "container": "CONFIG"}}"#)
+        let err = parse("get", r#"{"GET": {"summary": "s", "group": "server", "since": "1.0.0", "arity": -2, "container": "CONFIG"}}"#)
             .unwrap_err();
         assert!(err.to_string().contains("specs/config-get.json"), "{err}");
-        let ok = parse("config-get", r#"{"GET": {"summary": "s", "group": "server", "since": "1.0.0", "arity": -3, "container": "CONFIG"}}"#)
+        let ok = parse("config-get", r#"{"GET": {"summary": "s", "group": "server", "since": "1.0.0", "arity": -2, "container": "CONFIG"}}"#)
             .unwrap();
         assert_eq!(ok.full_name, "config|get");
+    }
+
+    #[test]
+    fn arity_must_agree_with_the_arguments() {
+        let spec = |arity: i32, args: &str| {
+            format!(
+                r#"{{"ECHO": {{"summary": "s", "group": "connection", "since": "1.0.0", "arity": {arity}, "arguments": [{args}]}}}}"#
+            )
+        };
+        let one = r#"{"name": "message", "type": "string"}"#;
+        assert!(parse("echo", &spec(2, one)).is_ok());
+        let err = parse("echo", &spec(3, one)).unwrap_err().to_string();
+        assert!(
+            err.contains("specs/echo.json") && err.contains("field 'arity'"),
+            "{err}"
+        );
+        let optional = r#"{"name": "message", "type": "string", "optional": true}"#;
+        assert!(
+            parse("echo", &spec(2, optional)).is_err(),
+            "an exact arity allows nothing optional"
+        );
+        assert!(parse("echo", &spec(-1, optional)).is_ok());
+        assert!(parse("echo", &spec(-2, optional)).is_err());
+    }
+
+    #[test]
+    fn vocabularies_are_checked() {
+        let with = |field: &str| {
+            format!(
+                r#"{{"PING": {{"summary": "s", "group": "connection", "since": "1.0.0", "arity": -1, {field}}}}}"#
+            )
+        };
+        let err = parse("ping", &with(r#""command_flags": ["QUICK"]"#))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("command_flags") && err.contains("QUICK"),
+            "{err}"
+        );
+        let err = parse("ping", &with(r#""acl_categories": ["FUN"]"#))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("acl_categories"), "{err}");
+        let err = parse("ping", &with(r#""command_tips": ["FAST_PLEASE"]"#))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("command_tips"), "{err}");
+        let err = parse("ping", &with(r#""key_specs": [{"flags": ["ACCESS"], "begin_search": {"index": {"pos": 1}}, "find_keys": {"range": {"lastkey": 0, "step": 1, "limit": 0}}}]"#))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("key_specs[0].flags"), "{err}");
     }
 
     #[test]
