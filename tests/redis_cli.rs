@@ -12,7 +12,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn installed(tool: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success())
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 struct Tmux {
@@ -21,7 +24,12 @@ struct Tmux {
 
 impl Tmux {
     fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("run tmux");
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -54,28 +62,54 @@ fn hints_and_help_in_an_interactive_redis_cli() {
         if std::env::var_os("REDIS_CLONE_REQUIRE_REFERENCE").is_some() {
             panic!("tmux and redis-cli are required here (REDIS_CLONE_REQUIRE_REFERENCE is set)");
         }
-        let _ = std::io::stderr().write_all(b"SKIPPED: tmux or redis-cli is not installed, so redis-cli hints were not checked\n");
+        let _ = std::io::stderr().write_all(
+            b"SKIPPED: tmux or redis-cli is not installed, so redis-cli hints were not checked\n",
+        );
         return;
     }
     let server = support::start_ours("redis-cli-hints", &[]);
-    let tmux = Tmux { socket: format!("redis-clone-test-{}", std::process::id()) };
+    let tmux = Tmux {
+        socket: format!("redis-clone-test-{}", std::process::id()),
+    };
     let cli = format!("redis-cli -p {}", server.port);
-    tmux.run(&["new-session", "-d", "-s", "cli", "-x", "220", "-y", "40", &cli]);
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "cli",
+        "-x",
+        "220",
+        "-y",
+        "40",
+        &cli,
+    ]);
     let prompt = format!("127.0.0.1:{}>", server.port);
     tmux.wait_for(&prompt);
 
     tmux.run(&["send-keys", "-t", "cli", "SET k v "]);
     let hint = "[NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]";
     let screen = tmux.wait_for(hint);
-    assert!(screen.contains(&format!("SET k v {hint}")), "no SET hint on screen:\n{screen}");
+    assert!(
+        screen.contains(&format!("SET k v {hint}")),
+        "no SET hint on screen:\n{screen}"
+    );
 
     tmux.run(&["send-keys", "-t", "cli", "C-u"]);
     tmux.run(&["send-keys", "-t", "cli", "help config get", "Enter"]);
     let screen = tmux.wait_for("CONFIG GET parameter [parameter ...]");
-    assert!(screen.contains("CONFIG GET parameter [parameter ...]"), "no CONFIG GET help:\n{screen}");
-    assert!(screen.contains("group: server"), "help shows the group:\n{screen}");
+    assert!(
+        screen.contains("CONFIG GET parameter [parameter ...]"),
+        "no CONFIG GET help:\n{screen}"
+    );
+    assert!(
+        screen.contains("group: server"),
+        "help shows the group:\n{screen}"
+    );
 
     tmux.run(&["send-keys", "-t", "cli", "help set", "Enter"]);
     let screen = tmux.wait_for("SET key value [NX|XX]");
-    assert!(screen.contains(&format!("SET key value {hint}")), "no SET help:\n{screen}");
+    assert!(
+        screen.contains(&format!("SET key value {hint}")),
+        "no SET help:\n{screen}"
+    );
 }

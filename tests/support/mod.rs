@@ -402,36 +402,63 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn spawn_and_wait(mut command: Command, port: u16, dir: PathBuf) -> ServerProcess {
-    command
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let child = command.spawn().expect("start the server process");
-    let mut server = ServerProcess { child, port, dir };
+/// Start the server that `command_for(port)` builds, in `dir`, on a free port. Another process
+/// can take a "free" port before the server binds it; then the server exits, or a stranger
+/// answers on that port (caught by checking the server's `dir`), and we try another port.
+fn spawn_and_wait(dir: PathBuf, command_for: impl Fn(u16) -> Command) -> ServerProcess {
+    let mut problem = String::new();
+    for _attempt in 0..3 {
+        let port = free_port();
+        let mut command = command_for(port);
+        command
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = command.spawn().expect("start the server process");
+        let mut server = ServerProcess {
+            child,
+            port,
+            dir: dir.clone(),
+        };
+        match wait_listening(&mut server) {
+            Ok(()) => match identity_problem(&mut server) {
+                None => return server,
+                Some(p) => problem = p,
+            },
+            Err(p) => problem = p,
+        }
+        // Dropping `server` kills the process before the next attempt.
+    }
+    panic!("could not start a server: {problem}");
+}
+
+fn wait_listening(server: &mut ServerProcess) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return server;
+        if TcpStream::connect(("127.0.0.1", server.port)).is_ok() {
+            return Ok(());
         }
         if let Ok(Some(status)) = server.child.try_wait() {
-            panic!("server exited during startup with {status}");
+            return Err(format!("server exited during startup with {status}"));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("server did not start listening on port {port}");
+    Err(format!(
+        "server did not start listening on port {}",
+        server.port
+    ))
 }
 
 /// Start our binary on a free port, in a scratch directory, with extra arguments.
 pub fn start_ours(name: &str, extra: &[&str]) -> ServerProcess {
-    let port = free_port();
-    let dir = scratch_dir(name);
-    let mut command = Command::new(env!("CARGO_BIN_EXE_redis-clone"));
-    command
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(extra);
-    spawn_and_wait(command, port, dir)
+    spawn_and_wait(scratch_dir(name), |port| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_redis-clone"));
+        command
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(extra);
+        command
+    })
 }
 
 /// Where the reference `redis-server` is, if installed. When it is missing the caller skips,
@@ -457,24 +484,21 @@ pub fn reference_server() -> Option<PathBuf> {
 
 /// Start the reference redis-server on a free port with settings matching our defaults.
 pub fn start_reference(name: &str, binary: &Path) -> ServerProcess {
-    let port = free_port();
     let dir = scratch_dir(name);
-    let mut command = Command::new(binary);
-    command.args([
-        "--port",
-        &port.to_string(),
-        "--bind",
-        "127.0.0.1 -::1",
-        "--save",
-        "3600 1 300 100 60 10000",
-    ]);
-    command.args([
-        "--dir",
-        dir.to_str().expect("utf-8 path"),
-        "--appendonly",
-        "no",
-    ]);
-    spawn_and_wait(command, port, dir)
+    let dir_arg = dir.to_str().expect("utf-8 path").to_string();
+    spawn_and_wait(dir, |port| {
+        let mut command = Command::new(binary);
+        command.args(["--port", &port.to_string(), "--bind", "127.0.0.1 -::1"]);
+        command.args([
+            "--save",
+            "3600 1 300 100 60 10000",
+            "--dir",
+            &dir_arg,
+            "--appendonly",
+            "no",
+        ]);
+        command
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -642,5 +666,34 @@ pub fn on_path(name: &str) -> Option<PathBuf> {
         std::env::split_paths(&paths)
             .map(|p| p.join(name))
             .find(|p| p.is_file())
+    })
+}
+
+/// Why the server on `server.port` is not the process `server` started, if it is not: the
+/// process has exited, or the server answering there reports another `dir` (another process
+/// took the port between `free_port` and the bind).
+pub fn identity_problem(server: &mut ServerProcess) -> Option<String> {
+    if let Ok(Some(status)) = server.child.try_wait() {
+        return Some(format!("the server process has exited with {status}"));
+    }
+    let dir = server
+        .dir
+        .canonicalize()
+        .unwrap_or_else(|_| server.dir.clone());
+    let dir = dir.to_string_lossy();
+    let expected = format!("*2\r\n$3\r\ndir\r\n${}\r\n{dir}\r\n", dir.len());
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    let argv = [b"CONFIG".to_vec(), b"GET".to_vec(), b"dir".to_vec()];
+    stream.write_all(&encode_command(&argv)).ok()?;
+    let reply = read_reply(&mut BufReader::new(stream)).ok()?;
+    (reply != expected.as_bytes()).then(|| {
+        format!(
+            "port {} is answered by a server whose dir is {} rather than {dir}",
+            server.port,
+            quote(&reply)
+        )
     })
 }

@@ -1,0 +1,736 @@
+//! What only TCP shows, against our binary on a loopback port: pipelining, requests split at
+//! every byte, inline commands, many concurrent clients, protocol errors that close only their
+//! own connection, expiry in real time, CONFIG GET of the process's own settings, huge
+//! announced bulks, startup failures, graceful shutdown, and redis-cli talking to us.
+//!
+//! The byte-exact expectations of the inline and protocol-error checks are also run against a
+//! real redis-server when one is installed (`expectations_hold_for_redis_server`), so they are
+//! Redis's bytes, not our guess of them.
+
+mod support;
+
+use std::collections::HashMap;
+use std::io::{BufReader, ErrorKind, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use support::{quote, read_reply, ServerProcess};
+
+/// Every read in these tests gives up after this long instead of hanging.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection with a buffered reader over the same socket.
+struct Client {
+    stream: TcpStream,
+    reader: BufReader<TcpStream>,
+}
+
+impl Client {
+    fn connect(server: &ServerProcess) -> Client {
+        let stream = server.connect();
+        stream.set_nodelay(true).expect("nodelay");
+        stream
+            .set_read_timeout(Some(READ_TIMEOUT))
+            .expect("timeout");
+        let reader = BufReader::new(stream.try_clone().expect("clone the socket"));
+        Client { stream, reader }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("write to the server");
+        self.stream.flush().expect("flush");
+    }
+
+    fn reply(&mut self) -> Vec<u8> {
+        read_reply(&mut self.reader).expect("read a reply")
+    }
+
+    /// Send one multibulk command and read its reply.
+    fn call(&mut self, argv: &[&[u8]]) -> Vec<u8> {
+        self.send(&cmd(argv));
+        self.reply()
+    }
+
+    /// Everything the server sends until it closes the connection; `closed` says whether it
+    /// did (EOF or reset) within `limit`.
+    fn read_until_closed(&mut self, limit: Duration) -> (Vec<u8>, bool) {
+        let deadline = Instant::now() + limit;
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 4096];
+        self.reader
+            .get_ref()
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .expect("timeout");
+        while Instant::now() < deadline && got.len() < 1 << 20 {
+            match self.reader.read(&mut chunk) {
+                Ok(0) => return (got, true),
+                Ok(n) => got.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == ErrorKind::ConnectionReset => return (got, true),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(e) => panic!("reading until close: {e}"),
+            }
+        }
+        (got, false)
+    }
+}
+
+/// A multibulk request.
+fn cmd(argv: &[&[u8]]) -> Vec<u8> {
+    let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
+    support::encode_command(&argv)
+}
+
+/// A bulk string reply.
+fn bulk(payload: &[u8]) -> Vec<u8> {
+    let mut out = format!("${}\r\n", payload.len()).into_bytes();
+    out.extend_from_slice(payload);
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+const NIL: &[u8] = b"$-1\r\n";
+const OK: &[u8] = b"+OK\r\n";
+const PONG: &[u8] = b"+PONG\r\n";
+
+fn assert_reply(what: &str, got: &[u8], expected: &[u8]) {
+    assert!(
+        got == expected,
+        "{what}: expected {} got {}",
+        quote(expected),
+        quote(got)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Pipelining
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn pipeline_of_1000_commands_in_one_write() {
+    let server = support::start_ours("tcp-pipeline", &[]);
+    let mut client = Client::connect(&server);
+    let mut model: HashMap<String, Vec<u8>> = HashMap::new();
+    let mut request = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..1000usize {
+        let key = format!("pipe:{}", (i * 7) % 37);
+        let (command, reply) = match i % 5 {
+            0 | 3 => {
+                let value = format!("value-{i}").into_bytes();
+                model.insert(key.clone(), value.clone());
+                (cmd(&[b"SET", key.as_bytes(), &value]), OK.to_vec())
+            }
+            1 => (
+                cmd(&[b"GET", key.as_bytes()]),
+                model.get(&key).map_or(NIL.to_vec(), |v| bulk(v)),
+            ),
+            2 if i % 2 == 0 => (b"*1\r\n$4\r\nPING\r\n".to_vec(), PONG.to_vec()),
+            2 => {
+                let msg = format!("ping-{i}").into_bytes();
+                (cmd(&[b"PING", &msg]), bulk(&msg))
+            }
+            _ => {
+                let msg = format!("echo {i}\r\n\0").into_bytes();
+                (cmd(&[b"ECHO", &msg]), bulk(&msg))
+            }
+        };
+        request.extend_from_slice(&command);
+        expected.push((command, reply));
+    }
+    let started = Instant::now();
+    client.send(&request);
+    for (n, (command, reply)) in expected.iter().enumerate() {
+        let got = client.reply();
+        assert_reply(&format!("reply #{n} to {}", quote(command)), &got, reply);
+    }
+    // Nothing extra was sent: the next reply is the next command's.
+    assert_reply("PING after the pipeline", &client.call(&[b"PING"]), PONG);
+    let _ = std::io::stderr().write_all(
+        format!(
+            "pipeline: 1000 commands ({} bytes) answered in {:?}\n",
+            request.len(),
+            started.elapsed()
+        )
+        .as_bytes(),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Requests split at every byte boundary
+// ---------------------------------------------------------------------------------------------
+
+/// A few pipelined requests (multibulk with a binary value, an empty bulk, inline, an empty
+/// inline line) and the replies Redis gives them.
+fn split_fixture() -> (Vec<u8>, Vec<Vec<u8>>) {
+    let value: &[u8] = b"a\r\nb\0c\r\n$3\r\n*1";
+    let mut buf = Vec::new();
+    buf.extend(cmd(&[b"SET", b"split:key", value]));
+    buf.extend(cmd(&[b"GET", b"split:key"]));
+    buf.extend_from_slice(b"ECHO \"in line\"\r\n");
+    buf.extend(cmd(&[b"ECHO", b""]));
+    buf.extend_from_slice(b"\r\n");
+    buf.extend_from_slice(b"PING\n");
+    buf.extend(cmd(&[b"ECHO", b"last"]));
+    let replies = vec![
+        OK.to_vec(),
+        bulk(value),
+        bulk(b"in line"),
+        bulk(b""),
+        PONG.to_vec(),
+        bulk(b"last"),
+    ];
+    (buf, replies)
+}
+
+fn check_split_everywhere(server: &ServerProcess) -> usize {
+    let (buf, replies) = split_fixture();
+    let mut client = Client::connect(server);
+    for i in 1..buf.len() {
+        client.send(&buf[..i]);
+        std::thread::sleep(Duration::from_millis(2));
+        client.send(&buf[i..]);
+        for (n, expected) in replies.iter().enumerate() {
+            let got = read_reply(&mut client.reader).unwrap_or_else(|e| {
+                panic!("split after byte {i} of {}: reply #{n}: {e}", quote(&buf))
+            });
+            assert_reply(
+                &format!("split after byte {i} of {}: reply #{n}", quote(&buf)),
+                &got,
+                expected,
+            );
+        }
+    }
+    buf.len() - 1
+}
+
+#[test]
+fn request_split_at_every_byte() {
+    let server = support::start_ours("tcp-split", &[]);
+    let splits = check_split_everywhere(&server);
+    let _ =
+        std::io::stderr().write_all(format!("split: {splits} split points checked\n").as_bytes());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Inline commands
+// ---------------------------------------------------------------------------------------------
+
+/// (sent, expected reply); an empty line gets no reply, so it is sent with the next command.
+const INLINE_CASES: &[(&[u8], &[u8])] = &[
+    (b"PING\r\n", b"+PONG\r\n"),
+    (b"PING\n", b"+PONG\r\n"),
+    (b"ECHO \"hello world\"\r\n", b"$11\r\nhello world\r\n"),
+    (b"\r\nPING\r\n", b"+PONG\r\n"),
+    (b"\n\r\n\nPING\r\n", b"+PONG\r\n"),
+    (b"ECHO\tx\r\n", b"$1\r\nx\r\n"),
+    (b"  ECHO   spaced  \r\n", b"$6\r\nspaced\r\n"),
+    (b"ping\r\n", b"+PONG\r\n"),
+    (b"ECHO \"\\x41\\x00b\\n\"\r\n", b"$4\r\nA\0b\n\r\n"),
+    (
+        b"ECHO 'single \"quoted\"'\r\n",
+        b"$15\r\nsingle \"quoted\"\r\n",
+    ),
+    (b"ECHO \"\"\r\n", b"$0\r\n\r\n"),
+    (b"SET inline:key \"v a l\"\r\n", b"+OK\r\n"),
+    (b"GET inline:key\r\n", b"$5\r\nv a l\r\n"),
+    (
+        b"NOSUCH a b\r\n",
+        b"-ERR unknown command 'NOSUCH', with args beginning with: 'a' 'b' \r\n",
+    ),
+    (
+        b"ECHO\r\n",
+        b"-ERR wrong number of arguments for 'echo' command\r\n",
+    ),
+];
+
+fn check_inline(server: &ServerProcess) {
+    let mut client = Client::connect(server);
+    for (sent, expected) in INLINE_CASES {
+        client.send(sent);
+        let got = client.reply();
+        assert_reply(&format!("inline {}", quote(sent)), &got, expected);
+    }
+    // All of them pipelined in one write, answered in order.
+    let all: Vec<u8> = INLINE_CASES.iter().flat_map(|(s, _)| s.to_vec()).collect();
+    client.send(&all);
+    for (sent, expected) in INLINE_CASES {
+        let got = client.reply();
+        assert_reply(&format!("pipelined inline {}", quote(sent)), &got, expected);
+    }
+}
+
+#[test]
+fn inline_commands() {
+    let server = support::start_ours("tcp-inline", &[]);
+    check_inline(&server);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Many concurrent clients
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn five_hundred_concurrent_clients() {
+    const CLIENTS: usize = 500;
+    const ROUNDS: usize = 4;
+    let server = support::start_ours("tcp-concurrent", &[]);
+    let port = server.port;
+    // Everyone connects first, then all work at the same time with all connections open.
+    let barrier = Arc::new(Barrier::new(CLIENTS));
+    let started = Instant::now();
+    let handles: Vec<_> = (0..CLIENTS)
+        .map(|id| {
+            let barrier = Arc::clone(&barrier);
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn(move || -> Result<(), String> {
+                    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+                    let connected = TcpStream::connect_timeout(&addr, Duration::from_secs(10));
+                    // Reach the barrier whatever happened, so no one waits forever.
+                    barrier.wait();
+                    let stream = connected.map_err(|e| format!("client {id}: connect: {e}"))?;
+                    stream
+                        .set_read_timeout(Some(READ_TIMEOUT))
+                        .map_err(|e| e.to_string())?;
+                    let mut writer = stream.try_clone().map_err(|e| e.to_string())?;
+                    let mut reader = BufReader::new(stream);
+                    let key = format!("client:{id}");
+                    for round in 0..ROUNDS {
+                        let value = format!("{id}-{round}-{}", "x".repeat(id % 50));
+                        let mut both = cmd(&[b"SET", key.as_bytes(), value.as_bytes()]);
+                        both.extend(cmd(&[b"GET", key.as_bytes()]));
+                        writer
+                            .write_all(&both)
+                            .map_err(|e| format!("client {id}: write: {e}"))?;
+                        let set = read_reply(&mut reader)
+                            .map_err(|e| format!("client {id}: SET reply: {e}"))?;
+                        let get = read_reply(&mut reader)
+                            .map_err(|e| format!("client {id}: GET reply: {e}"))?;
+                        if set != OK || get != bulk(value.as_bytes()) {
+                            return Err(format!(
+                                "client {id} round {round}: SET {} GET {} (expected {})",
+                                quote(&set),
+                                quote(&get),
+                                quote(value.as_bytes())
+                            ));
+                        }
+                    }
+                    Ok(())
+                })
+                .expect("spawn a client thread")
+        })
+        .collect();
+    let failures: Vec<String> = handles
+        .into_iter()
+        .filter_map(|h| match h.join() {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e),
+            Err(_) => Some("a client thread panicked".to_string()),
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {CLIENTS} clients failed, first ones:\n{}",
+        failures.len(),
+        failures[..failures.len().min(10)].join("\n")
+    );
+    // Every client's last value is there.
+    let mut client = Client::connect(&server);
+    for id in (0..CLIENTS).step_by(97) {
+        let expected = format!("{id}-{}-{}", ROUNDS - 1, "x".repeat(id % 50));
+        let key = format!("client:{id}");
+        assert_reply(
+            &key,
+            &client.call(&[b"GET", key.as_bytes()]),
+            &bulk(expected.as_bytes()),
+        );
+    }
+    let _ = std::io::stderr().write_all(
+        format!(
+            "concurrency: {CLIENTS} clients x {ROUNDS} SET/GET rounds in {:?}\n",
+            started.elapsed()
+        )
+        .as_bytes(),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Protocol errors close only the offending connection
+// ---------------------------------------------------------------------------------------------
+
+/// Redis's inline limit (PROTO_INLINE_MAX_SIZE) is 64 KiB; one byte more trips it. Sending
+/// exactly that many means the server has read everything we sent when it closes, so the close
+/// is a clean FIN and never a reset that could swallow the error reply.
+const INLINE_MAX: usize = 64 * 1024;
+
+fn protocol_error_cases() -> Vec<(&'static str, Vec<u8>, &'static [u8])> {
+    vec![
+        (
+            "bad multibulk count",
+            b"*abc\r\n".to_vec(),
+            b"-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            "negative bulk length",
+            b"*1\r\n$-5\r\n".to_vec(),
+            b"-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            "element without $",
+            b"*1\r\nfoo\r\n".to_vec(),
+            b"-ERR Protocol error: expected '$', got 'f'\r\n",
+        ),
+        (
+            "unbalanced quotes",
+            b"ECHO \"unbalanced\r\n".to_vec(),
+            b"-ERR Protocol error: unbalanced quotes in request\r\n",
+        ),
+        (
+            "bulk over proto-max-bulk-len",
+            b"*1\r\n$536870913\r\n".to_vec(),
+            b"-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            "inline request over 64 KiB",
+            vec![b'x'; INLINE_MAX + 1],
+            b"-ERR Protocol error: too big inline request\r\n",
+        ),
+        (
+            "replies before the error are sent",
+            b"PING\r\n*1\r\n$4\r\nPING\r\n*x\r\nPING\r\n".to_vec(),
+            b"+PONG\r\n+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+    ]
+}
+
+fn check_protocol_errors(server: &ServerProcess) {
+    // The bystander connects before any offender and keeps its connection throughout.
+    let mut bystander = Client::connect(server);
+    assert_reply(
+        "bystander SET",
+        &bystander.call(&[b"SET", b"bystander:key", b"safe\r\nvalue"]),
+        OK,
+    );
+    for (name, sent, expected) in protocol_error_cases() {
+        let mut offender = Client::connect(server);
+        offender.send(&sent);
+        let (got, closed) = offender.read_until_closed(Duration::from_secs(5));
+        assert_reply(&format!("{name}: reply to the offender"), &got, expected);
+        assert!(closed, "{name}: the offender's connection was not closed");
+        assert_reply(
+            &format!("{name}: bystander PING"),
+            &bystander.call(&[b"PING"]),
+            PONG,
+        );
+        assert_reply(
+            &format!("{name}: bystander GET"),
+            &bystander.call(&[b"GET", b"bystander:key"]),
+            &bulk(b"safe\r\nvalue"),
+        );
+    }
+    // A connection opened after all that works too.
+    assert_reply(
+        "new client after the errors",
+        &Client::connect(server).call(&[b"GET", b"bystander:key"]),
+        &bulk(b"safe\r\nvalue"),
+    );
+}
+
+#[test]
+fn protocol_errors_close_only_the_offender() {
+    let server = support::start_ours("tcp-protocol-errors", &[]);
+    check_protocol_errors(&server);
+}
+
+/// The byte-exact expectations above are Redis's: run them against redis-server too.
+#[test]
+fn expectations_hold_for_redis_server() {
+    let Some(binary) = support::reference_server() else {
+        return;
+    };
+    let server = support::start_reference("tcp-reference", &binary);
+    check_inline(&server);
+    check_protocol_errors(&server);
+    check_split_everywhere(&server);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Expiry in real time
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn px_expires_in_real_time() {
+    let server = support::start_ours("tcp-expiry", &[]);
+    let mut client = Client::connect(&server);
+    assert_reply(
+        "SET PX 50",
+        &client.call(&[b"SET", b"short", b"lived", b"PX", b"50"]),
+        OK,
+    );
+    assert_reply(
+        "SET EX 1000",
+        &client.call(&[b"SET", b"long", b"lived", b"EX", b"1000"]),
+        OK,
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert_reply("GET after 100 ms", &client.call(&[b"GET", b"short"]), NIL);
+    assert_reply(
+        "GET of the long-lived key",
+        &client.call(&[b"GET", b"long"]),
+        &bulk(b"lived"),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. CONFIG GET of the process's own settings
+// ---------------------------------------------------------------------------------------------
+
+fn config_pair(name: &str, value: &[u8]) -> Vec<u8> {
+    let mut out = b"*2\r\n".to_vec();
+    out.extend(bulk(name.as_bytes()));
+    out.extend(bulk(value));
+    out
+}
+
+#[test]
+fn config_get_dir_and_port() {
+    let server = support::start_ours("tcp-config", &[]);
+    let dir = server.dir.canonicalize().expect("canonical scratch dir");
+    let mut client = Client::connect(&server);
+    assert_reply(
+        "CONFIG GET dir",
+        &client.call(&[b"CONFIG", b"GET", b"dir"]),
+        &config_pair("dir", dir.to_str().expect("utf-8 dir").as_bytes()),
+    );
+    assert_reply(
+        "CONFIG GET port",
+        &client.call(&[b"CONFIG", b"GET", b"port"]),
+        &config_pair("port", server.port.to_string().as_bytes()),
+    );
+    assert_reply(
+        "CONFIG GET bind",
+        &client.call(&[b"CONFIG", b"GET", b"bind"]),
+        &config_pair("bind", b"127.0.0.1"),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. A huge announced bulk is not allocated up front
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn huge_announced_bulk_is_not_allocated() {
+    let server = support::start_ours("tcp-huge-bulk", &[]);
+    let pid = server.child.id();
+    let mut bystander = Client::connect(&server);
+    assert_reply("PING before", &bystander.call(&[b"PING"]), PONG);
+    let size_before = support::proc_status_bytes(pid, "VmSize").expect("VmSize");
+
+    let mut offender = Client::connect(&server);
+    let mut request = b"*1\r\n$536870000\r\n".to_vec();
+    request.extend(vec![b'z'; 64 * 1024]);
+    offender.send(&request);
+    // Give the server time to read what was sent (and to allocate, if it were going to).
+    std::thread::sleep(Duration::from_millis(300));
+    assert_reply("PING during", &bystander.call(&[b"PING"]), PONG);
+
+    let rss = support::proc_status_bytes(pid, "VmRSS").expect("VmRSS");
+    let size_after = support::proc_status_bytes(pid, "VmSize").expect("VmSize");
+    assert!(
+        rss < 100 << 20,
+        "the server's resident memory is {} MB after a 512 MB bulk was announced",
+        rss >> 20
+    );
+    // Reserving the announced size would add ~512 MB of address space even if never touched.
+    let grown = size_after.saturating_sub(size_before);
+    assert!(
+        grown < 256 << 20,
+        "the server's address space grew by {} MB after a 512 MB bulk was announced",
+        grown >> 20
+    );
+    drop(offender);
+    std::thread::sleep(Duration::from_millis(50));
+    assert_reply("PING after", &bystander.call(&[b"PING"]), PONG);
+    let _ = std::io::stderr().write_all(
+        format!(
+            "huge bulk: VmRSS {} KB, VmSize {} KB -> {} KB\n",
+            rss >> 10,
+            size_before >> 10,
+            size_after >> 10
+        )
+        .as_bytes(),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. Startup failures, the startup line, graceful shutdown
+// ---------------------------------------------------------------------------------------------
+
+const STARTUP_LIMIT: Duration = Duration::from_secs(10);
+
+/// A failed start: status 1, within a few seconds, with exactly one line on stderr.
+fn assert_failed_start(what: &str, args: &[&str]) -> String {
+    let dir = support::scratch_dir(&format!("tcp-start-{what}"));
+    let (status, lines, elapsed) = support::run_ours(&dir, args, STARTUP_LIMIT);
+    let status = status.unwrap_or_else(|| panic!("{what}: still running after {STARTUP_LIMIT:?}"));
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "{what}: exit status; stderr {lines:?}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "{what}: took {elapsed:?} to fail"
+    );
+    assert_eq!(
+        lines.len(),
+        1,
+        "{what}: expected one stderr line, got {lines:?}"
+    );
+    lines[0].clone()
+}
+
+#[test]
+fn unknown_directive_on_the_command_line_fails() {
+    let port = support::free_port().to_string();
+    let line = assert_failed_start(
+        "unknown-arg",
+        &[
+            "--port",
+            &port,
+            "--bind",
+            "127.0.0.1",
+            "--nosuchdirective",
+            "1",
+        ],
+    );
+    assert!(line.contains("nosuchdirective"), "message: {line:?}");
+}
+
+#[test]
+fn unknown_directive_in_a_config_file_fails() {
+    let dir = support::scratch_dir("tcp-config-file-dir");
+    let path = dir.join("bad.conf");
+    let port = support::free_port();
+    std::fs::write(
+        &path,
+        format!("port {port}\nbind 127.0.0.1\nnosuchdirective yes\nloglevel notice\n"),
+    )
+    .expect("write the config file");
+    let path = path.to_str().expect("utf-8 path");
+    let line = assert_failed_start("config-file", &[path]);
+    assert!(
+        line.contains(path) && line.contains("line 3") && line.contains("nosuchdirective"),
+        "the message should name the file, line 3 and the directive: {line:?}"
+    );
+}
+
+#[test]
+fn port_in_use_fails() {
+    let holder = TcpListener::bind("127.0.0.1:0").expect("hold a port");
+    let port = holder.local_addr().expect("addr").port().to_string();
+    let line = assert_failed_start("port-in-use", &["--port", &port, "--bind", "127.0.0.1"]);
+    assert!(
+        line.contains(&port),
+        "the message should name the port: {line:?}"
+    );
+    drop(holder);
+}
+
+#[test]
+fn sigterm_with_an_idle_client_exits_cleanly() {
+    let (mut server, mut stderr) = support::start_ours_logged("tcp-sigterm", &[]);
+    let mut idle = Client::connect(&server);
+    assert_reply("PING", &idle.call(&[b"PING"]), PONG);
+    let sent = Instant::now();
+    support::send_signal(server.child.id(), "TERM");
+    let status = support::wait_exit(&mut server.child, Duration::from_secs(10));
+    let took = sent.elapsed();
+    let status = status.expect("the server did not exit within 10 s of SIGTERM");
+    assert!(
+        status.success(),
+        "exit status after SIGTERM: {status}; stderr {:?}",
+        stderr.until_eof(Duration::from_secs(1))
+    );
+    assert!(
+        took < Duration::from_secs(4),
+        "SIGTERM took {took:?} to stop the server"
+    );
+    let (_, closed) = idle.read_until_closed(Duration::from_secs(2));
+    assert!(closed, "the idle client's connection was not closed");
+}
+
+#[test]
+fn startup_line_names_version_address_and_command_count() {
+    let (server, mut stderr) = support::start_ours_logged("tcp-startup-line", &[]);
+    let address = format!("127.0.0.1:{}", server.port);
+    let line = stderr
+        .wait_for(&address, Duration::from_secs(5))
+        .unwrap_or_else(|| {
+            panic!(
+                "no stderr line names {address}: {:?}",
+                stderr.until_eof(Duration::from_millis(200))
+            )
+        });
+    let commands = redis_clone::registry::init().expect("valid specs").len();
+    for needle in [
+        redis_clone::VERSION.to_string(),
+        redis_clone::REDIS_VERSION.to_string(),
+        format!("{commands} commands"),
+    ] {
+        assert!(
+            line.contains(&needle),
+            "startup line lacks {needle:?}: {line:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. redis-cli
+// ---------------------------------------------------------------------------------------------
+
+/// Run redis-cli (killed after 10 s): its stdout.
+fn redis_cli(cli: &std::path::Path, port: u16, args: &[&str]) -> String {
+    let mut child = Command::new(cli)
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start redis-cli");
+    let status = support::wait_exit(&mut child, Duration::from_secs(10));
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("redis-cli {args:?} did not finish within 10 s");
+    }
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut out)
+        .expect("read redis-cli output");
+    out
+}
+
+#[test]
+fn redis_cli_talks_to_us() {
+    let Some(cli) = support::on_path("redis-cli") else {
+        let _ = std::io::stderr()
+            .write_all(b"SKIPPED: redis-cli is not installed, so it was not tried against us\n");
+        return;
+    };
+    let server = support::start_ours("tcp-redis-cli", &[]);
+    assert_eq!(redis_cli(&cli, server.port, &["PING"]), "PONG\n");
+    assert_eq!(redis_cli(&cli, server.port, &["SET", "a", "b"]), "OK\n");
+    assert_eq!(redis_cli(&cli, server.port, &["GET", "a"]), "b\n");
+    assert_eq!(redis_cli(&cli, server.port, &["GET", "missing"]), "\n");
+    assert_eq!(
+        redis_cli(&cli, server.port, &["ECHO", "hello world"]),
+        "hello world\n"
+    );
+}
