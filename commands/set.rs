@@ -17,7 +17,7 @@ fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
     // With GET the old value is read first, so a wrong type stops the SET altogether.
     let old = if args.flag("get") {
         match db.get(key, now) {
-            Some(Value::Str(old)) => Reply::Bulk(old.clone()),
+            Some(Value::Str(old)) => Reply::Bulk(old.to_bytes()),
             None => Reply::Null,
         }
     } else {
@@ -31,12 +31,8 @@ fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
     };
     if !refused {
         let keep_ttl = args.flag("keepttl");
-        db.set(
-            key.clone(),
-            Value::Str(args.bytes("value").clone()),
-            expire_at,
-            keep_ttl,
-        );
+        let value = Value::Str(Str::encoded(args.bytes("value").clone()));
+        db.set(key.clone(), value, expire_at, keep_ttl, now);
     }
     Ok(match (args.flag("get"), refused) {
         (true, _) => old,

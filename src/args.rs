@@ -13,6 +13,23 @@ use bytes::Bytes;
 use crate::error::CommandError;
 use crate::spec::{ArgType, CompiledArgs, NodeId};
 
+/// A command's own rules for matching, beyond its spec's argument tree.
+pub struct Rules<'r> {
+    /// The error for more words than the tree can ever hold.
+    pub too_many: &'r dyn Fn() -> CommandError,
+    /// The error text for a word that is not one of the options, `%s` standing for the word
+    /// as typed (EXPIRE: `ERR Unsupported option %s`); `None` means `ERR syntax error`.
+    pub unknown_option: Option<&'r str>,
+    /// Checks run after the structure is matched and before numbers are converted, for
+    /// combinations of options a command refuses with its own words (EXPIRE's `NX and XX, GT
+    /// or LT options at the same time are not compatible`). Only flags and oneof choices may
+    /// be read there: numbers are not converted yet.
+    pub check: Option<Check>,
+}
+
+/// See [`Rules::check`].
+pub type Check = fn(&Args<'_>) -> Result<(), CommandError>;
+
 /// One matched request word: which spec node it belongs to and where it is.
 #[derive(Debug, Clone, Copy)]
 struct Hit {
@@ -33,11 +50,11 @@ pub struct Args<'a> {
 
 impl<'a> Args<'a> {
     /// Match `words` (the arguments after the command name, and after the subcommand name for
-    /// a subcommand) against `spec`. `too_many` is the error for words the tree cannot hold.
+    /// a subcommand) against `spec`, following the command's `rules`.
     pub fn parse(
         spec: &'a CompiledArgs,
         words: &'a [Bytes],
-        too_many: impl FnOnce() -> CommandError,
+        rules: &Rules<'_>,
     ) -> Result<Args<'a>, CommandError> {
         let mut matcher = Matcher {
             spec,
@@ -47,15 +64,28 @@ impl<'a> Args<'a> {
         let end = matcher.sequence(&spec.top, 0)?;
         if end != words.len() {
             // A tree that cannot grow (no repeats, no options) is over-filled: Redis answers
-            // those with the arity error (`PING a b`); otherwise the extra word is bad syntax.
+            // those with the arity error (`PING a b`). Otherwise the first extra word is an
+            // unknown option: a syntax error, unless the command words that its own way.
             return Err(match spec.max_words(&spec.top) {
-                Some(max) if words.len() > max => too_many(),
-                _ => CommandError::Syntax,
+                Some(max) if words.len() > max => (rules.too_many)(),
+                _ => match rules.unknown_option {
+                    Some(template) => CommandError::Custom(
+                        template.replace("%s", &String::from_utf8_lossy(&words[end])),
+                    ),
+                    None => CommandError::Syntax,
+                },
             });
         }
-        let mut hits = matcher.hits;
-        convert_numbers(spec, words, &mut hits)?;
-        Ok(Args { words, spec, hits })
+        let mut args = Args {
+            words,
+            spec,
+            hits: matcher.hits,
+        };
+        if let Some(check) = rules.check {
+            check(&args)?;
+        }
+        convert_numbers(spec, words, &mut args.hits)?;
+        Ok(args)
     }
 
     /// The node called `name`, preferring value nodes over the oneof/block that contain them.
@@ -264,7 +294,9 @@ impl Matcher<'_> {
                 let Some(member) = self.option_member(id, pos) else {
                     continue;
                 };
-                if self.spec.nodes[id].kind == ArgType::Oneof {
+                if self.spec.nodes[id].kind == ArgType::Oneof
+                    && !self.spec.nodes[id].members_combine
+                {
                     match chosen[slot] {
                         Some(previous) if previous != member => return Err(CommandError::Syntax),
                         _ => chosen[slot] = Some(member),
@@ -366,7 +398,13 @@ mod tests {
         let parsed = spec::parse("set", SET).unwrap();
         let compiled = CompiledArgs::compile(&parsed.spec.arguments);
         let w = words(line);
-        let args = Args::parse(&compiled, &w, || CommandError::WrongArity("set".into()))?;
+        let too_many = || CommandError::WrongArity("set".into());
+        let rules = Rules {
+            too_many: &too_many,
+            unknown_option: None,
+            check: None,
+        };
+        let args = Args::parse(&compiled, &w, &rules)?;
         Ok((
             args.oneof("condition").map(String::from),
             args.int("seconds"),

@@ -2,6 +2,7 @@
 //! client's state and the current time. Handlers use nothing else, which is why they can be
 //! tested without a runtime or a socket.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::codec::Protocol;
@@ -31,6 +32,27 @@ impl Client {
     }
 }
 
+/// A shared source of pseudo-random numbers (splitmix64 over an atomic counter): cheap, lock
+/// free, good enough for sampling keys. Not for anything secret.
+#[derive(Debug)]
+pub struct Rng(AtomicU64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(AtomicU64::new(seed))
+    }
+
+    pub fn next_u64(&self) -> u64 {
+        let mut z = self
+            .0
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+            .wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
 /// The context of one command call.
 pub struct Ctx<'a> {
     pub keyspace: &'a mut Keyspace,
@@ -40,6 +62,8 @@ pub struct Ctx<'a> {
     pub table: &'a CommandTable,
     /// Current time in Unix milliseconds, fixed for the whole call as Redis does.
     pub now_ms: i64,
+    /// Randomness for commands that pick keys at random (RANDOMKEY).
+    pub rng: &'a Rng,
 }
 
 impl Ctx<'_> {

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use crate::args::Args;
+use crate::args::{Args, Rules};
 use crate::context::Ctx;
 use crate::error::CommandError;
 use crate::registry::{Command, CommandTable};
@@ -19,7 +19,12 @@ pub fn dispatch(table: &CommandTable, ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Repl
             .handler
             .expect("resolve only returns commands with handlers");
         let too_many = || CommandError::WrongArity(command.full_name.clone());
-        let args = Args::parse(&command.args, &argv[skip..], too_many)?;
+        let rules = Rules {
+            too_many: &too_many,
+            unknown_option: command.spec.unknown_option_error.as_deref(),
+            check: command.check,
+        };
+        let args = Args::parse(&command.args, &argv[skip..], &rules)?;
         handler(ctx, &args)
     }) {
         Ok(reply) => reply,

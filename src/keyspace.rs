@@ -1,27 +1,146 @@
 //! The databases: keys, values and expiry.
 //!
-//! Keys without a TTL pay nothing for expiry: deadlines live in a separate `expires` table,
-//! as in Redis, indexed so that the active expiry cycle can sample it at random. A key whose
-//! deadline has passed is removed when it is next touched (lazy expiry) or when the cycle finds
-//! it (active expiry), whichever comes first. Time is always a parameter (`now`, in Unix
-//! milliseconds), never read from the system here, so tests are deterministic.
+//! Keys without a TTL pay nothing for expiry: deadlines live in a separate `expires` table, as
+//! in Redis. A key whose deadline has passed is removed when it is next touched (lazy expiry)
+//! or when the active expiry cycle samples it, whichever comes first. Time is always a
+//! parameter (`now`, Unix milliseconds), never read from the system here, so tests are
+//! deterministic; so is randomness (`random`, a source of u64s).
+//!
+//! Strings keep the encoding Redis would give them (`int`, `embstr`, `raw`), because OBJECT
+//! ENCODING shows it and because an integer is stored without any allocation.
 
 use std::collections::HashMap;
 
 use bytes::Bytes;
 use indexmap::IndexMap;
 
-/// A stored value. One variant per Redis type; strings are all we have so far, and the other
-/// types slot in here without changing the string commands.
+use crate::glob::glob_match;
+
+/// Longest string Redis stores as `embstr`.
+const EMBSTR_MAX: usize = 44;
+/// Longest text Redis tries to read as an integer when it encodes a value.
+const INT_TEXT_MAX: usize = 20;
+/// Integers in `0..SHARED_INTEGERS` are shared objects in Redis (OBJECT REFCOUNT shows it).
+pub const SHARED_INTEGERS: i64 = 10_000;
+
+/// A string value in one of Redis's three encodings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Str {
+    /// A value whose text is a canonical 64-bit integer: no allocation at all.
+    Int(i64),
+    /// A short string (at most 44 bytes) as Redis allocates it in one piece.
+    Embstr(Bytes),
+    /// A longer string, or one that was modified in place (APPEND, SETRANGE).
+    Raw(Bytes),
+}
+
+impl Str {
+    /// A value as SET, MSET, SETNX, GETSET... store it: an integer when the text is one
+    /// (Redis's `tryObjectEncoding`), otherwise embstr or raw by length.
+    pub fn encoded(bytes: Bytes) -> Str {
+        if bytes.len() <= INT_TEXT_MAX {
+            if let Some(n) = crate::args::parse_i64(&bytes) {
+                return Str::Int(n);
+            }
+        }
+        Str::plain(bytes)
+    }
+
+    /// A value kept as text, embstr or raw by length (what INCRBYFLOAT stores).
+    pub fn plain(bytes: Bytes) -> Str {
+        if bytes.len() <= EMBSTR_MAX {
+            Str::Embstr(bytes)
+        } else {
+            Str::Raw(bytes)
+        }
+    }
+
+    /// The value's bytes (an integer is formatted).
+    pub fn to_bytes(&self) -> Bytes {
+        match self {
+            Str::Int(n) => Bytes::from(n.to_string()),
+            Str::Embstr(b) | Str::Raw(b) => b.clone(),
+        }
+    }
+
+    /// Length in bytes of the value's text.
+    pub fn len(&self) -> usize {
+        match self {
+            Str::Int(n) => int_text_len(*n),
+            Str::Embstr(b) | Str::Raw(b) => b.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value as an integer, when its text is one (for INCR and friends).
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Str::Int(n) => Some(*n),
+            Str::Embstr(b) | Str::Raw(b) => crate::args::parse_i64(b),
+        }
+    }
+
+    /// Redis's name for the encoding.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Str::Int(_) => "int",
+            Str::Embstr(_) => "embstr",
+            Str::Raw(_) => "raw",
+        }
+    }
+}
+
+/// Length of an integer's decimal text, without formatting it.
+fn int_text_len(n: i64) -> usize {
+    let digits = n
+        .unsigned_abs()
+        .checked_ilog10()
+        .map_or(1, |d| d as usize + 1);
+    digits + usize::from(n < 0)
+}
+
+/// A stored value. One variant per Redis type; the other types slot in here without changing
+/// the string commands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
-    Str(Bytes),
+    Str(Str),
+}
+
+impl Value {
+    /// The name TYPE reports.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+
+    /// The name OBJECT ENCODING reports.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+        }
+    }
+}
+
+/// A value with its access clock (OBJECT IDLETIME; later LRU/LFU eviction).
+#[derive(Debug, Clone)]
+struct Entry {
+    value: Value,
+    /// Last access, in seconds since the Unix epoch (Redis's LRU clock has 1 s resolution).
+    accessed: u32,
+}
+
+fn clock_seconds(now_ms: i64) -> u32 {
+    u32::try_from(now_ms.max(0) / 1000).unwrap_or(u32::MAX)
 }
 
 /// One logical database (what SELECT chooses).
 #[derive(Debug, Default)]
 pub struct Db {
-    map: HashMap<Bytes, Value>,
+    map: HashMap<Bytes, Entry>,
     /// Deadline in Unix milliseconds for every key that has one.
     expires: IndexMap<Bytes, i64>,
 }
@@ -46,22 +165,46 @@ impl Db {
         }
     }
 
-    /// The live value of `key`, expiring it first if due.
-    pub fn get(&mut self, key: &[u8], now: i64) -> Option<&Value> {
+    /// The live entry of `key`, expiring it first if due.
+    fn live(&mut self, key: &[u8], now: i64) -> Option<&mut Entry> {
         if !self.expires.is_empty() {
             self.expire_if_due(key, now);
         }
-        self.map.get(key)
+        self.map.get_mut(key)
     }
 
-    /// Whether `key` holds a live value.
+    /// The live value of `key`, marking it accessed (as a read or write by a command does).
+    pub fn get(&mut self, key: &[u8], now: i64) -> Option<&Value> {
+        self.get_mut(key, now).map(|v| &*v)
+    }
+
+    /// The live value of `key` for changing in place, marking it accessed.
+    pub fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
+        let entry = self.live(key, now)?;
+        entry.accessed = clock_seconds(now);
+        Some(&mut entry.value)
+    }
+
+    /// The live value of `key` without marking it accessed (EXISTS, OBJECT, TYPE...).
+    pub fn peek(&mut self, key: &[u8], now: i64) -> Option<&Value> {
+        self.live(key, now).map(|e| &e.value)
+    }
+
+    /// Whether `key` holds a live value (does not count as an access).
     pub fn contains(&mut self, key: &[u8], now: i64) -> bool {
-        self.get(key, now).is_some()
+        self.live(key, now).is_some()
     }
 
     /// Store `value` under `key`. The key's old deadline is dropped unless `keep_ttl`; a new
     /// `expire_at` (Unix ms) replaces it.
-    pub fn set(&mut self, key: Bytes, value: Value, expire_at: Option<i64>, keep_ttl: bool) {
+    pub fn set(
+        &mut self,
+        key: Bytes,
+        value: Value,
+        expire_at: Option<i64>,
+        keep_ttl: bool,
+        now: i64,
+    ) {
         match expire_at {
             Some(when) => {
                 self.expires.insert(key.clone(), when);
@@ -71,21 +214,84 @@ impl Db {
             }
             None => {}
         }
-        self.map.insert(key, value);
+        self.map.insert(
+            key,
+            Entry {
+                value,
+                accessed: clock_seconds(now),
+            },
+        );
     }
 
-    /// Delete `key`; true when a live key was removed.
-    pub fn remove(&mut self, key: &[u8], now: i64) -> bool {
+    /// Replace the value of an existing live key, keeping its deadline (INCR, APPEND...).
+    /// Returns false (and stores nothing) when the key does not exist.
+    pub fn replace(&mut self, key: &[u8], value: Value, now: i64) -> bool {
+        match self.live(key, now) {
+            Some(entry) => {
+                entry.value = value;
+                entry.accessed = clock_seconds(now);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Delete `key`, returning its value when it was live.
+    pub fn remove(&mut self, key: &[u8], now: i64) -> Option<Value> {
         if !self.expires.is_empty() && self.expire_if_due(key, now) {
-            return false;
+            return None;
         }
         self.expires.swap_remove(key);
-        self.map.remove(key).is_some()
+        self.map.remove(key).map(|e| e.value)
     }
 
-    /// The deadline of `key` in Unix ms, if it has one.
-    pub fn expire_at(&self, key: &[u8]) -> Option<i64> {
-        self.expires.get(key).copied()
+    /// Delete `key` and hand back its value and deadline (RENAME, MOVE).
+    pub fn take(&mut self, key: &[u8], now: i64) -> Option<(Value, Option<i64>)> {
+        if !self.expires.is_empty() && self.expire_if_due(key, now) {
+            return None;
+        }
+        let when = self.expires.swap_remove(key);
+        self.map.remove(key).map(|e| (e.value, when))
+    }
+
+    /// The deadline of a live `key` in Unix ms: `None` when the key is missing,
+    /// `Some(None)` when it has no deadline.
+    pub fn deadline(&mut self, key: &[u8], now: i64) -> Option<Option<i64>> {
+        self.live(key, now)?;
+        Some(self.expires.get(key).copied())
+    }
+
+    /// Give a live `key` a deadline; false when the key does not exist. A deadline in the past
+    /// deletes the key, as Redis does.
+    pub fn set_deadline(&mut self, key: &[u8], when: i64, now: i64) -> bool {
+        if !self.contains(key, now) {
+            return false;
+        }
+        if when <= now {
+            self.remove(key, now);
+            return true;
+        }
+        let stored = self.map.get_key_value(key).map(|(k, _)| k.clone());
+        if let Some(stored) = stored {
+            self.expires.insert(stored, when);
+        }
+        true
+    }
+
+    /// Drop the deadline of a live `key`; true when it had one.
+    pub fn persist(&mut self, key: &[u8], now: i64) -> bool {
+        self.contains(key, now) && self.expires.swap_remove(key).is_some()
+    }
+
+    /// Mark a live key accessed (TOUCH); true when it exists.
+    pub fn touch(&mut self, key: &[u8], now: i64) -> bool {
+        self.get(key, now).is_some()
+    }
+
+    /// Seconds since a live key was last accessed (OBJECT IDLETIME), without touching it.
+    pub fn idle_seconds(&mut self, key: &[u8], now: i64) -> Option<u64> {
+        let accessed = self.live(key, now)?.accessed;
+        Some(u64::from(clock_seconds(now).saturating_sub(accessed)))
     }
 
     /// Number of keys, including expired ones not reclaimed yet (as Redis's DBSIZE).
@@ -102,8 +308,43 @@ impl Db {
         self.expires.len()
     }
 
+    /// Every live key matching `pattern` (KEYS). Expired keys are skipped, not deleted, so this
+    /// only reads.
+    pub fn keys(&self, pattern: &[u8], now: i64) -> Vec<Bytes> {
+        let all = pattern == b"*";
+        self.map
+            .keys()
+            .filter(|k| self.expires.get(&k[..]).is_none_or(|&when| when > now))
+            .filter(|k| all || glob_match(pattern, k, false))
+            .cloned()
+            .collect()
+    }
+
+    /// A random live key (RANDOMKEY); expired keys met on the way are deleted.
+    pub fn random_key(&mut self, now: i64, mut random: impl FnMut() -> u64) -> Option<Bytes> {
+        // Bounded: if nearly everything is expired, give up after a while like Redis does
+        // (it then returns an expired key); we keep deleting and trying.
+        for _ in 0..100 {
+            if self.map.is_empty() {
+                return None;
+            }
+            let index = (random() % self.map.len() as u64) as usize;
+            let key = self.map.keys().nth(index).cloned()?;
+            if !self.expire_if_due(&key, now) {
+                return Some(key);
+            }
+        }
+        self.map.keys().next().cloned()
+    }
+
+    /// Remove every key.
+    pub fn clear(&mut self) {
+        self.map = HashMap::new();
+        self.expires = IndexMap::new();
+    }
+
     /// One round of active expiry: test up to `samples` random keys that have a deadline and
-    /// remove those that are due. `random` supplies indices (a parameter for determinism).
+    /// remove those that are due.
     pub fn expire_sample(
         &mut self,
         now: i64,
@@ -145,8 +386,33 @@ impl Keyspace {
         }
     }
 
+    /// Database `index`. Callers check the index against `len` (SELECT does).
     pub fn db(&mut self, index: usize) -> &mut Db {
         &mut self.dbs[index]
+    }
+
+    /// Two different databases at once (MOVE, COPY ... DB).
+    pub fn two_dbs(&mut self, a: usize, b: usize) -> Option<(&mut Db, &mut Db)> {
+        if a == b || a >= self.dbs.len() || b >= self.dbs.len() {
+            return None;
+        }
+        if a < b {
+            let (left, right) = self.dbs.split_at_mut(b);
+            Some((&mut left[a], &mut right[0]))
+        } else {
+            let (left, right) = self.dbs.split_at_mut(a);
+            Some((&mut right[0], &mut left[b]))
+        }
+    }
+
+    /// Exchange the contents of two databases (SWAPDB).
+    pub fn swap(&mut self, a: usize, b: usize) {
+        self.dbs.swap(a, b);
+    }
+
+    /// Empty every database (FLUSHALL).
+    pub fn clear(&mut self) {
+        self.dbs.iter_mut().for_each(Db::clear);
     }
 
     pub fn len(&self) -> usize {
@@ -169,13 +435,13 @@ mod tests {
     use super::*;
 
     fn s(v: &str) -> Value {
-        Value::Str(Bytes::copy_from_slice(v.as_bytes()))
+        Value::Str(Str::encoded(Bytes::copy_from_slice(v.as_bytes())))
     }
 
     #[test]
     fn lazy_expiry_on_access() {
         let mut db = Db::default();
-        db.set(Bytes::from_static(b"k"), s("v"), Some(1_000), false);
+        db.set(Bytes::from_static(b"k"), s("v"), Some(1_000), false, 0);
         assert_eq!(db.get(b"k", 999), Some(&s("v")));
         assert_eq!(db.get(b"k", 1_000), None);
         assert_eq!(db.len(), 0);
@@ -185,11 +451,55 @@ mod tests {
     #[test]
     fn set_drops_or_keeps_the_ttl() {
         let mut db = Db::default();
-        db.set(Bytes::from_static(b"k"), s("v"), Some(1_000), false);
-        db.set(Bytes::from_static(b"k"), s("w"), None, true);
-        assert_eq!(db.expire_at(b"k"), Some(1_000));
-        db.set(Bytes::from_static(b"k"), s("x"), None, false);
-        assert_eq!(db.expire_at(b"k"), None);
+        db.set(Bytes::from_static(b"k"), s("v"), Some(1_000), false, 0);
+        db.set(Bytes::from_static(b"k"), s("w"), None, true, 0);
+        assert_eq!(db.deadline(b"k", 0), Some(Some(1_000)));
+        db.set(Bytes::from_static(b"k"), s("x"), None, false, 0);
+        assert_eq!(db.deadline(b"k", 0), Some(None));
+        assert_eq!(db.deadline(b"nope", 0), None);
+    }
+
+    #[test]
+    fn a_deadline_in_the_past_deletes() {
+        let mut db = Db::default();
+        db.set(Bytes::from_static(b"k"), s("v"), None, false, 0);
+        assert!(db.set_deadline(b"k", 5, 10));
+        assert!(!db.contains(b"k", 10));
+        assert!(!db.set_deadline(b"k", 50, 10));
+    }
+
+    #[test]
+    fn encodings_follow_redis() {
+        assert_eq!(Str::encoded(Bytes::from_static(b"123")), Str::Int(123));
+        assert_eq!(
+            Str::encoded(Bytes::from_static(b"-9223372036854775808")),
+            Str::Int(i64::MIN)
+        );
+        assert_eq!(
+            Str::encoded(Bytes::from_static(b"12345678901234567890")).encoding(),
+            "embstr"
+        );
+        assert_eq!(
+            Str::encoded(Bytes::from_static(b"007")).encoding(),
+            "embstr"
+        );
+        assert_eq!(
+            Str::encoded(Bytes::from(vec![b'x'; 44])).encoding(),
+            "embstr"
+        );
+        assert_eq!(Str::encoded(Bytes::from(vec![b'x'; 45])).encoding(), "raw");
+        for n in [0, 9, 10, -1, -10, 99, 100, i64::MAX, i64::MIN] {
+            assert_eq!(Str::Int(n).len(), n.to_string().len(), "{n}");
+        }
+    }
+
+    #[test]
+    fn idle_time_counts_from_the_last_access() {
+        let mut db = Db::default();
+        db.set(Bytes::from_static(b"k"), s("v"), None, false, 1_000);
+        assert_eq!(db.idle_seconds(b"k", 11_000), Some(10));
+        db.get(b"k", 11_000);
+        assert_eq!(db.idle_seconds(b"k", 12_000), Some(1));
     }
 
     #[test]
@@ -202,6 +512,7 @@ mod tests {
                 s("v"),
                 Some(if i % 2 == 0 { 10 } else { 1_000_000 }),
                 false,
+                0,
             );
         }
         let mut seed = 0x2545F4914F6CDD1Du64;

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::args::Args;
+use crate::args::{Args, Check};
 use crate::context::Ctx;
 use crate::error::CommandError;
 use crate::reply::Reply;
@@ -25,6 +25,8 @@ pub struct Registration {
     /// The spec's file stem: `set`, `config-get`.
     pub file: &'static str,
     pub spec_json: &'static str,
+    /// Checks between matching and number conversion (see `args::Rules::check`).
+    pub check: Option<Check>,
     /// `None` for a pure container such as CONFIG, which only dispatches to its subcommands.
     /// A command may have both: bare `COMMAND` runs its handler, `COMMAND INFO` a subcommand.
     pub handler: Option<Handler>,
@@ -32,15 +34,23 @@ pub struct Registration {
 
 inventory::collect!(Registration);
 
-/// Register a command handler together with its spec, `specs/<file>.json`.
+/// Register a command handler together with its spec, `specs/<file>.json`; optionally with a
+/// `check = function` run between argument matching and number conversion.
 #[macro_export]
 macro_rules! register_command {
     ($file:literal, $handler:expr) => {
+        $crate::register_command!(@submit $file, $handler, None);
+    };
+    ($file:literal, $handler:expr, check = $check:expr) => {
+        $crate::register_command!(@submit $file, $handler, Some($check));
+    };
+    (@submit $file:literal, $handler:expr, $check:expr) => {
         ::inventory::submit! {
             $crate::registry::Registration {
                 file: $file,
                 spec_json: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/specs/", $file, ".json")),
                 handler: Some($handler),
+                check: $check,
             }
         }
     };
@@ -55,6 +65,7 @@ macro_rules! register_container {
                 file: $file,
                 spec_json: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/specs/", $file, ".json")),
                 handler: None,
+                check: None,
             }
         }
     };
@@ -70,6 +81,7 @@ pub struct Command {
     pub spec: CommandSpec,
     pub args: CompiledArgs,
     pub handler: Option<Handler>,
+    pub check: Option<Check>,
     /// Subcommands by lower-case name, for containers.
     pub subcommands: HashMap<Box<[u8]>, Command>,
 }
@@ -126,6 +138,7 @@ impl CommandTable {
                 name: parsed.name,
                 spec: parsed.spec,
                 handler: reg.handler,
+                check: reg.check,
                 subcommands: HashMap::new(),
             };
             match command.spec.container.clone() {

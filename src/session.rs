@@ -48,6 +48,7 @@ impl Session {
                 client,
                 table: shared.table,
                 now_ms,
+                rng: &shared.rng,
             };
             dispatch(shared.table, &mut ctx, argv)
         }));

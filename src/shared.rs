@@ -11,6 +11,7 @@ use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::config::Config;
+use crate::context::Rng;
 use crate::keyspace::{Keyspace, CYCLE_REPEAT_PERCENT, CYCLE_SAMPLES};
 use crate::registry::CommandTable;
 
@@ -51,6 +52,7 @@ pub struct Shared {
     pub config: RwLock<Config>,
     pub table: &'static CommandTable,
     pub clock: Clock,
+    pub rng: Rng,
     next_client_id: AtomicU64,
 }
 
@@ -61,6 +63,7 @@ impl Shared {
             config: RwLock::new(config),
             table,
             clock,
+            rng: Rng::new(u64::from(std::process::id()) ^ 0x5EED),
             next_client_id: AtomicU64::new(1),
         }
     }

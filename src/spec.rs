@@ -154,6 +154,11 @@ pub struct CommandSpec {
     pub key_specs: Vec<KeySpec>,
     #[serde(default)]
     pub arguments: Vec<ArgSpec>,
+    /// Our addition to Redis's vocabulary, not shown by COMMAND DOCS: the error text for a
+    /// word that is none of the command's options, `%s` standing for the word (EXPIRE's
+    /// `ERR Unsupported option %s`). Without it such a word is `ERR syntax error`.
+    #[serde(default)]
+    pub unknown_option_error: Option<String>,
 }
 
 /// Where a command's keys are, in Redis's key-spec vocabulary.
@@ -216,6 +221,12 @@ pub struct ArgSpec {
     pub summary: Option<String>,
     #[serde(default)]
     pub arguments: Vec<ArgSpec>,
+    /// Our addition to Redis's vocabulary, not shown by COMMAND DOCS, only on a oneof: its
+    /// members may be given together (EXPIRE accepts `XX GT`); the command's check decides
+    /// which combinations it refuses, with its own words. Without it, two different members
+    /// are `ERR syntax error`.
+    #[serde(default)]
+    pub members_combine: bool,
 }
 
 /// The argument types of Redis's spec vocabulary.
@@ -409,6 +420,11 @@ fn check_args(args: &[ArgSpec], spec: &CommandSpec, path: &str) -> Result<(), St
         if arg.kind == ArgType::PureToken && arg.token.is_none() {
             return Err(format!("{here}: a pure-token needs a 'token'"));
         }
+        if arg.members_combine && arg.kind != ArgType::Oneof {
+            return Err(format!(
+                "{here}: 'members_combine' is only allowed on a oneof"
+            ));
+        }
         if arg.multiple_token && !arg.multiple {
             return Err(format!("{here}: 'multiple_token' requires 'multiple'"));
         }
@@ -456,6 +472,8 @@ pub struct Node {
     pub children: Vec<NodeId>,
     /// True when this node or an ancestor repeats, so every occurrence matters (not just the last).
     pub repeated: bool,
+    /// For a oneof: members may be combined (see [`ArgSpec::members_combine`]).
+    pub members_combine: bool,
 }
 
 /// A command's argument tree flattened into a vector.
@@ -484,6 +502,7 @@ impl CompiledArgs {
             multiple_token: arg.multiple_token,
             children: Vec::new(),
             repeated,
+            members_combine: arg.members_combine,
         });
         let children = arg
             .arguments
