@@ -10,7 +10,7 @@ register_command!("get", get);
 fn get(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let now = ctx.now_ms;
     match ctx.db().get(args.key("key"), now) {
-        Some(Value::Str(value)) => Ok(Reply::Bulk(value.to_bytes())),
+        Some(value) => Ok(Reply::Bulk(value.as_str()?.to_bytes())),
         None => Ok(Reply::Null),
     }
 }

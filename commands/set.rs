@@ -17,7 +17,7 @@ fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
     // With GET the old value is read first, so a wrong type stops the SET altogether.
     let old = if args.flag("get") {
         match db.get(key, now) {
-            Some(Value::Str(old)) => Reply::Bulk(old.to_bytes()),
+            Some(old) => Reply::Bulk(old.as_str()?.to_bytes()),
             None => Reply::Null,
         }
     } else {

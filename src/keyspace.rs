@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use indexmap::IndexMap;
 
+use crate::error::CommandError;
 use crate::glob::glob_match;
 
 /// Longest string Redis stores as `embstr`.
@@ -121,6 +122,21 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+        }
+    }
+
+    /// The string, or WRONGTYPE for a value of another type. String commands go through this,
+    /// so they stay right when lists, hashes and sets arrive.
+    pub fn as_str(&self) -> Result<&Str, CommandError> {
+        match self {
+            Value::Str(s) => Ok(s),
+        }
+    }
+
+    /// The string for changing in place, or WRONGTYPE.
+    pub fn as_str_mut(&mut self) -> Result<&mut Str, CommandError> {
+        match self {
+            Value::Str(s) => Ok(s),
         }
     }
 }
