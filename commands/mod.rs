@@ -20,6 +20,8 @@ mod get;
 mod keys;
 mod ping;
 mod randomkey;
+mod rename;
+mod renamenx;
 mod set;
 mod touch;
 mod r#type;
