@@ -545,3 +545,60 @@ mod tests {
         assert_eq!(db.volatile_len(), 500);
     }
 }
+
+// Added for generic (OBJECT REFCOUNT): which values Redis stores as shared objects is a fact
+// about values and SHARED_INTEGERS, which command modules cannot see from the prelude.
+impl Db {
+    /// What OBJECT REFCOUNT reports for a live key, without marking it accessed. Redis keeps one
+    /// object per integer in `0..SHARED_INTEGERS` and stores such values by reference, which it
+    /// reports as `i32::MAX`, unless `share_integers` is false (a memory limit with an LRU or
+    /// LFU policy, which needs an access clock per value). Every other value has one owner.
+    pub fn refcount(&mut self, key: &[u8], now: i64, share_integers: bool) -> Option<i64> {
+        Some(match self.peek(key, now)? {
+            Value::Str(Str::Int(n)) if share_integers && (0..SHARED_INTEGERS).contains(n) => {
+                i64::from(i32::MAX)
+            }
+            Value::Str(_) => 1,
+        })
+    }
+}
+
+#[cfg(test)]
+mod generic_tests {
+    use super::*;
+
+    fn set(db: &mut Db, key: &'static str, value: &'static str, now: i64) {
+        let value = Value::Str(Str::encoded(Bytes::from_static(value.as_bytes())));
+        db.set(Bytes::from_static(key.as_bytes()), value, None, false, now);
+    }
+
+    #[test]
+    fn shared_integers_report_int_max_when_sharing_is_on() {
+        let mut db = Db::default();
+        for (value, shared) in [
+            ("0", true),
+            ("9999", true),
+            ("10000", false),
+            ("-1", false),
+            ("007", false),
+            ("hello", false),
+        ] {
+            set(&mut db, "k", value, 0);
+            let want = if shared { i64::from(i32::MAX) } else { 1 };
+            assert_eq!(db.refcount(b"k", 0, true), Some(want), "{value}");
+            assert_eq!(db.refcount(b"k", 0, false), Some(1), "{value}");
+        }
+        assert_eq!(db.refcount(b"nope", 0, true), None);
+    }
+
+    #[test]
+    fn refcount_neither_touches_nor_revives() {
+        let mut db = Db::default();
+        set(&mut db, "k", "5", 1_000);
+        assert_eq!(db.refcount(b"k", 11_000, true), Some(i64::from(i32::MAX)));
+        assert_eq!(db.idle_seconds(b"k", 11_000), Some(10));
+        assert!(db.set_deadline(b"k", 12_000, 11_000));
+        assert_eq!(db.refcount(b"k", 12_000, true), None);
+        assert!(db.is_empty());
+    }
+}
