@@ -25,6 +25,10 @@ pub struct Rules<'r> {
     /// or LT options at the same time are not compatible`). Only flags and oneof choices may
     /// be read there: numbers are not converted yet.
     pub check: Option<Check>,
+    /// Convert each number as soon as it is matched, so a bad number is reported before a
+    /// later syntax error (Redis's SCAN and COPY read their options that way), instead of
+    /// checking the whole syntax first (SET's way, the default).
+    pub numbers_as_read: bool,
 }
 
 /// See [`Rules::check`].
@@ -60,6 +64,7 @@ impl<'a> Args<'a> {
             spec,
             words,
             hits: Vec::with_capacity(words.len()),
+            numbers_as_read: rules.numbers_as_read,
         };
         let end = matcher.sequence(&spec.top, 0)?;
         if end != words.len() {
@@ -69,9 +74,7 @@ impl<'a> Args<'a> {
             return Err(match spec.max_words(&spec.top) {
                 Some(max) if words.len() > max => (rules.too_many)(),
                 _ => match rules.unknown_option {
-                    Some(template) => CommandError::Custom(
-                        template.replace("%s", &String::from_utf8_lossy(&words[end])),
-                    ),
+                    Some(template) => unknown_option(template, &words[end]),
                     None => CommandError::Syntax,
                 },
             });
@@ -84,7 +87,9 @@ impl<'a> Args<'a> {
         if let Some(check) = rules.check {
             check(&args)?;
         }
-        convert_numbers(spec, words, &mut args.hits)?;
+        if !rules.numbers_as_read {
+            convert_numbers(spec, words, &mut args.hits)?;
+        }
         Ok(args)
     }
 
@@ -181,9 +186,30 @@ fn convert_numbers(
         if !node.repeated && hits[i + 1..].iter().any(|h| h.node == hits[i].node) {
             continue;
         }
-        hits[i].int = parse_i64(&words[hits[i].pos]).ok_or(CommandError::NotInteger)?;
+        hits[i].int =
+            parse_i64(&words[hits[i].pos]).ok_or_else(|| not_integer(spec, hits[i].node))?;
     }
     Ok(())
+}
+
+/// A command's own unknown-option error with the word put in: its bytes as sent, cut at a NUL
+/// byte as Redis's `%s` formatting does.
+fn unknown_option(template: &str, word: &[u8]) -> CommandError {
+    let word = &word[..word.iter().position(|&b| b == 0).unwrap_or(word.len())];
+    let (before, after) = template.split_once("%s").unwrap_or((template, ""));
+    let mut text = before.as_bytes().to_vec();
+    text.extend_from_slice(word);
+    text.extend_from_slice(after.as_bytes());
+    CommandError::Bytes(text)
+}
+
+/// The error for a word that is not an integer: the argument's own text if its spec gives one
+/// (SWAPDB's `invalid first DB index`), else Redis's usual one.
+fn not_integer(spec: &CompiledArgs, node: NodeId) -> CommandError {
+    match &spec.nodes[node].not_integer_error {
+        Some(text) => CommandError::Custom(text.clone()),
+        None => CommandError::NotInteger,
+    }
 }
 
 /// Redis's strict integer syntax (`string2ll`): an optional minus sign, digits without leading
@@ -221,6 +247,8 @@ struct Matcher<'s> {
     spec: &'s CompiledArgs,
     words: &'s [Bytes],
     hits: Vec<Hit>,
+    /// Convert numbers the moment they are matched (see [`Rules::numbers_as_read`]).
+    numbers_as_read: bool,
 }
 
 impl Matcher<'_> {
@@ -363,6 +391,13 @@ impl Matcher<'_> {
                     return Err(CommandError::Syntax);
                 }
                 self.hit(id, pos);
+                if self.numbers_as_read && matches!(kind, ArgType::Integer | ArgType::UnixTime) {
+                    let value =
+                        parse_i64(&self.words[pos]).ok_or_else(|| not_integer(self.spec, id))?;
+                    if let Some(hit) = self.hits.last_mut() {
+                        hit.int = value;
+                    }
+                }
                 Ok(pos + 1)
             }
         }
@@ -403,6 +438,7 @@ mod tests {
             too_many: &too_many,
             unknown_option: None,
             check: None,
+            numbers_as_read: false,
         };
         let args = Args::parse(&compiled, &w, &rules)?;
         Ok((

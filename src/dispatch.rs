@@ -23,6 +23,7 @@ pub fn dispatch(table: &CommandTable, ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Repl
             too_many: &too_many,
             unknown_option: command.spec.unknown_option_error.as_deref(),
             check: command.check,
+            numbers_as_read: command.spec.numbers_as_read,
         };
         let args = Args::parse(&command.args, &argv[skip..], &rules)?;
         handler(ctx, &args)

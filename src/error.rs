@@ -31,6 +31,8 @@ pub enum CommandError {
     InvalidExpireTime(&'static str),
     /// Any other text, given in full including its error code (`ERR ...`, `NOPROTO ...`).
     Custom(String),
+    /// Like `Custom`, for a text that quotes client bytes which need not be UTF-8.
+    Bytes(Vec<u8>),
 }
 
 impl CommandError {
@@ -58,6 +60,7 @@ impl CommandError {
                 out.extend_from_slice(format!("'. Try {container} HELP.").as_bytes());
                 out.into()
             }
+            CommandError::Bytes(text) => text.as_slice().into(),
             other => other.to_string().into_bytes().into(),
         }
     }
@@ -75,9 +78,9 @@ impl fmt::Display for CommandError {
             CommandError::WrongArity(name) => {
                 write!(f, "ERR wrong number of arguments for '{name}' command")
             }
-            CommandError::UnknownCommand { .. } | CommandError::UnknownSubcommand { .. } => {
-                f.write_str(&String::from_utf8_lossy(&self.text()))
-            }
+            CommandError::UnknownCommand { .. }
+            | CommandError::UnknownSubcommand { .. }
+            | CommandError::Bytes(_) => f.write_str(&String::from_utf8_lossy(&self.text())),
             CommandError::InvalidExpireTime(cmd) => {
                 write!(f, "ERR invalid expire time in '{cmd}' command")
             }

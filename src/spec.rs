@@ -159,6 +159,11 @@ pub struct CommandSpec {
     /// `ERR Unsupported option %s`). Without it such a word is `ERR syntax error`.
     #[serde(default)]
     pub unknown_option_error: Option<String>,
+    /// Our addition, not shown by COMMAND DOCS: numbers are converted as the options are read,
+    /// so `SCAN 0 COUNT abc FOO` says "not an integer" rather than "syntax error", as Redis's
+    /// SCAN and COPY do. By default the whole syntax is checked first (SET's order).
+    #[serde(default)]
+    pub numbers_as_read: bool,
 }
 
 /// Where a command's keys are, in Redis's key-spec vocabulary.
@@ -227,6 +232,11 @@ pub struct ArgSpec {
     /// are `ERR syntax error`.
     #[serde(default)]
     pub members_combine: bool,
+    /// Our addition, not shown by COMMAND DOCS, only on integer and unix-time arguments: the
+    /// full error text when the word is not an integer (SWAPDB's `ERR invalid first DB
+    /// index`). Without it: `ERR value is not an integer or out of range`.
+    #[serde(default)]
+    pub not_integer_error: Option<String>,
 }
 
 /// The argument types of Redis's spec vocabulary.
@@ -420,6 +430,13 @@ fn check_args(args: &[ArgSpec], spec: &CommandSpec, path: &str) -> Result<(), St
         if arg.kind == ArgType::PureToken && arg.token.is_none() {
             return Err(format!("{here}: a pure-token needs a 'token'"));
         }
+        if arg.not_integer_error.is_some()
+            && !matches!(arg.kind, ArgType::Integer | ArgType::UnixTime)
+        {
+            return Err(format!(
+                "{here}: 'not_integer_error' is only allowed on integer and unix-time arguments"
+            ));
+        }
         if arg.members_combine && arg.kind != ArgType::Oneof {
             return Err(format!(
                 "{here}: 'members_combine' is only allowed on a oneof"
@@ -474,6 +491,8 @@ pub struct Node {
     pub repeated: bool,
     /// For a oneof: members may be combined (see [`ArgSpec::members_combine`]).
     pub members_combine: bool,
+    /// For a number: its own not-an-integer error (see [`ArgSpec::not_integer_error`]).
+    pub not_integer_error: Option<String>,
 }
 
 /// A command's argument tree flattened into a vector.
@@ -503,6 +522,7 @@ impl CompiledArgs {
             children: Vec::new(),
             repeated,
             members_combine: arg.members_combine,
+            not_integer_error: arg.not_integer_error.clone(),
         });
         let children = arg
             .arguments
