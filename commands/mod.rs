@@ -23,5 +23,7 @@ mod pexpireat;
 mod pexpiretime;
 mod ping;
 mod pttl;
+mod select;
 mod set;
+mod swapdb;
 mod ttl;
