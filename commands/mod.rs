@@ -16,6 +16,8 @@ mod echo;
 mod expire;
 mod expireat;
 mod expiretime;
+mod flushall;
+mod flushdb;
 mod get;
 mod persist;
 mod pexpire;
