@@ -1,0 +1,15 @@
+//! FLUSHALL [ASYNC|SYNC]
+//!
+//! Deletes every key of every database. As with FLUSHDB, ASYNC clears synchronously here: a
+//! client cannot tell the difference, the keys are gone before the reply either way.
+
+use super::flushdb::refuse_repeated_mode;
+use crate::prelude::*;
+
+register_command!("flushall", flushall);
+
+fn flushall(ctx: &mut Ctx, args: &Args) -> CommandResult {
+    refuse_repeated_mode(args)?;
+    ctx.keyspace.clear();
+    Ok(Reply::ok())
+}

@@ -1,0 +1,13 @@
+//! PEXPIRETIME key
+//!
+//! The Unix time in milliseconds at which the key expires; -1 when it has no deadline, -2 when
+//! it does not exist. The body is shared with `ttl.rs`.
+
+use super::ttl::{report, Base, Shown};
+use crate::prelude::*;
+
+register_command!("pexpiretime", pexpiretime);
+
+fn pexpiretime(ctx: &mut Ctx, args: &Args) -> CommandResult {
+    report(ctx, args, Shown::Milliseconds, Base::Epoch)
+}
