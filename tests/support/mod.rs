@@ -111,6 +111,13 @@ fn parse(raw: &[u8], pos: &mut usize) -> Node {
     }
 }
 
+/// Bytes of a status or error line, printable ASCII as is and anything else escaped, so a
+/// snapshot shows (and a comparison sees) every byte.
+fn escape(bytes: &[u8]) -> String {
+    let quoted = quote(bytes);
+    quoted[1..quoted.len() - 1].to_string()
+}
+
 /// Quote bytes the way redis-cli does: printable ASCII as is, the rest escaped.
 pub fn quote(bytes: &[u8]) -> String {
     let mut out = String::from("\"");
@@ -132,11 +139,9 @@ pub fn quote(bytes: &[u8]) -> String {
 fn render_node(node: &Node, indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
     match node {
-        Node::Line(kind, text) => out.push_str(&format!(
-            "{pad}{}{}\n",
-            *kind as char,
-            String::from_utf8_lossy(text)
-        )),
+        Node::Line(kind, text) => {
+            out.push_str(&format!("{pad}{}{}\n", *kind as char, escape(text)))
+        }
         Node::Blob(kind, None) => out.push_str(&format!("{pad}{}-1 (nil)\n", *kind as char)),
         Node::Blob(kind, Some(body)) => {
             out.push_str(&format!("{pad}{}{}\n", *kind as char, quote(body)))
