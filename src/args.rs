@@ -95,11 +95,20 @@ impl<'a> Args<'a> {
 
     /// The node called `name`, preferring value nodes over the oneof/block that contain them.
     fn node(&self, name: &str) -> NodeId {
+        self.node_where(name, |_| true)
+    }
+
+    /// The node called `name` whose kind `fits`, if any; otherwise the first node of that name.
+    /// Redis reuses names (LCS has a `len` token and a `len` number), so the accessor's kind
+    /// picks between them: `int("len")` finds the number, `flag("len")` the token.
+    fn node_where(&self, name: &str, fits: impl Fn(ArgType) -> bool) -> NodeId {
         let nodes = &self.spec.nodes;
         let named = |id: &NodeId| nodes[*id].name == name;
+        let value = |id: &NodeId| !matches!(nodes[*id].kind, ArgType::Oneof | ArgType::Block);
         (0..nodes.len())
             .filter(named)
-            .find(|&id| !matches!(nodes[id].kind, ArgType::Oneof | ArgType::Block))
+            .find(|id| value(id) && fits(nodes[*id].kind))
+            .or_else(|| (0..nodes.len()).filter(named).find(value))
             .or_else(|| (0..nodes.len()).find(named))
             .unwrap_or_else(|| panic!("the spec has no argument named '{name}'"))
     }
@@ -128,12 +137,18 @@ impl<'a> Args<'a> {
 
     /// An integer or unix-time argument, already converted (last occurrence).
     pub fn int(&self, name: &str) -> Option<i64> {
-        self.last(name).map(|h| h.int)
+        let node = self.node_where(name, |k| matches!(k, ArgType::Integer | ArgType::UnixTime));
+        self.hits
+            .iter()
+            .rev()
+            .find(|h| h.node == node)
+            .map(|h| h.int)
     }
 
     /// Whether a pure-token (or any optional argument) was given.
     pub fn flag(&self, name: &str) -> bool {
-        self.last(name).is_some()
+        let node = self.node_where(name, |k| k == ArgType::PureToken);
+        self.hits.iter().any(|h| h.node == node)
     }
 
     /// The name of the member chosen for a oneof, if any.

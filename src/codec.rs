@@ -519,7 +519,18 @@ fn put_bulk(out: &mut BytesMut, bytes: &[u8]) {
 /// spaces so the reply stays one line, as Redis does to error strings. Errors are the one reply
 /// that may allocate (inside `text`); they are not on any hot path.
 fn put_error(out: &mut BytesMut, err: &CommandError) {
-    let text = err.text();
+    put_error_text(out, &err.text());
+}
+
+/// Append a protocol error reply (`-ERR Protocol error: ...`), with the same CR/LF rule as
+/// every error: the unexpected byte it quotes may be a CR or LF.
+pub fn encode_protocol_error(err: &ProtocolError, out: &mut BytesMut) {
+    put_error_text(out, &err.reply_text());
+}
+
+/// `-text\r\n`, with CR and LF in the text replaced by spaces as Redis does, so an error
+/// reply is always one line.
+fn put_error_text(out: &mut BytesMut, text: &[u8]) {
     out.reserve(text.len() + 3);
     out.put_u8(b'-');
     for &b in text.iter() {
@@ -736,6 +747,14 @@ fn write_exponent(digits: &[u8], exponent: i32, out: &mut DoubleText) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn protocol_errors_quoting_cr_or_lf_stay_one_line() {
+        let mut out = BytesMut::new();
+        encode_protocol_error(&ProtocolError::ExpectedDollar(b'\n'), &mut out);
+        assert_eq!(&out[..], b"-ERR Protocol error: expected '$', got ' '\r\n");
+    }
+
     use super::*;
 
     // -----------------------------------------------------------------------------------------

@@ -81,9 +81,7 @@ async fn run(
                 Ok(None) => break,
                 Err(err) => {
                     tracing::debug!(error = %err, "protocol error");
-                    output.extend_from_slice(b"-");
-                    output.extend_from_slice(&err.reply_text());
-                    output.extend_from_slice(b"\r\n");
+                    codec::encode_protocol_error(&err, &mut output);
                     closing = Some("protocol error");
                     break;
                 }
@@ -92,6 +90,10 @@ async fn run(
         if !output.is_empty() {
             stream.write_all(&output).await?;
             output.clear();
+            // One huge reply must not leave its capacity behind for the life of the connection.
+            if output.capacity() > SHRINK_ABOVE {
+                output = BytesMut::with_capacity(READ_CHUNK);
+            }
         }
         if let Some(reason) = closing {
             return Ok(reason);

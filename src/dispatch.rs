@@ -60,15 +60,18 @@ pub fn resolve<'t>(
 }
 
 /// Redis's arity rule: positive means exactly that many words, negative at least that many.
-fn check_arity(command: &Command, argc: usize) -> Result<(), CommandError> {
-    let arity = command.spec.arity;
+pub fn arity_ok(command: &Command, argc: usize) -> bool {
+    let arity = i64::from(command.spec.arity);
     let argc = i64::try_from(argc).unwrap_or(i64::MAX);
-    let ok = if arity >= 0 {
-        argc == i64::from(arity)
+    if arity >= 0 {
+        argc == arity
     } else {
-        argc >= -i64::from(arity)
-    };
-    if ok {
+        argc >= -arity
+    }
+}
+
+fn check_arity(command: &Command, argc: usize) -> Result<(), CommandError> {
+    if arity_ok(command, argc) {
         Ok(())
     } else {
         Err(CommandError::WrongArity(command.full_name.clone()))

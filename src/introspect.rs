@@ -410,8 +410,9 @@ pub fn keys<'a>(command: &'a Command, argv: &'a [Bytes]) -> Vec<(&'a Bytes, &'a 
                 else {
                     continue;
                 };
+                // As Redis: `numkeys` keys from `firstkey`, whatever the step.
                 let first = start + firstkey;
-                (first, first + (count - 1) * step, *step)
+                (first, first.saturating_add(count) - 1, *step)
             }
             FindKeys::Unknown => continue,
         };
@@ -439,15 +440,19 @@ pub fn keys_of_request<'a>(
     if !target.subcommands.is_empty() && argv.len() >= 2 {
         target = target.subcommand(&argv[1]).ok_or_else(invalid)?;
     }
-    let arity = i64::from(target.spec.arity);
-    let argc = argv.len() as i64;
-    if (arity > 0 && argc != arity) || argc < -arity {
+    // Redis's order: no keys at all, then the number of arguments.
+    let has_keys = target
+        .spec
+        .key_specs
+        .iter()
+        .any(|ks| !ks.flags.iter().any(|f| f == "NOT_KEY"));
+    if !has_keys {
+        return Err(CommandError::err("The command has no key arguments"));
+    }
+    if !crate::dispatch::arity_ok(target, argv.len()) {
         return Err(CommandError::err(
             "Invalid number of arguments specified for command",
         ));
-    }
-    if target.spec.key_specs.is_empty() {
-        return Err(CommandError::err("The command has no key arguments"));
     }
     let found: Vec<(Bytes, Vec<String>)> = keys(target, &argv)
         .into_iter()

@@ -383,6 +383,11 @@ fn protocol_error_cases() -> Vec<(&'static str, Vec<u8>, &'static [u8])> {
             b"-ERR Protocol error: expected '$', got 'f'\r\n",
         ),
         (
+            "element starting with CR (quoted as a space: errors are one line)",
+            b"*1\r\n\r\n".to_vec(),
+            b"-ERR Protocol error: expected '$', got ' '\r\n",
+        ),
+        (
             "unbalanced quotes",
             b"ECHO \"unbalanced\r\n".to_vec(),
             b"-ERR Protocol error: unbalanced quotes in request\r\n",
