@@ -16,3 +16,4 @@ mod echo;
 mod get;
 mod ping;
 mod set;
+mod setnx;
