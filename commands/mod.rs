@@ -15,5 +15,7 @@ mod config_help;
 mod echo;
 mod get;
 mod ping;
+mod psetex;
 mod set;
+mod setex;
 mod setnx;
