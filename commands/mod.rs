@@ -14,6 +14,8 @@ mod config_get;
 mod config_help;
 mod echo;
 mod get;
+mod getdel;
+mod getset;
 mod ping;
 mod psetex;
 mod set;
