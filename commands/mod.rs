@@ -15,6 +15,7 @@ mod config_help;
 mod echo;
 mod get;
 mod getdel;
+mod getex;
 mod getset;
 mod ping;
 mod psetex;
