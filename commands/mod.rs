@@ -23,4 +23,5 @@ mod psetex;
 mod set;
 mod setex;
 mod setnx;
+mod setrange;
 mod substr;
