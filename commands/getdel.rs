@@ -1,0 +1,20 @@
+//! GETDEL key
+//!
+//! Replies with the string at the key and deletes the key; nil (and nothing deleted) when the
+//! key does not exist. A key of another type is refused with WRONGTYPE and kept.
+
+use crate::prelude::*;
+
+register_command!("getdel", getdel);
+
+fn getdel(ctx: &mut Ctx, args: &Args) -> CommandResult {
+    let key = args.key("key");
+    let now = ctx.now_ms;
+    let db = ctx.db();
+    let value = match db.get(key, now) {
+        Some(value) => value.as_str()?.to_bytes(),
+        None => return Ok(Reply::Null),
+    };
+    db.remove(key, now);
+    Ok(Reply::Bulk(value))
+}

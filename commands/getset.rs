@@ -1,0 +1,23 @@
+//! GETSET key value
+//!
+//! Stores the value and replies with the string the key held before (nil when it had none).
+//! Like a plain SET, the key loses any deadline it had. Redis keeps it for old clients;
+//! `SET key value GET` does the same.
+
+use crate::prelude::*;
+
+register_command!("getset", getset);
+
+fn getset(ctx: &mut Ctx, args: &Args) -> CommandResult {
+    let key = args.key("key");
+    let now = ctx.now_ms;
+    let db = ctx.db();
+    // The old value is read first, so a key of another type stops the whole command.
+    let old = match db.get(key, now) {
+        Some(old) => Reply::Bulk(old.as_str()?.to_bytes()),
+        None => Reply::Null,
+    };
+    let value = Value::Str(Str::encoded(args.bytes("value").clone()));
+    db.set(key.clone(), value, None, false, now);
+    Ok(old)
+}

@@ -1,0 +1,28 @@
+//! SETEX key seconds value
+//!
+//! SET key value EX seconds under its older name: stores the value (replacing whatever the key
+//! held, of any type) with a time to live. The time must be positive and must not overflow
+//! once turned into an absolute deadline in milliseconds.
+
+use crate::prelude::*;
+
+register_command!("setex", setex);
+
+fn setex(ctx: &mut Ctx, args: &Args) -> CommandResult {
+    let invalid = CommandError::InvalidExpireTime("setex");
+    let seconds = args.int("seconds").ok_or(CommandError::Syntax)?;
+    // Redis refuses what SET ... EX refuses: zero or less, seconds too large to be counted
+    // in milliseconds, and a deadline past the end of i64 time.
+    if seconds <= 0 {
+        return Err(invalid);
+    }
+    let at = seconds
+        .checked_mul(1000)
+        .and_then(|ms| ms.checked_add(ctx.now_ms))
+        .ok_or(invalid)?;
+    let now = ctx.now_ms;
+    let value = Value::Str(Str::encoded(args.bytes("value").clone()));
+    ctx.db()
+        .set(args.key("key").clone(), value, Some(at), false, now);
+    Ok(Reply::ok())
+}

@@ -1,0 +1,22 @@
+//! SETNX key value
+//!
+//! Stores the value only when the key does not exist: 1 when it was stored, 0 when the key
+//! was already there (whatever its type: SETNX never looks at the old value).
+
+use crate::prelude::*;
+
+register_command!("setnx", setnx);
+
+fn setnx(ctx: &mut Ctx, args: &Args) -> CommandResult {
+    let key = args.key("key");
+    let now = ctx.now_ms;
+    let db = ctx.db();
+    // An expired key counts as missing: `contains` reclaims it first.
+    if db.contains(key, now) {
+        return Ok(Reply::Integer(0));
+    }
+    // Stored as SET stores it, so an integer value gets the int encoding.
+    let value = Value::Str(Str::encoded(args.bytes("value").clone()));
+    db.set(key.clone(), value, None, false, now);
+    Ok(Reply::Integer(1))
+}
