@@ -28,6 +28,7 @@ mod getex;
 mod getrange;
 mod getset;
 mod keys;
+mod lcs;
 mod r#move;
 mod object;
 mod object_encoding;
