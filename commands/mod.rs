@@ -1,6 +1,7 @@
 //! One module per command. This file holds only `mod` lines, kept sorted; `cargo xtask
 //! new-command` inserts them and a test checks they match the files on disk.
 
+mod append;
 mod command;
 mod command_count;
 mod command_docs;
@@ -16,3 +17,4 @@ mod echo;
 mod get;
 mod ping;
 mod set;
+mod strlen;
