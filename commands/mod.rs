@@ -19,6 +19,7 @@ mod echo;
 mod get;
 mod incr;
 mod incrby;
+mod incrbyfloat;
 mod ping;
 mod set;
 mod strlen;
