@@ -1,6 +1,7 @@
 //! One module per command. This file holds only `mod` lines, kept sorted; `cargo xtask
 //! new-command` inserts them and a test checks they match the files on disk.
 
+mod append;
 mod command;
 mod command_count;
 mod command_docs;
@@ -14,6 +15,8 @@ mod config_get;
 mod config_help;
 mod copy;
 mod dbsize;
+mod decr;
+mod decrby;
 mod del;
 mod echo;
 mod exists;
@@ -27,9 +30,15 @@ mod getdel;
 mod getex;
 mod getrange;
 mod getset;
+mod incr;
+mod incrby;
+mod incrbyfloat;
 mod keys;
 mod lcs;
+mod mget;
 mod r#move;
+mod mset;
+mod msetnx;
 mod object;
 mod object_encoding;
 mod object_freq;
@@ -51,6 +60,7 @@ mod set;
 mod setex;
 mod setnx;
 mod setrange;
+mod strlen;
 mod substr;
 mod swapdb;
 mod touch;

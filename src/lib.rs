@@ -18,6 +18,7 @@
 //! * `args`: the typed view of a request's arguments produced by validation.
 //! * `dispatch`: lookup, arity and argument validation, then the handler call.
 //! * `keyspace`: the databases, values and expiry.
+//! * `number`: Redis's long double arithmetic (INCRBYFLOAT), emulated exactly.
 //! * `config`: the declarative table of configuration parameters.
 //! * `context`: what a handler receives (`Ctx`).
 //! * `shared`, `session`: the state every connection shares, and one client's execution of
@@ -36,6 +37,7 @@ pub mod error;
 pub mod glob;
 pub mod introspect;
 pub mod keyspace;
+pub mod number;
 pub mod prelude;
 pub mod registry;
 pub mod reply;

@@ -9,6 +9,7 @@ pub use crate::error::CommandError;
 pub use crate::glob::glob_match;
 pub use crate::introspect;
 pub use crate::keyspace::{Str, Value};
+pub use crate::number::LongDouble;
 pub use crate::registry::{Command, CommandTable};
 pub use crate::reply::Reply;
 pub use crate::{register_command, register_container};
