@@ -211,7 +211,10 @@ fn convert_numbers(
 /// byte as Redis's `%s` formatting does.
 fn unknown_option(template: &str, word: &[u8]) -> CommandError {
     let word = &word[..word.iter().position(|&b| b == 0).unwrap_or(word.len())];
-    let (before, after) = template.split_once("%s").unwrap_or((template, ""));
+    let Some((before, after)) = template.split_once("%s") else {
+        // A fixed text (MSET answers an odd word count with its arity error).
+        return CommandError::Custom(template.to_string());
+    };
     let mut text = before.as_bytes().to_vec();
     text.extend_from_slice(word);
     text.extend_from_slice(after.as_bytes());
