@@ -5,11 +5,13 @@
 //!   `commands/NAME.rs`, `specs/NAME.json` and `tests/cases/NAME.txt`, and add the module line
 //!   to `commands/mod.rs`. `NAME` may be a subcommand, `config-set`, whose spec names its
 //!   container (`CONFIG`).
+//! * `bench memory`: resident memory per key against redis-server in the same run.
 //! * `lint-specs`: check every spec (runs the spec-lint test, which uses the server's own parser).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod bench;
 mod scaffold;
 
 fn main() -> ExitCode {
@@ -18,6 +20,7 @@ fn main() -> ExitCode {
     let result = match words.as_slice() {
         ["new-command", rest @ ..] => new_command(rest),
         ["lint-specs"] => lint_specs(),
+        ["bench", "memory", rest @ ..] => bench_memory(rest),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -36,7 +39,11 @@ tasks:
       Create commands/NAME.rs, specs/NAME.json and tests/cases/NAME.txt and register the
       module. NAME is lower case, e.g. `strlen`, or `config-set` for a subcommand.
   lint-specs
-      Check every spec in specs/: strict schema, vocabularies, arity against arguments.";
+      Check every spec in specs/: strict schema, vocabularies, arity against arguments.
+  bench memory [--keys N] [--rounds R]
+      Resident memory per key, this server against redis-server in the same run
+      (1,000,000 keys of 11 bytes with 15-byte values by default; needs redis-server and
+      redis-cli).";
 
 /// The repository root: the parent of this crate's directory.
 fn root() -> PathBuf {
@@ -70,6 +77,22 @@ fn new_command(args: &[&str]) -> Result<(), String> {
     println!("added `mod {};` to commands/mod.rs", options.module_name());
     println!("{}", scaffold::next_steps(&options));
     Ok(())
+}
+
+fn bench_memory(args: &[&str]) -> Result<(), String> {
+    let options = bench::MemoryOptions::parse(args)?;
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "--quiet", "--bin", "redis-clone"])
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("the release build failed".into());
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    bench::memory(&target.join("release/redis-clone"), &options)
 }
 
 fn lint_specs() -> Result<(), String> {

@@ -1,0 +1,221 @@
+//! `cargo xtask bench memory`: resident memory per key, ours against redis-server in the same
+//! run. Loads N keys (11-byte keys, 15-byte values; optionally each with a TTL) through
+//! `redis-cli --pipe` into a fresh server and reports the growth of VmRSS per key.
+//!
+//! Standard library only: the servers are child processes on free loopback ports.
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What to measure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryOptions {
+    pub keys: usize,
+    pub rounds: usize,
+}
+
+impl MemoryOptions {
+    pub fn parse(args: &[&str]) -> Result<MemoryOptions, String> {
+        let mut options = MemoryOptions {
+            keys: 1_000_000,
+            rounds: 1,
+        };
+        let mut rest = args;
+        while let [flag, value, tail @ ..] = rest {
+            let number = || {
+                value
+                    .replace('_', "")
+                    .parse::<usize>()
+                    .map_err(|_| format!("{flag} takes a number, not '{value}'"))
+            };
+            match *flag {
+                "--keys" => options.keys = number()?,
+                "--rounds" => options.rounds = number()?.max(1),
+                other => return Err(format!("unknown option '{other}'")),
+            }
+            rest = tail;
+        }
+        if let [dangling] = rest {
+            return Err(format!("option '{dangling}' needs a value"));
+        }
+        Ok(options)
+    }
+}
+
+/// The load: `SET key:NNNNNNN value:NNNNNNNNN` (11-byte keys, 15-byte values), with `PX` of a
+/// day when `ttl` is set, as RESP ready for `redis-cli --pipe`.
+pub fn load(keys: usize, ttl: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(keys * 64);
+    for i in 0..keys {
+        let key = format!("key:{:07}", i % 10_000_000);
+        let value = format!("value:{:09}", i);
+        if ttl {
+            out.extend_from_slice(b"*5\r\n$3\r\nSET\r\n");
+        } else {
+            out.extend_from_slice(b"*3\r\n$3\r\nSET\r\n");
+        }
+        for word in [key.as_bytes(), value.as_bytes()] {
+            out.extend_from_slice(format!("${}\r\n", word.len()).as_bytes());
+            out.extend_from_slice(word);
+            out.extend_from_slice(b"\r\n");
+        }
+        if ttl {
+            out.extend_from_slice(b"$2\r\nPX\r\n$8\r\n86400000\r\n");
+        }
+    }
+    out
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> Result<u16, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+fn start(program: &Path, extra: &[&str]) -> Result<Server, String> {
+    let port = free_port()?;
+    let child = Command::new(program)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
+    let server = Server { child, port };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            return Err(format!("{} did not start listening", program.display()));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(server)
+}
+
+fn rss_kib(pid: u32) -> Result<u64, String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| format!("read /proc: {e}"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| "no VmRSS in /proc status".to_string())
+}
+
+/// Bytes of resident memory per key after loading `data` (`keys` keys) into a fresh server.
+fn measure(program: &Path, data: &[u8], keys: usize) -> Result<f64, String> {
+    let server = start(program, &[])?;
+    std::thread::sleep(Duration::from_millis(200));
+    let before = rss_kib(server.child.id())?;
+    let mut pipe = Command::new("redis-cli")
+        .args(["-p", &server.port.to_string(), "--pipe"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run redis-cli (apt-get install redis-tools): {e}"))?;
+    pipe.stdin
+        .take()
+        .ok_or("no stdin for redis-cli")?
+        .write_all(data)
+        .map_err(|e| format!("pipe: {e}"))?;
+    let status = pipe.wait().map_err(|e| format!("redis-cli: {e}"))?;
+    if !status.success() {
+        return Err(format!("redis-cli --pipe failed: {status}"));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let after = rss_kib(server.child.id())?;
+    Ok((after.saturating_sub(before) * 1024) as f64 / keys as f64)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Run the memory benchmark; prints a table.
+pub fn memory(ours: &Path, options: &MemoryOptions) -> Result<(), String> {
+    let redis = which("redis-server")
+        .ok_or("redis-server is not installed (apt-get install redis-server)")?;
+    println!(
+        "memory per key: {} keys, 11-byte keys, 15-byte values, {} round(s), median",
+        options.keys, options.rounds
+    );
+    println!(
+        "{:<16} {:>12} {:>12} {:>10}",
+        "load", "redis B/key", "ours B/key", "ours/redis"
+    );
+    for (label, ttl) in [("no TTL", false), ("PX on each key", true)] {
+        let data = load(options.keys, ttl);
+        let (mut theirs, mut mine) = (Vec::new(), Vec::new());
+        for _ in 0..options.rounds {
+            theirs.push(measure(&redis, &data, options.keys)?);
+            mine.push(measure(ours, &data, options.keys)?);
+        }
+        let (t, m) = (median(theirs), median(mine));
+        println!("{label:<16} {t:>12.1} {m:>12.1} {:>10.2}", m / t);
+    }
+    Ok(())
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(program))
+            .find(|p| p.is_file())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_has_the_promised_sizes() {
+        let data = load(2, false);
+        assert_eq!(
+            data,
+            b"*3\r\n$3\r\nSET\r\n$11\r\nkey:0000000\r\n$15\r\nvalue:000000000\r\n*3\r\n$3\r\nSET\r\n$11\r\nkey:0000001\r\n$15\r\nvalue:000000001\r\n"
+        );
+        let data = load(1, true);
+        assert!(data.ends_with(b"$2\r\nPX\r\n$8\r\n86400000\r\n"));
+    }
+
+    #[test]
+    fn options() {
+        assert_eq!(
+            MemoryOptions::parse(&["--keys", "1_000"]).unwrap(),
+            MemoryOptions {
+                keys: 1000,
+                rounds: 1
+            }
+        );
+        assert!(MemoryOptions::parse(&["--keys"]).is_err());
+        assert!(MemoryOptions::parse(&["--size", "1"]).is_err());
+    }
+}
