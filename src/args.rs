@@ -427,19 +427,8 @@ mod tests {
     use super::*;
     use crate::spec;
 
-    const SET: &str = r#"{"SET": {"summary": "s", "group": "string", "since": "1.0.0", "arity": -3,
-        "key_specs": [{"flags": ["RW"], "begin_search": {"index": {"pos": 1}}, "find_keys": {"range": {"lastkey": 0, "step": 1, "limit": 0}}}],
-        "arguments": [
-            {"name": "key", "type": "key", "key_spec_index": 0},
-            {"name": "value", "type": "string"},
-            {"name": "condition", "type": "oneof", "optional": true, "arguments": [
-                {"name": "nx", "type": "pure-token", "token": "NX"},
-                {"name": "xx", "type": "pure-token", "token": "XX"}]},
-            {"name": "get", "type": "pure-token", "token": "GET", "optional": true},
-            {"name": "expiration", "type": "oneof", "optional": true, "arguments": [
-                {"name": "seconds", "type": "integer", "token": "EX"},
-                {"name": "milliseconds", "type": "integer", "token": "PX"},
-                {"name": "keepttl", "type": "pure-token", "token": "KEEPTTL"}]}]}}"#;
+    // The real SET spec, so these tests cannot drift from what the server runs.
+    const SET: &str = include_str!("../specs/set.json");
 
     fn words(line: &str) -> Vec<Bytes> {
         line.split_whitespace()

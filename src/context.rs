@@ -17,7 +17,8 @@ pub struct Client {
     /// Index of the selected database.
     pub db: usize,
     pub protocol: Protocol,
-    /// Set by a command (QUIT) that wants the connection closed once its reply is sent.
+    /// Set by a command that wants the connection closed once its reply is sent (QUIT, when it
+    /// arrives with issue 5); the connection honours it after writing the reply.
     pub close_after_reply: bool,
 }
 

@@ -223,12 +223,3 @@ pub fn init() -> Result<&'static CommandTable, SpecError> {
     let table = CommandTable::build(inventory::iter::<Registration>)?;
     Ok(TABLE.get_or_init(|| table))
 }
-
-/// The command table. Builds it on first use; `init` is called at startup (and by the spec
-/// test), so a broken spec is reported there before anything reaches this point.
-pub fn table() -> &'static CommandTable {
-    match init() {
-        Ok(table) => table,
-        Err(err) => panic!("invalid command spec: {err}"),
-    }
-}

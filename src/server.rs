@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -107,11 +108,16 @@ async fn accept_loop(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    let Some(slot) = ClientSlot::take(&shared) else {
+                        tokio::spawn(refuse(stream));
+                        continue;
+                    };
                     let shared = Arc::clone(&shared);
                     let stop = stop.clone();
                     let alive = alive.clone();
                     tokio::spawn(async move {
                         connection::serve(stream, peer, shared, stop).await;
+                        drop(slot);
                         drop(alive);
                     });
                 }
@@ -124,6 +130,40 @@ async fn accept_loop(
             _ = stop.changed() => return,
         }
     }
+}
+
+/// One of `maxclients` connection slots, given back when dropped.
+struct ClientSlot(Arc<Shared>);
+
+impl ClientSlot {
+    fn take(shared: &Arc<Shared>) -> Option<ClientSlot> {
+        let limit = shared
+            .config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .maxclients() as usize;
+        let previous = shared.clients.fetch_add(1, Ordering::SeqCst);
+        if previous >= limit {
+            shared.clients.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(ClientSlot(Arc::clone(shared)))
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        self.0.clients.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Over `maxclients`: tell the client as Redis does, then close.
+async fn refuse(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    tracing::warn!("refused a client: maxclients reached");
+    let _ = stream
+        .write_all(b"-ERR max number of clients reached\r\n")
+        .await;
 }
 
 /// Run the active expiry cycle `hz` times a second, spending at most a quarter of each period.

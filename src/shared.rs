@@ -6,7 +6,7 @@
 //! correct and cheaper. A panic inside a handler poisons the lock; we recover the guard because
 //! every keyspace operation leaves the maps consistent before it can panic.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -53,6 +53,8 @@ pub struct Shared {
     pub table: &'static CommandTable,
     pub clock: Clock,
     pub rng: Rng,
+    /// Connected clients, held against `maxclients`.
+    pub clients: AtomicUsize,
     next_client_id: AtomicU64,
 }
 
@@ -64,6 +66,7 @@ impl Shared {
             table,
             clock,
             rng: Rng::new(u64::from(std::process::id()) ^ 0x5EED),
+            clients: AtomicUsize::new(0),
             next_client_id: AtomicU64::new(1),
         }
     }

@@ -30,17 +30,18 @@ fn run(session: &mut Session, line: &str) -> Reply {
     session.execute(&argv)
 }
 
-/// Full names of every spec on disk: `get`, `config|get`.
+/// Full names of every spec on disk (`get`, `config|get`), read from the specs themselves.
 fn spec_names() -> BTreeSet<String> {
     std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("specs"))
         .expect("specs dir")
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .map(|p| {
-            p.file_stem()
-                .expect("stem")
-                .to_string_lossy()
-                .replacen('-', "|", 1)
+            let stem = p.file_stem().expect("stem").to_string_lossy().into_owned();
+            let json = std::fs::read_to_string(&p).expect("read spec");
+            redis_clone::spec::parse(&stem, &json)
+                .expect("valid spec")
+                .full_name
         })
         .collect()
 }

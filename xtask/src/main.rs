@@ -35,9 +35,10 @@ fn main() -> ExitCode {
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
-  new-command NAME [--group GROUP] [--arity N] [--summary TEXT] [--since VERSION]
+  new-command NAME [--group GROUP] [--arity N] [--summary TEXT] [--since VERSION] [--top-level]
       Create commands/NAME.rs, specs/NAME.json and tests/cases/NAME.txt and register the
-      module. NAME is lower case, e.g. `strlen`, or `config-set` for a subcommand.
+      module. NAME is lower case, e.g. `strlen`, or `config-set` for a subcommand (the first
+      dash separates the container); --top-level makes a dashed name one command.
   lint-specs
       Check every spec in specs/: strict schema, vocabularies, arity against arguments.
   bench memory [--keys N] [--rounds R]

@@ -9,6 +9,8 @@ pub struct Options {
     pub arity: i32,
     pub summary: String,
     pub since: String,
+    /// A dashed name that is one top-level command (`restore-asking`), not container-sub.
+    pub top_level: bool,
 }
 
 const GROUPS: &[&str] = &[
@@ -56,7 +58,22 @@ impl Options {
             arity: if name.contains('-') { -2 } else { -1 },
             summary: String::new(),
             since: "7.0.0".into(),
+            top_level: false,
         };
+        if let Some(at) = rest.iter().position(|a| *a == "--top-level") {
+            options.top_level = true;
+            let mut others = rest.to_vec();
+            others.remove(at);
+            return options.finish(&others);
+        }
+        options.finish(rest)
+    }
+
+    fn finish(mut self, mut rest: &[&str]) -> Result<Options, String> {
+        let options = &mut self;
+        if options.top_level {
+            options.arity = -1;
+        }
         while let [flag, value, tail @ ..] = rest {
             match *flag {
                 "--group" if GROUPS.contains(value) => options.group = value.to_string(),
@@ -83,11 +100,21 @@ impl Options {
         if options.summary.is_empty() {
             options.summary = format!("Describe what {} does here", options.display_name());
         }
-        Ok(options)
+        Ok(self)
     }
 
     pub fn is_subcommand(&self) -> bool {
-        self.name.contains('-')
+        self.name.contains('-') && !self.top_level
+    }
+
+    /// (container, subcommand) for a subcommand: split at the first dash, as Redis names its
+    /// files (`client-no-evict` is CLIENT NO-EVICT).
+    fn parts(&self) -> Option<(&str, &str)> {
+        if self.is_subcommand() {
+            self.name.split_once('-')
+        } else {
+            None
+        }
     }
 
     /// The Rust module name: dashes become underscores, keywords are raw identifiers.
@@ -107,7 +134,12 @@ impl Options {
 
     /// `STRLEN`, or `CONFIG SET` for a subcommand.
     pub fn display_name(&self) -> String {
-        self.name.to_uppercase().replacen('-', " ", 1)
+        match self.parts() {
+            Some((container, sub)) => {
+                format!("{} {}", container.to_uppercase(), sub.to_uppercase())
+            }
+            None => self.name.to_uppercase(),
+        }
     }
 
     /// Positional arguments implied by the arity: required ones, then a repeated one when the
@@ -118,20 +150,22 @@ impl Options {
     }
 }
 
-/// Names are lower-case ASCII words joined by at most one dash (command-subcommand).
+/// Names are lower-case ASCII words joined by dashes: the first dash separates a container
+/// from its subcommand (`config-set`, `client-no-evict`) unless `--top-level` says the whole
+/// name is one command (`restore-asking`).
 pub fn validate_name(name: &str) -> Result<(), String> {
-    let parts: Vec<&str> = name.split('-').collect();
-    let ok = parts.len() <= 2
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.starts_with(|c: char| c.is_ascii_lowercase())
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        });
+    let ok = name.split('-').all(|p| {
+        !p.is_empty()
+            && p.starts_with(|c: char| c.is_ascii_lowercase())
+            && p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    });
     if ok {
         Ok(())
     } else {
-        Err(format!("'{name}' is not a command name: use lower-case letters and digits, and one dash for a subcommand (config-set)"))
+        Err(format!(
+            "'{name}' is not a command name: use lower-case letters and digits, with dashes between words (config-set)"
+        ))
     }
 }
 
@@ -212,7 +246,7 @@ fn json_string(text: &str) -> String {
 }
 
 fn spec_text(options: &Options) -> String {
-    let (key, container) = match options.name.split_once('-') {
+    let (key, container) = match options.parts() {
         Some((container, sub)) => (
             sub.to_uppercase(),
             format!(
@@ -366,10 +400,16 @@ mod tests {
 
     #[test]
     fn validates_names() {
-        for bad in ["", "Foo", "a--b", "-a", "a-", "a-b-c", "1abc", "a_b", "a b"] {
+        for bad in ["", "Foo", "a--b", "-a", "a-", "1abc", "a_b", "a b"] {
             assert!(validate_name(bad).is_err(), "{bad:?}");
         }
-        for good in ["strlen", "config-set", "incrbyfloat", "ab1"] {
+        for good in [
+            "strlen",
+            "config-set",
+            "incrbyfloat",
+            "ab1",
+            "client-no-evict",
+        ] {
             assert!(validate_name(good).is_ok(), "{good}");
         }
     }
@@ -384,6 +424,22 @@ mod tests {
         assert!(spec.contains("\"arity\": -4"), "{spec}");
         assert!(
             spec.contains("{\"name\": \"arg2\", \"type\": \"string\", \"multiple\": true}"),
+            "{spec}"
+        );
+    }
+
+    #[test]
+    fn dashed_names() {
+        let o = options(&["client-no-evict", "--arity", "3"]);
+        assert_eq!(o.display_name(), "CLIENT NO-EVICT");
+        assert!(spec_text(&o).contains("\"NO-EVICT\": {"));
+        assert!(spec_text(&o).contains("\"container\": \"CLIENT\""));
+        assert_eq!(o.module_name(), "client_no_evict");
+        let o = options(&["restore-asking", "--top-level", "--arity", "-4"]);
+        assert_eq!(o.display_name(), "RESTORE-ASKING");
+        let spec = spec_text(&o);
+        assert!(
+            spec.contains("\"RESTORE-ASKING\": {") && !spec.contains("container"),
             "{spec}"
         );
     }
