@@ -42,7 +42,7 @@ const KEYWORDS: &[&str] = &[
 
 impl Options {
     pub fn parse(args: &[&str]) -> Result<Options, String> {
-        let (name, mut rest) = match args {
+        let (name, rest) = match args {
             [name, rest @ ..] if !name.starts_with("--") => (*name, rest),
             _ => {
                 return Err(
