@@ -9,11 +9,10 @@
 //! Strings keep the encoding Redis would give them (`int`, `embstr`, `raw`), because OBJECT
 //! ENCODING shows it and because an integer is stored without any allocation.
 
-use std::collections::HashMap;
-
 use bytes::Bytes;
-use indexmap::IndexMap;
 
+use crate::compact::CompactBytes;
+use crate::dict::Dict;
 use crate::error::CommandError;
 use crate::glob::glob_match;
 
@@ -156,9 +155,9 @@ fn clock_seconds(now_ms: i64) -> u32 {
 /// One logical database (what SELECT chooses).
 #[derive(Debug, Default)]
 pub struct Db {
-    map: HashMap<Bytes, Entry>,
+    map: Dict<CompactBytes, Entry>,
     /// Deadline in Unix milliseconds for every key that has one.
-    expires: IndexMap<Bytes, i64>,
+    expires: Dict<CompactBytes, i64>,
 }
 
 /// What one run of the active expiry cycle did.
@@ -168,17 +167,26 @@ pub struct CycleStats {
     pub expired: usize,
 }
 
+/// Databases with more keys than this are freed on a background thread (FLUSHDB, FLUSHALL,
+/// SWAPDB's victims): dropping a million keys takes long enough to stall every client.
+const FREE_IN_BACKGROUND_ABOVE: usize = 64;
+
 impl Db {
     /// Remove `key` if its deadline has passed; true when it was removed.
     fn expire_if_due(&mut self, key: &[u8], now: i64) -> bool {
         match self.expires.get(key) {
             Some(&when) if when <= now => {
-                self.expires.swap_remove(key);
+                self.expires.remove(key);
                 self.map.remove(key);
                 true
             }
             _ => false,
         }
+    }
+
+    /// Whether `key` has a deadline that has passed (without removing it).
+    fn is_due(&self, key: &[u8], now: i64) -> bool {
+        !self.expires.is_empty() && self.expires.get(key).is_some_and(|&when| when <= now)
     }
 
     /// The live entry of `key`, expiring it first if due.
@@ -223,20 +231,24 @@ impl Db {
     ) {
         match expire_at {
             Some(when) => {
-                self.expires.insert(key.clone(), when);
+                self.expires.insert(CompactBytes::new(&key), when);
             }
             None if !keep_ttl && !self.expires.is_empty() => {
-                self.expires.swap_remove(&key[..]);
+                self.expires.remove(&key[..]);
             }
             None => {}
         }
-        self.map.insert(
-            key,
-            Entry {
-                value,
-                accessed: clock_seconds(now),
-            },
-        );
+        let entry = Entry {
+            value,
+            accessed: clock_seconds(now),
+        };
+        match self.map.get_mut(&key[..]) {
+            // Overwriting in place keeps the stored key: no new allocation for it.
+            Some(existing) => *existing = entry,
+            None => {
+                self.map.insert(CompactBytes::new(&key), entry);
+            }
+        }
     }
 
     /// Replace the value of an existing live key, keeping its deadline (INCR, APPEND...).
@@ -257,7 +269,7 @@ impl Db {
         if !self.expires.is_empty() && self.expire_if_due(key, now) {
             return None;
         }
-        self.expires.swap_remove(key);
+        self.expires.remove(key);
         self.map.remove(key).map(|e| e.value)
     }
 
@@ -266,7 +278,7 @@ impl Db {
         if !self.expires.is_empty() && self.expire_if_due(key, now) {
             return None;
         }
-        let when = self.expires.swap_remove(key);
+        let when = self.expires.remove(key);
         self.map.remove(key).map(|e| (e.value, when))
     }
 
@@ -287,16 +299,18 @@ impl Db {
             self.remove(key, now);
             return true;
         }
-        let stored = self.map.get_key_value(key).map(|(k, _)| k.clone());
-        if let Some(stored) = stored {
-            self.expires.insert(stored, when);
+        match self.expires.get_mut(key) {
+            Some(existing) => *existing = when,
+            None => {
+                self.expires.insert(CompactBytes::new(key), when);
+            }
         }
         true
     }
 
     /// Drop the deadline of a live `key`; true when it had one.
     pub fn persist(&mut self, key: &[u8], now: i64) -> bool {
-        self.contains(key, now) && self.expires.swap_remove(key).is_some()
+        self.contains(key, now) && self.expires.remove(key).is_some()
     }
 
     /// Mark a live key accessed (TOUCH); true when it exists.
@@ -330,33 +344,55 @@ impl Db {
         let all = pattern == b"*";
         self.map
             .keys()
-            .filter(|k| self.expires.get(&k[..]).is_none_or(|&when| when > now))
+            .filter(|k| !self.is_due(k, now))
             .filter(|k| all || glob_match(pattern, k, false))
-            .cloned()
+            .map(|k| Bytes::copy_from_slice(k))
             .collect()
     }
 
-    /// A random live key (RANDOMKEY); expired keys met on the way are deleted.
-    pub fn random_key(&mut self, now: i64, mut random: impl FnMut() -> u64) -> Option<Bytes> {
-        // Bounded: if nearly everything is expired, give up after a while like Redis does
-        // (it then returns an expired key); we keep deleting and trying.
-        for _ in 0..100 {
-            if self.map.is_empty() {
-                return None;
+    /// One SCAN call: visit buckets from `cursor` until `count` keys were gathered (or ten
+    /// times that many buckets were visited, or the iteration ended), as Redis does. Returns
+    /// the next cursor (0 when done) and the live keys met, with their values for filtering.
+    /// Expired keys met on the way are deleted.
+    pub fn scan(
+        &mut self,
+        cursor: u64,
+        count: usize,
+        now: i64,
+    ) -> (u64, Vec<(Bytes, &'static str)>) {
+        let mut found = Vec::new();
+        let mut cursor = cursor;
+        let mut budget = count.saturating_mul(10);
+        loop {
+            cursor = self.map.scan(cursor, |key, entry| {
+                found.push((Bytes::copy_from_slice(key), entry.value.type_name()));
+            });
+            budget = budget.saturating_sub(1);
+            if cursor == 0 || budget == 0 || found.len() >= count {
+                break;
             }
-            let index = (random() % self.map.len() as u64) as usize;
-            let key = self.map.keys().nth(index).cloned()?;
+        }
+        found.retain(|(key, _)| !self.expire_if_due(key, now));
+        (cursor, found)
+    }
+
+    /// A random live key (RANDOMKEY). Expired keys met on the way are deleted, as Redis does on
+    /// a master; every such pick removes a key, so this ends.
+    pub fn random_key(&mut self, now: i64, mut random: impl FnMut() -> u64) -> Option<Bytes> {
+        loop {
+            let key = Bytes::copy_from_slice(self.map.random_entry(&mut random)?.0);
             if !self.expire_if_due(&key, now) {
                 return Some(key);
             }
         }
-        self.map.keys().next().cloned()
     }
 
-    /// Remove every key.
+    /// Remove every key. A large database is dropped on a background thread.
     pub fn clear(&mut self) {
-        self.map = HashMap::new();
-        self.expires = IndexMap::new();
+        let old = std::mem::take(self);
+        if old.len() > FREE_IN_BACKGROUND_ABOVE {
+            std::thread::spawn(move || drop(old));
+        }
     }
 
     /// One round of active expiry: test up to `samples` random keys that have a deadline and
@@ -365,27 +401,31 @@ impl Db {
         &mut self,
         now: i64,
         samples: usize,
-        mut random: impl FnMut() -> u64,
+        random: impl FnMut() -> u64,
     ) -> CycleStats {
-        let mut stats = CycleStats::default();
-        for _ in 0..samples.min(self.expires.len()) {
-            let len = self.expires.len() as u64;
-            if len == 0 {
-                break;
-            }
-            let index = (random() % len) as usize;
-            stats.sampled += 1;
-            let Some((_, &when)) = self.expires.get_index(index) else {
-                break;
-            };
-            if when <= now {
-                if let Some((key, _)) = self.expires.swap_remove_index(index) {
-                    self.map.remove(&key);
-                    stats.expired += 1;
-                }
-            }
+        let due: Vec<CompactBytes> = self
+            .expires
+            .sample(samples, random)
+            .into_iter()
+            .filter(|(_, &when)| when <= now)
+            .map(|(key, _)| key.clone())
+            .collect();
+        let sampled = samples.min(self.expires.len());
+        for key in &due {
+            self.expires.remove(&key[..]);
+            self.map.remove(&key[..]);
         }
-        stats
+        CycleStats {
+            sampled,
+            expired: due.len(),
+        }
+    }
+
+    /// Move an ongoing rehash of the tables forward for about `budget` (Redis's active
+    /// rehashing, run from the server's timer); true while work remains.
+    pub fn rehash_for(&mut self, budget: std::time::Duration) -> bool {
+        let more = self.map.rehash_for(budget / 2);
+        self.expires.rehash_for(budget / 2) || more
     }
 }
 
@@ -429,6 +469,14 @@ impl Keyspace {
     /// Empty every database (FLUSHALL).
     pub fn clear(&mut self) {
         self.dbs.iter_mut().for_each(Db::clear);
+    }
+
+    /// Active rehashing of every database, spending at most `budget` in all.
+    pub fn rehash_for(&mut self, budget: std::time::Duration) {
+        let per_db = budget / self.dbs.len().max(1) as u32;
+        for db in &mut self.dbs {
+            db.rehash_for(per_db);
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -11,12 +11,14 @@
 //! Module map:
 //! * `reply`, `error`: the reply model and the three error classes.
 //! * `codec`: RESP2/RESP3 framing; knows nothing about commands.
+//! * `compact`: inline-or-heap byte strings for keys and short values.
 //! * `glob`: Redis's glob matching (CONFIG GET, later KEYS/SCAN).
 //! * `introspect`: COMMAND INFO/DOCS/GETKEYS replies derived from the specs.
 //! * `spec`: the JSON command specs, parsed once and compiled.
 //! * `registry`: the `inventory` registration of commands and the command table.
 //! * `args`: the typed view of a request's arguments produced by validation.
 //! * `dispatch`: lookup, arity and argument validation, then the handler call.
+//! * `dict`: the hash table behind the keyspace (incremental rehash, SCAN cursor, sampling).
 //! * `keyspace`: the databases, values and expiry.
 //! * `number`: Redis's long double arithmetic (INCRBYFLOAT), emulated exactly.
 //! * `config`: the declarative table of configuration parameters.
@@ -29,9 +31,11 @@
 
 pub mod args;
 pub mod codec;
+pub mod compact;
 pub mod config;
 pub mod connection;
 pub mod context;
+pub mod dict;
 pub mod dispatch;
 pub mod error;
 pub mod glob;

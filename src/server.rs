@@ -15,6 +15,9 @@ use crate::config::Config;
 use crate::connection;
 use crate::shared::Shared;
 
+/// Time given to incremental rehashing per timer tick (Redis spends 1 ms per database cron).
+const REHASH_BUDGET: Duration = Duration::from_millis(1);
+
 /// How long shutdown waits for connections to finish before giving up on them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -190,5 +193,8 @@ async fn expiry_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         if removed > 0 {
             tracing::trace!(removed, "active expiry");
         }
+        // Active rehashing, as Redis's cron does: a table that stops being written to would
+        // otherwise stay mid-resize, with lookups checking two tables.
+        shared.lock_keyspace().rehash_for(REHASH_BUDGET);
     }
 }
