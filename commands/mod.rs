@@ -55,6 +55,7 @@ mod pttl;
 mod randomkey;
 mod rename;
 mod renamenx;
+mod scan;
 mod select;
 mod set;
 mod setex;

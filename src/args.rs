@@ -145,6 +145,11 @@ impl<'a> Args<'a> {
             .map(|h| h.int)
     }
 
+    /// A SCAN cursor argument, already converted.
+    pub fn cursor(&self, name: &str) -> Option<u64> {
+        self.int(name).map(|bits| bits as u64)
+    }
+
     /// Whether a pure-token (or any optional argument) was given.
     pub fn flag(&self, name: &str) -> bool {
         let node = self.node_where(name, |k| k == ArgType::PureToken);
@@ -201,8 +206,7 @@ fn convert_numbers(
         if !node.repeated && hits[i + 1..].iter().any(|h| h.node == hits[i].node) {
             continue;
         }
-        hits[i].int =
-            parse_i64(&words[hits[i].pos]).ok_or_else(|| not_integer(spec, hits[i].node))?;
+        hits[i].int = convert(spec, hits[i].node, &words[hits[i].pos])?;
     }
     Ok(())
 }
@@ -219,6 +223,52 @@ fn unknown_option(template: &str, word: &[u8]) -> CommandError {
     text.extend_from_slice(word);
     text.extend_from_slice(after.as_bytes());
     CommandError::Bytes(text)
+}
+
+/// The number a word stands for, by its node's rules: a cursor (stored as the bits of a u64)
+/// or a strict integer.
+fn convert(spec: &CompiledArgs, node: NodeId, word: &[u8]) -> Result<i64, CommandError> {
+    if spec.nodes[node].cursor {
+        return parse_cursor(word)
+            .map(|c| c as i64)
+            .ok_or_else(|| CommandError::err("invalid cursor"));
+    }
+    parse_i64(word).ok_or_else(|| not_integer(spec, node))
+}
+
+/// A SCAN cursor as C's `strtoul(s, &end, 10)` reads it with Redis's checks: the text ends at
+/// a NUL (it is a C string); no leading space; an optional sign, then digits (none at all
+/// means 0, which is only accepted when nothing else follows); a minus negates modulo 2^64;
+/// anything after the digits, or a value over u64::MAX, is refused.
+pub fn parse_cursor(word: &[u8]) -> Option<u64> {
+    let word = &word[..word.iter().position(|&b| b == 0).unwrap_or(word.len())];
+    if word
+        .first()
+        .is_some_and(|b| b.is_ascii_whitespace() || *b == 0x0b)
+    {
+        return None;
+    }
+    let (negative, digits) = match word {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, word),
+    };
+    if digits.is_empty() {
+        // strtoul read nothing and left `end` at the start: fine only for an empty word.
+        return word.is_empty().then_some(0);
+    }
+    let mut value: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
 }
 
 /// The error for a word that is not an integer: the argument's own text if its spec gives one
@@ -410,8 +460,7 @@ impl Matcher<'_> {
                 }
                 self.hit(id, pos);
                 if self.numbers_as_read && matches!(kind, ArgType::Integer | ArgType::UnixTime) {
-                    let value =
-                        parse_i64(&self.words[pos]).ok_or_else(|| not_integer(self.spec, id))?;
+                    let value = convert(self.spec, id, &self.words[pos])?;
                     if let Some(hit) = self.hits.last_mut() {
                         hit.int = value;
                     }
@@ -478,6 +527,28 @@ mod tests {
         assert_eq!(set_args("k v EX abc"), Err(CommandError::NotInteger));
         assert_eq!(set_args("k v EX"), Err(CommandError::Syntax));
         assert_eq!(set_args("k v EX abc EX 10").unwrap().1, Some(10));
+    }
+
+    #[test]
+    fn cursors_read_like_strtoul() {
+        for (word, cursor) in [
+            ("0", Some(0)),
+            ("", Some(0)),
+            ("+0", Some(0)),
+            ("00", Some(0)),
+            ("-1", Some(u64::MAX)),
+            ("18446744073709551615", Some(u64::MAX)),
+            ("18446744073709551616", None),
+            ("abc", None),
+            (" 0", None),
+            ("0 ", None),
+            ("+", None),
+            ("-", None),
+            ("12x", None),
+            ("7\0junk", Some(7)),
+        ] {
+            assert_eq!(parse_cursor(word.as_bytes()), cursor, "{word:?}");
+        }
     }
 
     #[test]

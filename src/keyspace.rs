@@ -567,6 +567,47 @@ mod tests {
     }
 
     #[test]
+    fn scan_returns_every_stable_key_while_the_table_grows_and_shrinks() {
+        let mut db = Db::default();
+        let stable: Vec<String> = (0..3000).map(|i| format!("stable:{i}")).collect();
+        for key in &stable {
+            db.set(Bytes::from(key.clone()), s("v"), None, false, 0);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let (mut cursor, mut calls, mut churn) = (0u64, 0, 0usize);
+        loop {
+            let (next, keys) = db.scan(cursor, 10, 0);
+            seen.extend(keys.into_iter().map(|(k, _)| k));
+            calls += 1;
+            // Between calls: a burst of new keys (forcing growth), later removed (shrinking).
+            if calls % 20 == 0 {
+                for i in 0..2000 {
+                    db.set(
+                        Bytes::from(format!("churn:{churn}:{i}")),
+                        s("v"),
+                        None,
+                        false,
+                        0,
+                    );
+                }
+            } else if calls % 20 == 10 {
+                for i in 0..2000 {
+                    db.remove(format!("churn:{churn}:{i}").as_bytes(), 0);
+                }
+                churn += 1;
+            }
+            cursor = next;
+            if cursor == 0 {
+                break;
+            }
+            assert!(calls < 100_000, "the scan must end");
+        }
+        for key in &stable {
+            assert!(seen.contains(key.as_bytes()), "{key} was never returned");
+        }
+    }
+
+    #[test]
     fn active_expiry_reclaims_unread_keys() {
         let mut db = Db::default();
         for i in 0..1000 {

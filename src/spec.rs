@@ -237,6 +237,11 @@ pub struct ArgSpec {
     /// index`). Without it: `ERR value is not an integer or out of range`.
     #[serde(default)]
     pub not_integer_error: Option<String>,
+    /// Our addition, not shown by COMMAND DOCS, only on integer arguments: the word is a SCAN
+    /// cursor, read as C's `strtoul` reads it (unsigned 64-bit; a sign and leading zeros are
+    /// allowed, `-1` wraps, an empty word is 0), and anything else is `ERR invalid cursor`.
+    #[serde(default)]
+    pub cursor: bool,
 }
 
 /// The argument types of Redis's spec vocabulary.
@@ -437,6 +442,11 @@ fn check_args(args: &[ArgSpec], spec: &CommandSpec, path: &str) -> Result<(), St
                 "{here}: 'not_integer_error' is only allowed on integer and unix-time arguments"
             ));
         }
+        if arg.cursor && arg.kind != ArgType::Integer {
+            return Err(format!(
+                "{here}: 'cursor' is only allowed on integer arguments"
+            ));
+        }
         if arg.members_combine && arg.kind != ArgType::Oneof {
             return Err(format!(
                 "{here}: 'members_combine' is only allowed on a oneof"
@@ -493,6 +503,8 @@ pub struct Node {
     pub members_combine: bool,
     /// For a number: its own not-an-integer error (see [`ArgSpec::not_integer_error`]).
     pub not_integer_error: Option<String>,
+    /// For a number: a SCAN cursor (see [`ArgSpec::cursor`]).
+    pub cursor: bool,
 }
 
 /// A command's argument tree flattened into a vector.
@@ -523,6 +535,7 @@ impl CompiledArgs {
             repeated,
             members_combine: arg.members_combine,
             not_integer_error: arg.not_integer_error.clone(),
+            cursor: arg.cursor,
         });
         let children = arg
             .arguments

@@ -177,6 +177,7 @@ pub fn render(raw: &[u8], sorted: Option<Sort>) -> String {
     if let (Some(sort), Node::Agg(_, Some(items))) = (sorted, &mut node) {
         match sort {
             Sort::Elements => items.sort(),
+            Sort::Nested => sort_nested(items),
             Sort::Pairs => {
                 let mut pairs: Vec<Vec<Node>> = items.chunks(2).map(|c| c.to_vec()).collect();
                 pairs.sort();
@@ -193,6 +194,8 @@ pub fn render(raw: &[u8], sorted: Option<Sort>) -> String {
 pub enum Sort {
     Elements,
     Pairs,
+    /// Every aggregate, at every depth (SCAN's `[cursor, [keys]]`).
+    Nested,
 }
 
 /// How a command's reply is compared with redis-server's.
@@ -206,6 +209,15 @@ pub enum Compare {
     /// Not compared: the reply differs from Redis's by design (it lists the commands this
     /// server has, say); the case file says why in a comment.
     Differs,
+}
+
+fn sort_nested(items: &mut Vec<Node>) {
+    for item in items.iter_mut() {
+        if let Node::Agg(_, Some(inner)) = item {
+            sort_nested(inner);
+        }
+    }
+    items.sort();
 }
 
 /// One step of a case file.
@@ -226,7 +238,7 @@ pub enum Step {
 /// Parse a case file. Lines are commands as typed in redis-cli (Redis's quoting rules); `#`
 /// starts a comment line; `!sleep MS` lets time pass. Markers before a command:
 /// `!sorted` / `!sorted-pairs` sort the reply's elements / pairs where Redis's order is
-/// unspecified; `!prose` compares with the prose masked; `!differs` does not compare.
+/// unspecified, `!sorted-nested` at every depth; `!prose` compares with the prose masked; `!differs` does not compare.
 pub fn parse_case(text: &str, split: impl Fn(&[u8]) -> Option<Vec<Vec<u8>>>) -> Vec<Step> {
     let mut steps = Vec::new();
     for (number, raw_line) in text.lines().enumerate() {
@@ -248,6 +260,7 @@ pub fn parse_case(text: &str, split: impl Fn(&[u8]) -> Option<Vec<Vec<u8>>>) -> 
             match marker {
                 "sorted" => sort = Some(Sort::Elements),
                 "sorted-pairs" => sort = Some(Sort::Pairs),
+                "sorted-nested" => sort = Some(Sort::Nested),
                 "prose" => compare = Compare::Prose,
                 "differs" => compare = Compare::Differs,
                 other => panic!("line {}: unknown marker !{other}", number + 1),
