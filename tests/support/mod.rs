@@ -211,7 +211,7 @@ pub enum Compare {
     Differs,
 }
 
-fn sort_nested(items: &mut Vec<Node>) {
+fn sort_nested(items: &mut [Node]) {
     for item in items.iter_mut() {
         if let Node::Agg(_, Some(inner)) = item {
             sort_nested(inner);
