@@ -50,7 +50,8 @@ fn checked_length(current: usize, added: usize, limit: u64) -> Result<u64, Comma
 fn appended(old: Str, tail: &[u8]) -> Str {
     let mut buffer: Vec<u8> = match old {
         Str::Int(n) => n.to_string().into_bytes(),
-        Str::Embstr(bytes) | Str::Raw(bytes) => Vec::from(bytes),
+        Str::Embstr(bytes) => bytes.to_vec(),
+        Str::Raw(bytes) => Vec::from(bytes),
     };
     buffer.extend_from_slice(tail);
     Str::Raw(Bytes::from(buffer))
@@ -67,7 +68,7 @@ mod tests {
         let cases = [
             (Str::Int(5), &b"5"[..], &b"55"[..]),
             (Str::Int(-12), b"", b"-12"),
-            (Str::Embstr(Bytes::from_static(b"ab")), b"cd", b"abcd"),
+            (Str::plain(Bytes::from_static(b"ab")), b"cd", b"abcd"),
             (Str::Raw(Bytes::from(vec![b'x'; 50])), b"y", &[b'x'; 50][..]),
         ];
         for (old, tail, prefix) in cases {

@@ -60,7 +60,7 @@ mod tests {
         let cases = [
             (None, 5, 5),
             (Some(Str::Int(41)), 1, 42),
-            (Some(Str::Embstr(Bytes::from_static(b"10"))), -3, 7),
+            (Some(Str::plain(Bytes::from_static(b"10"))), -3, 7),
             (Some(Str::Raw(Bytes::from_static(b"-10"))), 10, 0),
             (Some(Str::Int(i64::MAX - 1)), 1, i64::MAX),
         ];
@@ -75,7 +75,7 @@ mod tests {
         assert_eq!(added(Some(&Str::Int(i64::MAX)), 1), Err(overflow.clone()));
         assert_eq!(added(Some(&Str::Int(i64::MIN)), -1), Err(overflow));
         for text in [&b"abc"[..], b"", b" 1", b"+1", b"01", b"1.0", b"-0"] {
-            let s = Str::Embstr(Bytes::copy_from_slice(text));
+            let s = Str::plain(Bytes::copy_from_slice(text));
             assert_eq!(added(Some(&s), 1), Err(CommandError::NotInteger));
         }
     }

@@ -36,7 +36,8 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CommandResult {
 fn stored_number(s: &Str) -> Result<LongDouble, CommandError> {
     match s {
         Str::Int(n) => Ok(LongDouble::from_i64(*n)),
-        Str::Embstr(text) | Str::Raw(text) => LongDouble::parse(text).ok_or(CommandError::NotFloat),
+        Str::Embstr(text) => LongDouble::parse(text).ok_or(CommandError::NotFloat),
+        Str::Raw(text) => LongDouble::parse(text).ok_or(CommandError::NotFloat),
     }
 }
 
@@ -62,7 +63,7 @@ mod tests {
     fn results_are_stored_as_text() {
         // Redis: OBJECT ENCODING after INCRBYFLOAT is embstr even for "3", raw past 44 bytes.
         let (new, text) = summed(n("1.5"), n("1.5")).unwrap();
-        assert_eq!(new, Str::Embstr(Bytes::from_static(b"3")));
+        assert_eq!(new, Str::plain(Bytes::from_static(b"3")));
         assert_eq!(text, "3");
         let (new, _) = summed(n("1e30"), n("1e40")).unwrap();
         assert_eq!(new.encoding(), "embstr");
@@ -79,7 +80,7 @@ mod tests {
             Ok(n("10.5"))
         );
         assert_eq!(
-            stored_number(&Str::Embstr(Bytes::from_static(b"1 "))),
+            stored_number(&Str::plain(Bytes::from_static(b"1 "))),
             Err(CommandError::NotFloat)
         );
     }

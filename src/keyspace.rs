@@ -28,8 +28,9 @@ pub const SHARED_INTEGERS: i64 = 10_000;
 pub enum Str {
     /// A value whose text is a canonical 64-bit integer: no allocation at all.
     Int(i64),
-    /// A short string (at most 44 bytes) as Redis allocates it in one piece.
-    Embstr(Bytes),
+    /// A short string (at most 44 bytes), as Redis allocates it in one piece; up to 22 bytes
+    /// are stored inline, with no allocation at all.
+    Embstr(CompactBytes),
     /// A longer string, or one that was modified in place (APPEND, SETRANGE).
     Raw(Bytes),
 }
@@ -49,7 +50,7 @@ impl Str {
     /// A value kept as text, embstr or raw by length (what INCRBYFLOAT stores).
     pub fn plain(bytes: Bytes) -> Str {
         if bytes.len() <= EMBSTR_MAX {
-            Str::Embstr(bytes)
+            Str::Embstr(CompactBytes::new(&bytes))
         } else {
             Str::Raw(bytes)
         }
@@ -59,7 +60,8 @@ impl Str {
     pub fn to_bytes(&self) -> Bytes {
         match self {
             Str::Int(n) => Bytes::from(n.to_string()),
-            Str::Embstr(b) | Str::Raw(b) => b.clone(),
+            Str::Embstr(b) => Bytes::copy_from_slice(b),
+            Str::Raw(b) => b.clone(),
         }
     }
 
@@ -67,7 +69,8 @@ impl Str {
     pub fn len(&self) -> usize {
         match self {
             Str::Int(n) => int_text_len(*n),
-            Str::Embstr(b) | Str::Raw(b) => b.len(),
+            Str::Embstr(b) => b.len(),
+            Str::Raw(b) => b.len(),
         }
     }
 
@@ -79,7 +82,8 @@ impl Str {
     pub fn as_int(&self) -> Option<i64> {
         match self {
             Str::Int(n) => Some(*n),
-            Str::Embstr(b) | Str::Raw(b) => crate::args::parse_i64(b),
+            Str::Embstr(b) => crate::args::parse_i64(b),
+            Str::Raw(b) => crate::args::parse_i64(b),
         }
     }
 
