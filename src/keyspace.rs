@@ -407,14 +407,15 @@ impl Db {
         samples: usize,
         random: impl FnMut() -> u64,
     ) -> CycleStats {
-        let due: Vec<CompactBytes> = self
-            .expires
-            .sample(samples, random)
+        let picked = self.expires.sample(samples, random);
+        // The dict may return fewer than asked (a sparse or resizing table): count what was
+        // really examined, or a round that found three expired keys looks "mostly live".
+        let sampled = picked.len();
+        let due: Vec<CompactBytes> = picked
             .into_iter()
             .filter(|(_, &when)| when <= now)
             .map(|(key, _)| key.clone())
             .collect();
-        let sampled = samples.min(self.expires.len());
         for key in &due {
             self.expires.remove(&key[..]);
             self.map.remove(&key[..]);

@@ -93,13 +93,19 @@ impl Shared {
         for index in 0..databases {
             loop {
                 let now = self.clock.now_ms();
-                let stats =
-                    self.lock_keyspace()
-                        .db(index)
-                        .expire_sample(now, CYCLE_SAMPLES, &mut random);
+                let mut keyspace = self.lock_keyspace();
+                let db = keyspace.db(index);
+                let stats = db.expire_sample(now, CYCLE_SAMPLES, &mut random);
+                let volatile = db.volatile_len();
+                drop(keyspace);
                 removed += stats.expired;
-                let mostly_live = stats.expired * 100 <= stats.sampled * CYCLE_REPEAT_PERCENT;
-                if stats.sampled == 0 || mostly_live || started.elapsed() >= budget {
+                if volatile == 0 || started.elapsed() >= budget {
+                    break;
+                }
+                // An empty round (the sampler found nothing where it looked) says nothing about
+                // the share of expired keys: look again, within the budget.
+                if stats.sampled > 0 && stats.expired * 100 <= stats.sampled * CYCLE_REPEAT_PERCENT
+                {
                     break;
                 }
             }

@@ -191,6 +191,159 @@ fn which(program: &str) -> Option<PathBuf> {
     })
 }
 
+/// The longest and the 99th-percentile PING round trip seen by a client pinging as fast as it
+/// can while `operation` runs in another process, plus how long the operation took.
+struct Stall {
+    worst: Duration,
+    p99: Duration,
+    took: Duration,
+}
+
+fn ping_loop(
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Result<Vec<Duration>, String> {
+    use std::io::Read;
+    use std::sync::atomic::Ordering;
+    let mut stream =
+        TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let mut samples = Vec::new();
+    let mut reply = [0u8; 7];
+    while !stop.load(Ordering::Relaxed) {
+        let sent = Instant::now();
+        stream
+            .write_all(b"PING\r\n")
+            .map_err(|e| format!("ping: {e}"))?;
+        stream
+            .read_exact(&mut reply)
+            .map_err(|e| format!("pong: {e}"))?;
+        samples.push(sent.elapsed());
+    }
+    Ok(samples)
+}
+
+fn during(port: u16, operation: impl FnOnce() -> Result<(), String>) -> Result<Stall, String> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let stop = Arc::new(AtomicBool::new(false));
+    let pinger = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || ping_loop(port, stop))
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    let started = Instant::now();
+    let result = operation();
+    let took = started.elapsed();
+    std::thread::sleep(Duration::from_millis(100));
+    stop.store(true, Ordering::Relaxed);
+    let mut samples = pinger
+        .join()
+        .map_err(|_| "the ping thread panicked".to_string())??;
+    result?;
+    samples.sort();
+    let worst = samples.last().copied().unwrap_or_default();
+    let p99 = samples
+        .get(samples.len() * 99 / 100)
+        .copied()
+        .unwrap_or_default();
+    Ok(Stall { worst, p99, took })
+}
+
+fn cli(port: u16, args: &[&str]) -> Result<(), String> {
+    let status = Command::new("redis-cli")
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| format!("redis-cli: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("redis-cli {args:?} failed"))
+    }
+}
+
+fn pipe_into(port: u16, data: &[u8]) -> Result<(), String> {
+    let mut pipe = Command::new("redis-cli")
+        .args(["-p", &port.to_string(), "--pipe"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run redis-cli: {e}"))?;
+    pipe.stdin
+        .take()
+        .ok_or("no stdin for redis-cli")?
+        .write_all(data)
+        .map_err(|e| format!("pipe: {e}"))?;
+    pipe.wait().map_err(|e| format!("redis-cli: {e}"))?;
+    Ok(())
+}
+
+/// `cargo xtask bench stall`: how long other clients wait while one runs KEYS *, a whole
+/// SCAN, FLUSHALL, or while the active expiry cycle reclaims every key.
+pub fn stall(ours: &Path, keys: usize) -> Result<(), String> {
+    let redis = which("redis-server")
+        .ok_or("redis-server is not installed (apt-get install redis-server)")?;
+    let plain = load(keys, false);
+    // Deadlines 2 s away, so the keys expire while the PING loop watches.
+    let short_ttl: Vec<u8> = String::from_utf8_lossy(&load(keys, true))
+        .replace("$8\r\n86400000", "$4\r\n2000")
+        .into_bytes();
+    println!("stalls seen by a PING loop, {keys} keys (11-byte keys, 15-byte values)");
+    println!(
+        "{:<28} {:>24} {:>24}",
+        "operation", "redis: worst/p99/took", "ours: worst/p99/took"
+    );
+    let scenarios: [(&str, &[u8]); 4] = [
+        ("KEYS *", &plain),
+        ("SCAN walk (redis-cli --scan)", &plain),
+        ("FLUSHALL", &plain),
+        ("active expiry of all keys", &short_ttl),
+    ];
+    for (name, data) in scenarios {
+        let mut row = Vec::new();
+        for program in [redis.as_path(), ours] {
+            let server = start(program, &[])?;
+            pipe_into(server.port, data)?;
+            let port = server.port;
+            let stall = during(port, || match name {
+                "KEYS *" => cli(port, &["KEYS", "*"]),
+                "FLUSHALL" => cli(port, &["FLUSHALL"]),
+                "SCAN walk (redis-cli --scan)" => cli(port, &["--scan"]),
+                _ => {
+                    // Wait until the cycle has reclaimed every key, or 20 s.
+                    let deadline = Instant::now() + Duration::from_secs(20);
+                    while Instant::now() < deadline {
+                        let out = Command::new("redis-cli")
+                            .args(["-p", &port.to_string(), "DBSIZE"])
+                            .output();
+                        if out.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0") {
+                            return Ok(());
+                        }
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                    Err("keys were not reclaimed within 20 s".into())
+                }
+            })?;
+            row.push(format!(
+                "{:.1}/{:.2}/{:.0} ms",
+                ms(stall.worst),
+                ms(stall.p99),
+                ms(stall.took)
+            ));
+        }
+        println!("{name:<28} {:>24} {:>24}", row[0], row[1]);
+    }
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

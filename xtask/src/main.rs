@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         ["new-command", rest @ ..] => new_command(rest),
         ["lint-specs"] => lint_specs(),
         ["bench", "memory", rest @ ..] => bench_memory(rest),
+        ["bench", "stall", rest @ ..] => bench_stall(rest),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -44,7 +45,10 @@ tasks:
   bench memory [--keys N] [--rounds R]
       Resident memory per key, this server against redis-server in the same run
       (1,000,000 keys of 11 bytes with 15-byte values by default; needs redis-server and
-      redis-cli).";
+      redis-cli).
+  bench stall [--keys N]
+      The longest PING round trip another client sees while KEYS *, a whole SCAN, FLUSHALL
+      or the active expiry cycle run on N keys, against redis-server in the same run.";
 
 /// The repository root: the parent of this crate's directory.
 fn root() -> PathBuf {
@@ -82,6 +86,16 @@ fn new_command(args: &[&str]) -> Result<(), String> {
 
 fn bench_memory(args: &[&str]) -> Result<(), String> {
     let options = bench::MemoryOptions::parse(args)?;
+    bench::memory(&release_binary()?, &options)
+}
+
+fn bench_stall(args: &[&str]) -> Result<(), String> {
+    let options = bench::MemoryOptions::parse(args)?;
+    bench::stall(&release_binary()?, options.keys)
+}
+
+/// Build the server in release mode and return the binary's path.
+fn release_binary() -> Result<PathBuf, String> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["build", "--release", "--quiet", "--bin", "redis-clone"])
         .current_dir(root())
@@ -93,7 +107,7 @@ fn bench_memory(args: &[&str]) -> Result<(), String> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"));
-    bench::memory(&target.join("release/redis-clone"), &options)
+    Ok(target.join("release/redis-clone"))
 }
 
 fn lint_specs() -> Result<(), String> {
