@@ -343,14 +343,26 @@ impl Db {
     }
 
     /// Every live key matching `pattern` (KEYS). Expired keys are skipped, not deleted, so this
-    /// only reads.
+    /// only reads. The keys are copied into one buffer and handed out as slices of it: one
+    /// allocation instead of one per key, which matters while the keyspace is locked.
     pub fn keys(&self, pattern: &[u8], now: i64) -> Vec<Bytes> {
         let all = pattern == b"*";
-        self.map
-            .keys()
-            .filter(|k| !self.is_due(k, now))
-            .filter(|k| all || glob_match(pattern, k, false))
-            .map(|k| Bytes::copy_from_slice(k))
+        let mut buffer = bytes::BytesMut::new();
+        let mut ends = Vec::new();
+        for key in self.map.keys() {
+            if (all || glob_match(pattern, key, false)) && !self.is_due(key, now) {
+                buffer.extend_from_slice(key);
+                ends.push(buffer.len());
+            }
+        }
+        let buffer = buffer.freeze();
+        let mut start = 0;
+        ends.into_iter()
+            .map(|end| {
+                let key = buffer.slice(start..end);
+                start = end;
+                key
+            })
             .collect()
     }
 
