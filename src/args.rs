@@ -384,7 +384,15 @@ impl Matcher<'_> {
         reserve: usize,
     ) -> Result<usize, CommandError> {
         // The member chosen for each oneof in the run, to reject conflicting ones.
-        let mut chosen: Vec<Option<NodeId>> = vec![None; run.len()];
+        // On the stack for the usual handful of options (no allocation per request).
+        let mut on_stack = [None; 16];
+        let mut on_heap = Vec::new();
+        let chosen: &mut [Option<NodeId>] = if run.len() <= on_stack.len() {
+            &mut on_stack[..run.len()]
+        } else {
+            on_heap.resize(run.len(), None);
+            &mut on_heap
+        };
         'words: while self.words.len().saturating_sub(pos) > reserve {
             for (slot, &id) in run.iter().enumerate() {
                 let Some(member) = self.option_member(id, pos) else {
@@ -410,13 +418,16 @@ impl Matcher<'_> {
     fn option_member(&self, id: NodeId, pos: usize) -> Option<NodeId> {
         let node = &self.spec.nodes[id];
         if node.kind == ArgType::Oneof && node.token.is_none() {
-            node.children
-                .iter()
-                .copied()
-                .find(|&c| self.spec.leading_tokens(c).any(|t| self.word_is(pos, t)))
+            node.children.iter().copied().find(|&c| {
+                self.spec
+                    .leading_tokens(c)
+                    .iter()
+                    .any(|t| self.word_is(pos, t))
+            })
         } else {
             self.spec
                 .leading_tokens(id)
+                .iter()
                 .any(|t| self.word_is(pos, t))
                 .then_some(id)
         }
@@ -438,21 +449,23 @@ impl Matcher<'_> {
         }
         match kind {
             ArgType::Oneof => {
-                let children = self.spec.nodes[id].children.clone();
-                let member = children
+                // `spec` outlives `self`'s borrow: reading children through it copies nothing.
+                let spec = self.spec;
+                let member = spec.nodes[id]
+                    .children
                     .iter()
                     .copied()
                     .find(|&c| {
-                        let mut tokens = self.spec.leading_tokens(c).peekable();
-                        tokens.peek().is_none() || tokens.any(|t| self.word_is(pos, t))
+                        let tokens = spec.leading_tokens(c);
+                        tokens.is_empty() || tokens.iter().any(|t| self.word_is(pos, t))
                     })
                     .ok_or(CommandError::Syntax)?;
                 self.single(member, pos)
             }
             ArgType::Block => {
                 self.hit(id, pos);
-                let children = self.spec.nodes[id].children.clone();
-                self.sequence(&children, pos)
+                let spec = self.spec;
+                self.sequence(&spec.nodes[id].children, pos)
             }
             _ => {
                 if pos >= self.words.len() {

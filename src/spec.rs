@@ -505,6 +505,15 @@ pub struct Node {
     pub not_integer_error: Option<String>,
     /// For a number: a SCAN cursor (see [`ArgSpec::cursor`]).
     pub cursor: bool,
+    /// Derived once at compile time, so matching a request allocates nothing for them:
+    /// the tokens that can begin this node (empty when it begins with a value),
+    leading: Vec<Box<[u8]>>,
+    /// the fewest words one occurrence takes, and the fewest it needs in a request (zero when
+    /// optional),
+    min: usize,
+    required: usize,
+    /// and whether it is an option (optional and recognised by a leading token).
+    option: bool,
 }
 
 /// A command's argument tree flattened into a vector.
@@ -518,6 +527,17 @@ impl CompiledArgs {
     pub fn compile(args: &[ArgSpec]) -> CompiledArgs {
         let mut compiled = CompiledArgs::default();
         compiled.top = args.iter().map(|a| compiled.push(a, false)).collect();
+        // Children come after their parent in `nodes`, so going backwards every node's
+        // children are done before the node itself.
+        for id in (0..compiled.nodes.len()).rev() {
+            let leading = compiled.compute_leading(id);
+            let min = compiled.compute_min(id);
+            let node = &mut compiled.nodes[id];
+            node.option = node.optional && !leading.is_empty();
+            node.required = if node.optional { 0 } else { min };
+            node.min = min;
+            node.leading = leading;
+        }
         compiled
     }
 
@@ -536,6 +556,10 @@ impl CompiledArgs {
             members_combine: arg.members_combine,
             not_integer_error: arg.not_integer_error.clone(),
             cursor: arg.cursor,
+            leading: Vec::new(),
+            min: 0,
+            required: 0,
+            option: false,
         });
         let children = arg
             .arguments
@@ -546,8 +570,7 @@ impl CompiledArgs {
         id
     }
 
-    /// Fewest request words a node can consume when present once.
-    pub fn min_words(&self, id: NodeId) -> usize {
+    fn compute_min(&self, id: NodeId) -> usize {
         let node = &self.nodes[id];
         let own = usize::from(node.token.is_some() && node.kind != ArgType::PureToken);
         own + match node.kind {
@@ -555,21 +578,49 @@ impl CompiledArgs {
             ArgType::Oneof => node
                 .children
                 .iter()
-                .map(|&c| self.min_words(c))
+                .map(|&c| self.nodes[c].min)
                 .min()
                 .unwrap_or(0),
-            ArgType::Block => node.children.iter().map(|&c| self.required_words(c)).sum(),
+            ArgType::Block => node.children.iter().map(|&c| self.nodes[c].required).sum(),
             _ => 1,
         }
     }
 
+    fn compute_leading(&self, id: NodeId) -> Vec<Box<[u8]>> {
+        let node = &self.nodes[id];
+        if let Some(token) = &node.token {
+            return vec![token.clone()];
+        }
+        match node.kind {
+            // Every member must begin with a token for the oneof to be an option.
+            ArgType::Oneof
+                if node
+                    .children
+                    .iter()
+                    .all(|&c| !self.nodes[c].leading.is_empty()) =>
+            {
+                node.children
+                    .iter()
+                    .flat_map(|&c| self.nodes[c].leading.iter().cloned())
+                    .collect()
+            }
+            ArgType::Block => node
+                .children
+                .first()
+                .map(|&c| self.nodes[c].leading.clone())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Fewest request words a node can consume when present once.
+    pub fn min_words(&self, id: NodeId) -> usize {
+        self.nodes[id].min
+    }
+
     /// Fewest words a node needs in a request: zero when it is optional.
     pub fn required_words(&self, id: NodeId) -> usize {
-        if self.nodes[id].optional {
-            0
-        } else {
-            self.min_words(id)
-        }
+        self.nodes[id].required
     }
 
     /// Most words the list can consume, or None when it is unbounded: a node repeats, or a
@@ -577,7 +628,7 @@ impl CompiledArgs {
     pub fn max_words(&self, ids: &[NodeId]) -> Option<usize> {
         ids.iter().try_fold(0usize, |acc, &id| {
             let node = &self.nodes[id];
-            if node.multiple || (node.optional && self.leading_tokens(id).next().is_some()) {
+            if node.multiple || node.option {
                 return None;
             }
             let own = usize::from(node.token.is_some() && node.kind != ArgType::PureToken);
@@ -596,40 +647,14 @@ impl CompiledArgs {
     }
 
     /// The tokens that can begin this node in a request (none when it begins with a value).
-    pub fn leading_tokens(&self, id: NodeId) -> Box<dyn Iterator<Item = &[u8]> + '_> {
-        let node = &self.nodes[id];
-        if let Some(token) = &node.token {
-            return Box::new(std::iter::once(&token[..]));
-        }
-        match node.kind {
-            ArgType::Oneof => {
-                // Every member must begin with a token for the oneof to be an option.
-                if node
-                    .children
-                    .iter()
-                    .all(|&c| self.leading_tokens(c).next().is_some())
-                {
-                    Box::new(
-                        node.children
-                            .iter()
-                            .flat_map(move |&c| self.leading_tokens(c)),
-                    )
-                } else {
-                    Box::new(std::iter::empty())
-                }
-            }
-            ArgType::Block => match node.children.first() {
-                Some(&first) => self.leading_tokens(first),
-                None => Box::new(std::iter::empty()),
-            },
-            _ => Box::new(std::iter::empty()),
-        }
+    pub fn leading_tokens(&self, id: NodeId) -> &[Box<[u8]>] {
+        &self.nodes[id].leading
     }
 
     /// An option: optional and recognisable by a leading token, so it may appear in any order
     /// among its neighbouring options.
     pub fn is_option(&self, id: NodeId) -> bool {
-        self.nodes[id].optional && self.leading_tokens(id).next().is_some()
+        self.nodes[id].option
     }
 }
 
