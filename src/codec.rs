@@ -71,12 +71,32 @@ pub enum Frame {
 /// Errors are reported as soon as the bytes that cause them are buffered, even if the rest of
 /// the frame has not arrived, because that is when Redis reports them.
 pub fn parse_request(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Frame>, ProtocolError> {
-    // Redis picks the request type from the first byte alone: anything that does not start
-    // with `*` is inline, even `$-5\r\n` (which becomes an unknown command named `$-5`).
-    match buf.first() {
-        None => Ok(None),
-        Some(b'*') => parse_multibulk(buf, limits),
-        Some(_) => parse_inline(buf),
+    Parser::default().parse(buf, limits)
+}
+
+/// A request parser for one connection: like [`parse_request`], but it remembers how far into
+/// an incomplete multibulk request it has checked, so that every read of a slowly arriving
+/// request costs work in proportion to the new bytes only. Feed it one connection's buffer,
+/// which only ever grows at the back between calls.
+#[derive(Debug, Default)]
+pub struct Parser {
+    resume: Resume,
+}
+
+impl Parser {
+    /// See [`parse_request`].
+    pub fn parse(
+        &mut self,
+        buf: &mut BytesMut,
+        limits: &Limits,
+    ) -> Result<Option<Frame>, ProtocolError> {
+        // Redis picks the request type from the first byte alone: anything that does not start
+        // with `*` is inline, even `$-5\r\n` (which becomes an unknown command named `$-5`).
+        match buf.first() {
+            None => Ok(None),
+            Some(b'*') => parse_multibulk(buf, limits, &mut self.resume),
+            Some(_) => parse_inline(buf),
+        }
     }
 }
 
@@ -252,10 +272,19 @@ fn hex_value(b: u8) -> Option<u8> {
 ///
 /// First a completeness scan that allocates nothing; only when the whole frame is buffered is
 /// it split off as one `Bytes`, and every argument is a zero-copy slice of it.
-fn parse_multibulk(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Frame>, ProtocolError> {
-    let Some(shape) = walk_multibulk(buf, limits, |_| {})? else {
-        return Ok(None);
+fn parse_multibulk(
+    buf: &mut BytesMut,
+    limits: &Limits,
+    resume: &mut Resume,
+) -> Result<Option<Frame>, ProtocolError> {
+    let shape = match walk_multibulk(buf, limits, *resume, |_| {})? {
+        Walk::Complete(shape) => shape,
+        Walk::Incomplete(progress) => {
+            *resume = progress;
+            return Ok(None);
+        }
     };
+    *resume = Resume::default();
     let frame = buf.split_to(shape.len).freeze();
     if shape.count == 0 {
         return Ok(Some(Frame::Empty));
@@ -263,10 +292,12 @@ fn parse_multibulk(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Frame>,
     // The count is safe to allocate for now: every element is present and takes at least
     // 4 bytes of the frame.
     let mut args = Vec::with_capacity(shape.count);
-    let again = walk_multibulk(&frame, limits, |range| args.push(frame.slice(range)));
+    let again = walk_multibulk(&frame, limits, Resume::default(), |range| {
+        args.push(frame.slice(range))
+    });
     debug_assert_eq!(
         again,
-        Ok(Some(shape)),
+        Ok(Walk::Complete(shape)),
         "the second walk sees the same frame"
     );
     Ok(Some(Frame::Command(args)))
@@ -279,30 +310,54 @@ struct FrameShape {
     count: usize,
 }
 
+/// How far the walk of an incomplete frame got: this many elements, all checked and fully
+/// buffered, ending at byte `pos`. A later walk of the same (grown) buffer starts there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Resume {
+    elements: usize,
+    pos: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    Complete(FrameShape),
+    Incomplete(Resume),
+}
+
 /// Walks the multibulk frame at the front of `buf`, checking it exactly in the order Redis
-/// does, and calls `on_arg` with the byte range of each payload.
+/// does, and calls `on_arg` with the byte range of each payload from `from` on.
 ///
-/// Returns `Ok(None)` as soon as it needs a byte that is not buffered yet. The work per call is
-/// one pass over the header lines; payloads are skipped by length, so a huge value arriving in
-/// small pieces costs O(1) per call once its header is in.
+/// Returns `Incomplete` as soon as it needs a byte that is not buffered yet, saying how far it
+/// got, so that the next call starts there: a client trickling a request of a million small
+/// elements costs work in proportion to what it sends, not to what it sent before. Payloads
+/// are skipped by length, so a huge value arriving in pieces costs O(1) per call.
 fn walk_multibulk(
     buf: &[u8],
     limits: &Limits,
+    from: Resume,
     mut on_arg: impl FnMut(std::ops::Range<usize>),
-) -> Result<Option<FrameShape>, ProtocolError> {
+) -> Result<Walk, ProtocolError> {
     let Some(header) = header_line(buf, 0, ProtocolError::TooBigMbulkCount)? else {
-        return Ok(None);
+        return Ok(Walk::Incomplete(Resume::default()));
     };
     let count = multibulk_count(&buf[1..header.cr], limits)?;
-    let mut pos = header.next;
-    for _ in 0..count {
+    let (mut done, mut pos) = if from.pos == 0 {
+        (0, header.next)
+    } else {
+        (from.elements, from.pos)
+    };
+    while done < count {
         let Some(payload) = bulk_element(buf, pos, limits)? else {
-            return Ok(None);
+            return Ok(Walk::Incomplete(Resume {
+                elements: done,
+                pos,
+            }));
         };
         pos = payload.end + 2;
+        done += 1;
         on_arg(payload);
     }
-    Ok(Some(FrameShape { len: pos, count }))
+    Ok(Walk::Complete(FrameShape { len: pos, count }))
 }
 
 /// Checks the number on the `*` line. Counts <= 0 mean an empty request (0 elements).
@@ -747,6 +802,32 @@ fn write_exponent(digits: &[u8], exponent: i32, out: &mut DoubleText) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_trickled_request_resumes_where_it_stopped() {
+        // 20,000 one-byte elements, fed a few bytes at a time: the parser must not start over.
+        let mut request = b"*20000\r\n".to_vec();
+        for _ in 0..20_000 {
+            request.extend_from_slice(b"$1\r\nx\r\n");
+        }
+        let mut parser = Parser::default();
+        let mut buf = BytesMut::new();
+        let mut frame = None;
+        for chunk in request.chunks(7) {
+            buf.extend_from_slice(chunk);
+            if let Some(done) = parser.parse(&mut buf, &auth()).expect("valid") {
+                frame = Some(done);
+            }
+            // The remembered position only ever covers whole, checked elements.
+            assert!(parser.resume.pos <= buf.len());
+        }
+        let Some(Frame::Command(args)) = frame else {
+            panic!("no frame")
+        };
+        assert_eq!(args.len(), 20_000);
+        assert!(buf.is_empty());
+        assert_eq!(parser.resume, Resume::default());
+    }
 
     #[test]
     fn protocol_errors_quoting_cr_or_lf_stay_one_line() {

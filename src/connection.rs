@@ -51,6 +51,7 @@ async fn run(
     stream.set_nodelay(true)?;
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut output = BytesMut::with_capacity(READ_CHUNK);
+    let mut parser = codec::Parser::default();
     loop {
         let (limits, query_limit) = {
             let config = session
@@ -68,7 +69,7 @@ async fn run(
         };
         let mut closing = None;
         loop {
-            match codec::parse_request(&mut input, &limits) {
+            match parser.parse(&mut input, &limits) {
                 Ok(Some(Frame::Command(argv))) => {
                     let reply = session.execute(&argv);
                     codec::encode(&reply, session.client.protocol, &mut output);
