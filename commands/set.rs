@@ -7,7 +7,17 @@
 
 use crate::prelude::*;
 
-register_command!("set", set);
+register_command!("set", set, key_flags = key_flags);
+
+/// The key's flags for one call (COMMAND GETKEYSANDFLAGS): with GET the old value is read
+/// (RW, access), without it the key is only overwritten (OW).
+fn key_flags(args: &Args) -> &'static [&'static str] {
+    if args.flag("get") {
+        &["RW", "ACCESS", "UPDATE"]
+    } else {
+        &["OW", "UPDATE"]
+    }
+}
 
 fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let expire_at = deadline(args, ctx.now_ms)?;

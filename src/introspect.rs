@@ -454,9 +454,33 @@ pub fn keys_of_request<'a>(
             "Invalid number of arguments specified for command",
         ));
     }
+    // A key spec with VARIABLE_FLAGS gets the flags of this very call from the command.
+    let call_flags: Option<Vec<String>> = target.key_flags.and_then(|key_flags| {
+        let skip = if target.spec.container.is_some() {
+            2
+        } else {
+            1
+        };
+        let too_many = || CommandError::Syntax;
+        let rules = crate::args::Rules {
+            too_many: &too_many,
+            unknown_option: None,
+            check: None,
+            numbers_as_read: target.spec.numbers_as_read,
+        };
+        let args = crate::args::Args::parse(&target.args, &argv[skip..], &rules).ok()?;
+        Some(key_flags(&args).iter().map(|f| f.to_string()).collect())
+    });
     let found: Vec<(Bytes, Vec<String>)> = keys(target, &argv)
         .into_iter()
-        .map(|(key, flags)| (key.clone(), flags.to_vec()))
+        .map(|(key, flags)| {
+            let variable = flags.iter().any(|f| f == "VARIABLE_FLAGS");
+            let flags = match (&call_flags, variable) {
+                (Some(call), true) => call.clone(),
+                _ => flags.to_vec(),
+            };
+            (key.clone(), flags)
+        })
         .collect();
     if found.is_empty()
         && !target

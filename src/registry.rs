@@ -20,6 +20,20 @@ use crate::spec::{self, CommandSpec, CompiledArgs, SpecError};
 /// Handlers are synchronous and never see the socket.
 pub type Handler = fn(&mut Ctx<'_>, &Args<'_>) -> Result<Reply, CommandError>;
 
+/// See [`Registration::key_flags`]: the key-spec flags of one call, from its arguments.
+pub type KeyFlags = fn(&Args<'_>) -> &'static [&'static str];
+
+impl Registration {
+    /// The fields a registration leaves out (used by the macros' struct update).
+    pub const NONE: Registration = Registration {
+        file: "",
+        spec_json: "",
+        check: None,
+        key_flags: None,
+        handler: None,
+    };
+}
+
 /// One registration, collected by `inventory` from every command module.
 pub struct Registration {
     /// The spec's file stem: `set`, `config-get`.
@@ -27,6 +41,9 @@ pub struct Registration {
     pub spec_json: &'static str,
     /// Checks between matching and number conversion (see `args::Rules::check`).
     pub check: Option<Check>,
+    /// For a command whose key spec has VARIABLE_FLAGS: the flags one call really has, for
+    /// COMMAND GETKEYSANDFLAGS (SET is OW without GET and RW ACCESS with it).
+    pub key_flags: Option<KeyFlags>,
     /// `None` for a pure container such as CONFIG, which only dispatches to its subcommands.
     /// A command may have both: bare `COMMAND` runs its handler, `COMMAND INFO` a subcommand.
     pub handler: Option<Handler>,
@@ -34,23 +51,19 @@ pub struct Registration {
 
 inventory::collect!(Registration);
 
-/// Register a command handler together with its spec, `specs/<file>.json`; optionally with a
-/// `check = function` run between argument matching and number conversion.
+/// Register a command handler together with its spec, `specs/<file>.json`. Optional extras,
+/// in any order: `check = function` (run between argument matching and number conversion)
+/// and `key_flags = function` (the real key flags of a call, for VARIABLE_FLAGS key specs).
 #[macro_export]
 macro_rules! register_command {
-    ($file:literal, $handler:expr) => {
-        $crate::register_command!(@submit $file, $handler, None);
-    };
-    ($file:literal, $handler:expr, check = $check:expr) => {
-        $crate::register_command!(@submit $file, $handler, Some($check));
-    };
-    (@submit $file:literal, $handler:expr, $check:expr) => {
+    ($file:literal, $handler:expr $(, $extra:ident = $value:expr)* $(,)?) => {
         ::inventory::submit! {
             $crate::registry::Registration {
                 file: $file,
                 spec_json: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/specs/", $file, ".json")),
                 handler: Some($handler),
-                check: $check,
+                $($extra: Some($value),)*
+                ..$crate::registry::Registration::NONE
             }
         }
     };
@@ -64,8 +77,7 @@ macro_rules! register_container {
             $crate::registry::Registration {
                 file: $file,
                 spec_json: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/specs/", $file, ".json")),
-                handler: None,
-                check: None,
+                ..$crate::registry::Registration::NONE
             }
         }
     };
@@ -82,6 +94,7 @@ pub struct Command {
     pub args: CompiledArgs,
     pub handler: Option<Handler>,
     pub check: Option<Check>,
+    pub key_flags: Option<KeyFlags>,
     /// Subcommands by lower-case name, for containers.
     pub subcommands: HashMap<Box<[u8]>, Command>,
 }
@@ -139,6 +152,7 @@ impl CommandTable {
                 spec: parsed.spec,
                 handler: reg.handler,
                 check: reg.check,
+                key_flags: reg.key_flags,
                 subcommands: HashMap::new(),
             };
             match command.spec.container.clone() {
