@@ -344,6 +344,221 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// Options of `cargo xtask bench throughput`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThroughputOptions {
+    pub requests: usize,
+    pub rounds: usize,
+    pub clients: usize,
+    pub pipelines: Vec<usize>,
+}
+
+impl ThroughputOptions {
+    pub fn parse(args: &[&str]) -> Result<ThroughputOptions, String> {
+        let mut options = ThroughputOptions {
+            requests: 200_000,
+            rounds: 3,
+            clients: 50,
+            pipelines: vec![1, 16],
+        };
+        let mut rest = args;
+        loop {
+            match rest {
+                ["--quick", tail @ ..] => {
+                    options.requests = 20_000;
+                    options.rounds = 1;
+                    rest = tail;
+                }
+                [flag, value, tail @ ..] => {
+                    let number = || {
+                        value
+                            .replace('_', "")
+                            .parse::<usize>()
+                            .map_err(|_| format!("{flag} takes a number, not '{value}'"))
+                    };
+                    match *flag {
+                        "--requests" => options.requests = number()?,
+                        "--rounds" => options.rounds = number()?.max(1),
+                        "--clients" => options.clients = number()?.max(1),
+                        "--pipeline" => options.pipelines = vec![number()?.max(1)],
+                        other => return Err(format!("unknown option '{other}'")),
+                    }
+                    rest = tail;
+                }
+                [] => return Ok(options),
+                [dangling] => return Err(format!("option '{dangling}' needs a value")),
+            }
+        }
+    }
+}
+
+/// One redis-benchmark row: requests per second and latency percentiles in ms.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Row {
+    rps: f64,
+    p50: f64,
+    p99: f64,
+}
+
+/// Parse `redis-benchmark --csv`: a header, then `"TEST","rps","avg",...,"p50","p95","p99","max"`.
+fn parse_csv(text: &str) -> Vec<(String, Row)> {
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split("\",\"").map(|f| f.trim_matches('"')).collect();
+            let number = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+            Some((
+                fields.first()?.to_string(),
+                Row {
+                    rps: number(1)?,
+                    p50: number(4)?,
+                    p99: number(6)?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The workloads: redis-benchmark arguments and a label. The random-key rows use `-r 100000`.
+const WORKLOADS: &[(&str, &[&str])] = &[
+    ("PING", &["-t", "ping_mbulk"]),
+    ("SET", &["-t", "set"]),
+    ("GET", &["-t", "get"]),
+    ("INCR", &["-t", "incr"]),
+    ("MSET (10 keys)", &["-t", "mset"]),
+    ("SET random keys", &["-t", "set", "-r", "100000"]),
+    ("GET random keys", &["-t", "get", "-r", "100000"]),
+];
+
+fn benchmark(
+    port: u16,
+    workload: &[&str],
+    options: &ThroughputOptions,
+    pipeline: usize,
+) -> Result<Row, String> {
+    let output = Command::new("redis-benchmark")
+        .args([
+            "-p",
+            &port.to_string(),
+            "-c",
+            &options.clients.to_string(),
+            "-n",
+            &options.requests.to_string(),
+        ])
+        .args(["-P", &pipeline.to_string(), "--csv"])
+        .args(workload)
+        .output()
+        .map_err(|e| format!("cannot run redis-benchmark (apt-get install redis-tools): {e}"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    parse_csv(&text)
+        .into_iter()
+        .next()
+        .map(|(_, row)| row)
+        .ok_or_else(|| format!("no result from redis-benchmark {workload:?}: {text}"))
+}
+
+fn median_row(rows: &[Row]) -> Row {
+    let pick = |f: fn(&Row) -> f64| median(rows.iter().map(f).collect());
+    Row {
+        rps: pick(|r| r.rps),
+        p50: pick(|r| r.p50),
+        p99: pick(|r| r.p99),
+    }
+}
+
+/// `cargo xtask bench throughput`: redis-benchmark against both servers, alternating
+/// redis/ours in every round, medians per row.
+pub fn throughput(ours: &Path, options: &ThroughputOptions) -> Result<(), String> {
+    let redis = which("redis-server")
+        .ok_or("redis-server is not installed (apt-get install redis-server)")?;
+    let theirs_server = start(&redis, &[])?;
+    let ours_server = start(ours, &[])?;
+    println!(
+        "throughput: redis-benchmark -c {} -n {} per row, {} round(s) alternating redis/ours, medians",
+        options.clients, options.requests, options.rounds
+    );
+    println!(
+        "{:<18} {:>3} {:>12} {:>12} {:>7} {:>15} {:>15}",
+        "workload", "-P", "redis rps", "ours rps", "ratio", "redis p50/p99", "ours p50/p99"
+    );
+    for &pipeline in &options.pipelines {
+        for (label, workload) in WORKLOADS {
+            let (mut theirs, mut mine) = (Vec::new(), Vec::new());
+            for _ in 0..options.rounds {
+                theirs.push(benchmark(theirs_server.port, workload, options, pipeline)?);
+                mine.push(benchmark(ours_server.port, workload, options, pipeline)?);
+            }
+            let (t, m) = (median_row(&theirs), median_row(&mine));
+            println!(
+                "{label:<18} {pipeline:>3} {:>12.0} {:>12.0} {:>7.2} {:>15} {:>15}",
+                t.rps,
+                m.rps,
+                m.rps / t.rps,
+                format!("{:.3}/{:.3}", t.p50, t.p99),
+                format!("{:.3}/{:.3}", m.p50, m.p99)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `cargo xtask bench startup`: time from spawning each server to its first PONG, and its
+/// resident memory when idle.
+pub fn startup(ours: &Path) -> Result<(), String> {
+    use std::io::Read;
+    let redis = which("redis-server")
+        .ok_or("redis-server is not installed (apt-get install redis-server)")?;
+    println!(
+        "{:<14} {:>16} {:>14}",
+        "server", "first PONG (ms)", "idle RSS (KiB)"
+    );
+    for (name, program) in [("redis-server", redis.as_path()), ("ours", ours)] {
+        let mut times = Vec::new();
+        let mut rss = 0;
+        for _ in 0..5 {
+            let port = free_port()?;
+            let began = Instant::now();
+            let mut child = Command::new(program)
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
+            let pong = loop {
+                if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+                    let mut reply = [0u8; 7];
+                    if stream.write_all(b"PING\r\n").is_ok()
+                        && stream.read_exact(&mut reply).is_ok()
+                    {
+                        break began.elapsed();
+                    }
+                }
+                if began.elapsed() > Duration::from_secs(10) {
+                    let _ = child.kill();
+                    return Err(format!("{name} did not answer PING"));
+                }
+                std::thread::sleep(Duration::from_micros(200));
+            };
+            times.push(ms(pong));
+            std::thread::sleep(Duration::from_millis(300));
+            rss = rss_kib(child.id())?;
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        println!("{name:<14} {:>16.1} {rss:>14}", median(times));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,6 +572,35 @@ mod tests {
         );
         let data = load(1, true);
         assert!(data.ends_with(b"$2\r\nPX\r\n$8\r\n86400000\r\n"));
+    }
+
+    #[test]
+    fn parses_redis_benchmark_csv() {
+        let csv = "\"test\",\"rps\",\"avg_latency_ms\",\"min_latency_ms\",\"p50_latency_ms\",\"p95_latency_ms\",\"p99_latency_ms\",\"max_latency_ms\"\n\"MSET (10 keys)\",\"133333.34\",\"0.047\",\"0.016\",\"0.047\",\"0.071\",\"0.167\",\"0.423\"\n";
+        assert_eq!(
+            parse_csv(csv),
+            vec![(
+                "MSET (10 keys)".to_string(),
+                Row {
+                    rps: 133333.34,
+                    p50: 0.047,
+                    p99: 0.167
+                }
+            )]
+        );
+    }
+
+    #[test]
+    fn throughput_options() {
+        let quick = ThroughputOptions::parse(&["--quick"]).unwrap();
+        assert_eq!((quick.requests, quick.rounds), (20_000, 1));
+        assert_eq!(
+            ThroughputOptions::parse(&["--pipeline", "16"])
+                .unwrap()
+                .pipelines,
+            vec![16]
+        );
+        assert!(ThroughputOptions::parse(&["--nope", "1"]).is_err());
     }
 
     #[test]

@@ -22,6 +22,9 @@ fn main() -> ExitCode {
         ["lint-specs"] => lint_specs(),
         ["bench", "memory", rest @ ..] => bench_memory(rest),
         ["bench", "stall", rest @ ..] => bench_stall(rest),
+        ["bench", "throughput", rest @ ..] => bench_throughput(rest),
+        ["bench", "startup"] => release_binary().and_then(|b| bench::startup(&b)),
+        ["bench", rest @ ..] => bench_all(rest),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -42,6 +45,13 @@ tasks:
       dash separates the container); --top-level makes a dashed name one command.
   lint-specs
       Check every spec in specs/: strict schema, vocabularies, arity against arguments.
+  bench [--quick]
+      Every measurement below, against redis-server in the same run.
+  bench throughput [--quick] [--requests N] [--rounds R] [--clients C] [--pipeline P]
+      redis-benchmark rows (PING, SET, GET, INCR, MSET, random keys) at -P 1 and -P 16,
+      alternating redis/ours each round: median requests/s, ratio, p50/p99 latency.
+  bench startup
+      Time to first PONG and idle resident memory.
   bench memory [--keys N] [--rounds R]
       Resident memory per key, this server against redis-server in the same run
       (1,000,000 keys of 11 bytes with 15-byte values by default; needs redis-server and
@@ -87,6 +97,29 @@ fn new_command(args: &[&str]) -> Result<(), String> {
 fn bench_memory(args: &[&str]) -> Result<(), String> {
     let options = bench::MemoryOptions::parse(args)?;
     bench::memory(&release_binary()?, &options)
+}
+
+/// `cargo xtask bench [--quick]`: every measurement, one after the other.
+fn bench_all(args: &[&str]) -> Result<(), String> {
+    let quick = args == ["--quick"];
+    if !quick && !args.is_empty() {
+        return Err(USAGE.to_string());
+    }
+    let binary = release_binary()?;
+    let throughput = bench::ThroughputOptions::parse(args)?;
+    bench::throughput(&binary, &throughput)?;
+    println!();
+    let keys = if quick { 100_000 } else { 1_000_000 };
+    bench::memory(&binary, &bench::MemoryOptions { keys, rounds: 1 })?;
+    println!();
+    bench::startup(&binary)?;
+    println!();
+    bench::stall(&binary, keys)
+}
+
+fn bench_throughput(args: &[&str]) -> Result<(), String> {
+    let options = bench::ThroughputOptions::parse(args)?;
+    bench::throughput(&release_binary()?, &options)
 }
 
 fn bench_stall(args: &[&str]) -> Result<(), String> {
