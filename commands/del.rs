@@ -7,7 +7,8 @@ use crate::prelude::*;
 
 register_command!("del", del);
 
-fn del(ctx: &mut Ctx, args: &Args) -> CommandResult {
+/// Also UNLINK's handler.
+pub(super) fn del(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let now = ctx.now_ms;
     let db = ctx.db();
     let removed = args

@@ -9,7 +9,8 @@ use crate::prelude::*;
 
 register_command!("getrange", getrange);
 
-fn getrange(ctx: &mut Ctx, args: &Args) -> CommandResult {
+/// Also SUBSTR's handler: the two specs describe the same arguments.
+pub(super) fn getrange(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let start = args.int("start").ok_or(CommandError::Syntax)?;
     let end = args.int("end").ok_or(CommandError::Syntax)?;
     let now = ctx.now_ms;

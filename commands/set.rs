@@ -20,7 +20,7 @@ fn key_flags(args: &Args) -> &'static [&'static str] {
 }
 
 fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
-    let expire_at = deadline(args, ctx.now_ms)?;
+    let expire_at = deadline(args, ctx.now_ms, "set")?;
     let key = args.key("key");
     let now = ctx.now_ms;
     let db = ctx.db();
@@ -53,9 +53,14 @@ fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
 
 /// The absolute deadline in Unix ms asked for by EX/PX/EXAT/PXAT, checked as Redis does: the
 /// number must be positive, seconds must survive the conversion to milliseconds, and the
-/// relative forms must not overflow when added to the current time.
-fn deadline(args: &Args, now: i64) -> Result<Option<i64>, CommandError> {
-    let invalid = CommandError::InvalidExpireTime("set");
+/// relative forms must not overflow when added to the current time. `command` names the
+/// command in the error (SET and GETEX share these rules).
+pub(super) fn deadline(
+    args: &Args,
+    now: i64,
+    command: &'static str,
+) -> Result<Option<i64>, CommandError> {
+    let invalid = CommandError::InvalidExpireTime(command);
     let (name, seconds, relative) = match args.oneof("expiration") {
         Some(name @ "seconds") => (name, true, true),
         Some(name @ "milliseconds") => (name, false, true),
