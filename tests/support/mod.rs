@@ -388,8 +388,37 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
+    /// Connect, retrying for a moment; on failure say why: whether the process is still alive
+    /// and what it logged (its stderr goes to `server.log` in its directory).
+    pub fn try_connect(&self) -> Result<TcpStream, String> {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            match TcpStream::connect(("127.0.0.1", self.port)) {
+                Ok(stream) => return Ok(stream),
+                Err(err) if Instant::now() >= deadline => {
+                    let log =
+                        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+                    let tail: Vec<&str> = log.lines().rev().take(10).collect();
+                    let alive = match std::process::Command::new("kill")
+                        .args(["-0", &self.child.id().to_string()])
+                        .status()
+                    {
+                        Ok(status) if status.success() => "still running",
+                        _ => "no longer running",
+                    };
+                    return Err(format!(
+                        "cannot connect to the server on port {} ({err}); its process {} is {alive}; last log lines (newest first): {tail:?}",
+                        self.port,
+                        self.child.id()
+                    ));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    }
+
     pub fn connect(&self) -> TcpStream {
-        let stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to the server");
+        let stream = self.try_connect().unwrap_or_else(|e| panic!("{e}"));
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .expect("read timeout");
@@ -428,11 +457,12 @@ fn spawn_and_wait(dir: PathBuf, command_for: impl Fn(u16) -> Command) -> ServerP
     for _attempt in 0..3 {
         let port = free_port();
         let mut command = command_for(port);
+        let log = std::fs::File::create(dir.join("server.log")).expect("server log file");
         command
             .current_dir(&dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(log);
         let child = command.spawn().expect("start the server process");
         let mut server = ServerProcess {
             child,
@@ -700,18 +730,25 @@ pub fn identity_problem(server: &mut ServerProcess) -> Option<String> {
         .unwrap_or_else(|_| server.dir.clone());
     let dir = dir.to_string_lossy();
     let expected = format!("*2\r\n$3\r\ndir\r\n${}\r\n{dir}\r\n", dir.len());
-    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let argv = [b"CONFIG".to_vec(), b"GET".to_vec(), b"dir".to_vec()];
-    stream.write_all(&encode_command(&argv)).ok()?;
-    let reply = read_reply(&mut BufReader::new(stream)).ok()?;
-    (reply != expected.as_bytes()).then(|| {
-        format!(
+    // Anything short of the expected reply is a problem: a port taken by another test's plain
+    // listener accepts the connection and never answers, which must not pass for our server.
+    let reply = (|| -> std::io::Result<Vec<u8>> {
+        let mut stream = TcpStream::connect(("127.0.0.1", server.port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let argv = [b"CONFIG".to_vec(), b"GET".to_vec(), b"dir".to_vec()];
+        stream.write_all(&encode_command(&argv))?;
+        read_reply(&mut BufReader::new(stream))
+    })();
+    match reply {
+        Ok(reply) if reply == expected.as_bytes() => None,
+        Ok(reply) => Some(format!(
             "port {} is answered by a server whose dir is {} rather than {dir}",
             server.port,
             quote(&reply)
-        )
-    })
+        )),
+        Err(err) => Some(format!(
+            "port {} did not answer CONFIG GET dir: {err}",
+            server.port
+        )),
+    }
 }
