@@ -33,10 +33,10 @@ fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
     } else {
         Reply::Null
     };
-    let exists = db.contains(key, now);
+    // Only NX and XX need to know whether the key exists: a plain SET skips the lookup.
     let refused = match args.oneof("condition") {
-        Some("nx") => exists,
-        Some("xx") => !exists,
+        Some("nx") => db.contains(key, now),
+        Some("xx") => !db.contains(key, now),
         _ => false,
     };
     if !refused {

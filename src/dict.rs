@@ -19,9 +19,10 @@
 //! below 4 buckets. Each node keeps its key's hash, so moving a node never rehashes its key,
 //! and a lookup compares keys only when the hashes are equal.
 //!
-//! The hash is std's keyed SipHash (`RandomState`, SipHash-1-3 today), with fresh keys per
-//! dict: keys come from clients, and a keyed cryptographic hash is what keeps chosen keys
-//! from piling into one chain (Redis uses SipHash for the same reason).
+//! The hash is aHash, keyed with fresh random keys per dict: keys come from clients, and a
+//! keyed hash is what keeps chosen keys from piling into one chain (Redis uses SipHash for
+//! the same reason). aHash is built for exactly this job (hash tables facing untrusted keys)
+//! and costs a fraction of SipHash on the short keys a keyspace holds.
 //!
 //! Long chains are dropped iteratively (see `Table`'s `Drop`), so even a pathological
 //! million-node chain cannot overflow the stack through nested `Box` drops.
@@ -32,10 +33,10 @@
 //! stops being written to stays mid-rehash (two arrays, lookups in both) until something
 //! calls `rehash_for` / `rehash_steps`, as Redis's cron does with `activerehashing`.
 
+use ahash::RandomState;
 use std::borrow::Borrow;
-use std::collections::hash_map::RandomState;
 use std::fmt;
-use std::hash::{BuildHasher, Hash};
+use std::hash::Hash;
 use std::iter::FusedIterator;
 use std::mem;
 use std::time::{Duration, Instant};

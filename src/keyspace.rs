@@ -242,17 +242,14 @@ impl Db {
             }
             None => {}
         }
+        // One hash and one walk of the chain: `insert` replaces the value of an existing key.
+        // (A key over 22 bytes is copied to the heap even when it exists already; short keys
+        // are inline, so the common case allocates nothing for the key.)
         let entry = Entry {
             value,
             accessed: clock_seconds(now),
         };
-        match self.map.get_mut(&key[..]) {
-            // Overwriting in place keeps the stored key: no new allocation for it.
-            Some(existing) => *existing = entry,
-            None => {
-                self.map.insert(CompactBytes::new(&key), entry);
-            }
-        }
+        self.map.insert(CompactBytes::new(&key), entry);
     }
 
     /// Replace the value of an existing live key, keeping its deadline (INCR, APPEND...).
