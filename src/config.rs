@@ -310,6 +310,9 @@ enum Value {
 #[derive(Debug, Clone)]
 pub struct Config {
     values: Vec<Value>,
+    /// The config file the server started from, absolute (for INFO and CONFIG REWRITE); none
+    /// without one or when it came from standard input.
+    file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -348,7 +351,7 @@ impl Config {
                 }),
             })
             .collect();
-        Config { values }
+        Config { values, file: None }
     }
 
     /// Parses a `redis-server`-style command line (without the program name): an optional
@@ -363,6 +366,10 @@ impl Config {
         if let Some(first) = args.first() {
             if !first.starts_with("--") {
                 config.load_file(first, &mut save_seen)?;
+                if first != "-" {
+                    let path = Path::new(first);
+                    config.file = Some(path.canonicalize().unwrap_or_else(|_| path.to_path_buf()));
+                }
                 rest = &args[1..];
             }
         }
@@ -636,6 +643,11 @@ impl Config {
     /// A string parameter used as a path or name; a value that is not UTF-8 reads as empty.
     fn text(&self, index: usize) -> &str {
         std::str::from_utf8(self.bytes(index)).unwrap_or("")
+    }
+
+    /// The config file the server started from, if any (absolute).
+    pub fn config_file(&self) -> Option<&Path> {
+        self.file.as_deref()
     }
 
     pub fn port(&self) -> u16 {
