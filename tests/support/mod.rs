@@ -509,6 +509,19 @@ pub fn start_ours(name: &str, extra: &[&str]) -> ServerProcess {
     })
 }
 
+/// Start our binary from the config file `config` (given first, as `redis-server` takes it), in
+/// `dir`, which is kept as it is (so a test can restart a server on the same files).
+pub fn start_ours_from_file(dir: PathBuf, config: &Path) -> ServerProcess {
+    let config = config.to_str().expect("utf-8 path").to_string();
+    spawn_and_wait(dir, |port| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_redis-clone"));
+        command
+            .arg(&config)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"]);
+        command
+    })
+}
+
 /// Where the reference `redis-server` is, if installed. When it is missing the caller skips,
 /// unless `REDIS_CLONE_REQUIRE_REFERENCE` is set (CI sets it), in which case missing it is a
 /// failure: the comparison against real Redis must run there.
