@@ -543,6 +543,20 @@ pub fn reference_server() -> Option<PathBuf> {
     found
 }
 
+/// Start the reference redis-server from the config file `config` in `dir` (kept as it is),
+/// with our defaults for the settings where they differ from Redis's.
+pub fn start_reference_from_file(dir: PathBuf, binary: &Path, config: &Path) -> ServerProcess {
+    let dir_arg = dir.to_str().expect("utf-8 path").to_string();
+    let config = config.to_str().expect("utf-8 path").to_string();
+    spawn_and_wait(dir, |port| {
+        let mut command = Command::new(binary);
+        command.arg(&config);
+        command.args(["--port", &port.to_string(), "--bind", "127.0.0.1 -::1"]);
+        command.args(["--dir", &dir_arg]);
+        command
+    })
+}
+
 /// Start the reference redis-server on a free port with settings matching our defaults.
 pub fn start_reference(name: &str, binary: &Path) -> ServerProcess {
     let dir = scratch_dir(name);
