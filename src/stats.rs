@@ -222,7 +222,12 @@ impl Stats {
     fn sample_ops(&self) {
         let now = Instant::now();
         let processed = self.total_commands_processed();
-        let mut ops = lock(&self.ops);
+        // Under contention another thread is sampling right now: skipping is harmless.
+        let mut ops = match self.ops.try_lock() {
+            Ok(ops) => ops,
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return,
+        };
         let Some(last_at) = ops.last_at else {
             ops.last_at = Some(now);
             ops.last_count = processed;
