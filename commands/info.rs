@@ -54,7 +54,11 @@ fn info(ctx: &mut Ctx, args: &Args) -> CommandResult {
         }
         section(ctx, name, &mut out);
     }
-    Ok(Reply::bulk(out))
+    // A verbatim text in RESP3, as Redis sends it; a plain bulk string in RESP2.
+    Ok(Reply::Verbatim {
+        format: *b"txt",
+        text: Bytes::from(out),
+    })
 }
 
 /// Appends one `field:value` line.
@@ -464,5 +468,20 @@ fn keyspace(ctx: &mut Ctx, out: &mut String) {
         }
         let expires = db.volatile_len();
         let _ = write!(out, "db{index}:keys={keys},expires={expires},avg_ttl=0\r\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human;
+
+    #[test]
+    fn human_sizes_as_redis_prints_them() {
+        assert_eq!(human(0), "0B");
+        assert_eq!(human(1023), "1023B");
+        assert_eq!(human(1024), "1.00K");
+        assert_eq!(human(917_064), "895.57K");
+        assert_eq!(human(6_631_424), "6.32M");
+        assert_eq!(human(25_276_510_208), "23.54G");
     }
 }
