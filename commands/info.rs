@@ -473,7 +473,7 @@ fn keyspace(ctx: &mut Ctx, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::human;
+    use super::*;
 
     #[test]
     fn human_sizes_as_redis_prints_them() {
