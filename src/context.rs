@@ -8,7 +8,9 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::codec::Protocol;
 use crate::config::Config;
 use crate::keyspace::{Db, Keyspace};
+use crate::logging::LogLevel;
 use crate::registry::CommandTable;
+use crate::stats::Stats;
 
 /// Per-connection state that commands may read or change.
 #[derive(Debug, Clone)]
@@ -65,6 +67,10 @@ pub struct Ctx<'a> {
     pub now_ms: i64,
     /// Randomness for commands that pick keys at random (RANDOMKEY).
     pub rng: &'a Rng,
+    /// The server's counters (INFO, CONFIG RESETSTAT).
+    pub stats: &'a Stats,
+    /// The live log level (CONFIG SET loglevel).
+    pub log_level: &'a LogLevel,
 }
 
 impl Ctx<'_> {

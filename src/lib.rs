@@ -23,6 +23,7 @@
 //! * `number`: Redis's long double arithmetic (INCRBYFLOAT), emulated exactly.
 //! * `config`: the declarative table of configuration parameters.
 //! * `context`: what a handler receives (`Ctx`).
+//! * `stats`: the counters INFO reports; `logging`: the log subscriber and its live level.
 //! * `shared`, `session`: the state every connection shares, and one client's execution of
 //!   requests against it (no socket: the snapshot tests drive it directly).
 //! * `connection`, `server`: the tokio side: sockets, pipelining, shutdown.
@@ -41,6 +42,7 @@ pub mod error;
 pub mod glob;
 pub mod introspect;
 pub mod keyspace;
+pub mod logging;
 pub mod number;
 pub mod prelude;
 pub mod registry;
@@ -49,6 +51,7 @@ pub mod server;
 pub mod session;
 pub mod shared;
 pub mod spec;
+pub mod stats;
 
 // The command modules live in `commands/` at the top of the repository, but they are compiled
 // into this crate so that their `inventory::submit!` registrations are linked into every

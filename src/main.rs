@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use redis_clone::config::Config;
 use redis_clone::shared::{Clock, Shared};
-use redis_clone::{registry, server, REDIS_VERSION, VERSION};
-use tracing_subscriber::filter::LevelFilter;
+use redis_clone::{logging, registry, server, REDIS_VERSION, VERSION};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,7 +39,7 @@ fn start(args: &[String]) -> Result<(), String> {
     if !config.requirepass().is_empty() {
         return Err("requirepass is set, but this server does not implement AUTH yet; refusing to start an unprotected server".into());
     }
-    init_logging(&config)?;
+    let log_level = logging::init(config.loglevel(), config.logfile())?;
     let table = registry::init().map_err(|e| format!("invalid command spec: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -60,6 +59,7 @@ fn start(args: &[String]) -> Result<(), String> {
             std::process::id()
         );
         let shared = Arc::new(Shared::new(config, table, Clock::System));
+        shared.log_level.attach(log_level);
         server::run(shared, listeners, shutdown_signal())
             .await
             .map_err(|e| format!("server error: {e}"))?;
@@ -83,32 +83,4 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => tracing::info!("received SIGINT"),
         _ = term.recv() => tracing::info!("received SIGTERM"),
     }
-}
-
-/// Log to stderr, or to `logfile` when set, at the level of `loglevel`.
-fn init_logging(config: &Config) -> Result<(), String> {
-    let level = match config.loglevel() {
-        "debug" => LevelFilter::TRACE,
-        "verbose" => LevelFilter::DEBUG,
-        "notice" => LevelFilter::INFO,
-        "warning" => LevelFilter::WARN,
-        _ => LevelFilter::OFF,
-    };
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_target(false);
-    let logfile = config.logfile();
-    if logfile.is_empty() {
-        // Colours only for a person at a terminal, not for a file or a pipe.
-        let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-        builder.with_ansi(ansi).with_writer(std::io::stderr).init();
-    } else {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(logfile)
-            .map_err(|e| format!("cannot open logfile {logfile}: {e}"))?;
-        builder.with_ansi(false).with_writer(Arc::new(file)).init();
-    }
-    Ok(())
 }

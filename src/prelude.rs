@@ -12,7 +12,9 @@ pub use crate::keyspace::{Str, Value};
 pub use crate::number::LongDouble;
 pub use crate::registry::{Command, CommandTable};
 pub use crate::reply::Reply;
+pub use crate::stats::{CommandStat, Process};
 pub use crate::{register_command, register_container};
+pub use crate::{REDIS_VERSION, VERSION};
 
 /// What every handler returns.
 pub type CommandResult = Result<Reply, CommandError>;

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::config::Config;
 use crate::context::Rng;
 use crate::keyspace::{Keyspace, CYCLE_REPEAT_PERCENT, CYCLE_SAMPLES};
+use crate::logging::LogLevel;
 use crate::registry::CommandTable;
+use crate::stats::Stats;
 
 /// Where the current time comes from: the system, or a clock tests move by hand.
 #[derive(Debug)]
@@ -55,6 +57,9 @@ pub struct Shared {
     pub rng: Rng,
     /// Connected clients, held against `maxclients`.
     pub clients: AtomicUsize,
+    /// The counters INFO reports, and the log level CONFIG SET changes.
+    pub stats: Stats,
+    pub log_level: LogLevel,
     next_client_id: AtomicU64,
 }
 
@@ -67,6 +72,8 @@ impl Shared {
             clock,
             rng: Rng::new(u64::from(std::process::id()) ^ 0x5EED),
             clients: AtomicUsize::new(0),
+            stats: Stats::new(),
+            log_level: LogLevel::default(),
             next_client_id: AtomicU64::new(1),
         }
     }

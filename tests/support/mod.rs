@@ -509,6 +509,19 @@ pub fn start_ours(name: &str, extra: &[&str]) -> ServerProcess {
     })
 }
 
+/// Start our binary from the config file `config` (given first, as `redis-server` takes it), in
+/// `dir`, which is kept as it is (so a test can restart a server on the same files).
+pub fn start_ours_from_file(dir: PathBuf, config: &Path) -> ServerProcess {
+    let config = config.to_str().expect("utf-8 path").to_string();
+    spawn_and_wait(dir, |port| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_redis-clone"));
+        command
+            .arg(&config)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"]);
+        command
+    })
+}
+
 /// Where the reference `redis-server` is, if installed. When it is missing the caller skips,
 /// unless `REDIS_CLONE_REQUIRE_REFERENCE` is set (CI sets it), in which case missing it is a
 /// failure: the comparison against real Redis must run there.
@@ -528,6 +541,20 @@ pub fn reference_server() -> Option<PathBuf> {
             .write_all(b"SKIPPED: redis-server is not installed, so replies were not compared with real Redis 7.0\n");
     }
     found
+}
+
+/// Start the reference redis-server from the config file `config` in `dir` (kept as it is),
+/// with our defaults for the settings where they differ from Redis's.
+pub fn start_reference_from_file(dir: PathBuf, binary: &Path, config: &Path) -> ServerProcess {
+    let dir_arg = dir.to_str().expect("utf-8 path").to_string();
+    let config = config.to_str().expect("utf-8 path").to_string();
+    spawn_and_wait(dir, |port| {
+        let mut command = Command::new(binary);
+        command.arg(&config);
+        command.args(["--port", &port.to_string(), "--bind", "127.0.0.1 -::1"]);
+        command.args(["--dir", &dir_arg]);
+        command
+    })
 }
 
 /// Start the reference redis-server on a free port with settings matching our defaults.
