@@ -53,7 +53,7 @@ async fn run(
     let mut output = BytesMut::with_capacity(READ_CHUNK);
     let mut parser = codec::Parser::default();
     loop {
-        let (limits, query_limit) = {
+        let (mut limits, query_limit) = {
             let config = session
                 .shared()
                 .config
@@ -62,7 +62,7 @@ async fn run(
             (
                 Limits {
                     max_bulk_len: config.proto_max_bulk_len(),
-                    authenticated: true,
+                    authenticated: !session.client.auth_required(&config),
                 },
                 config.client_query_buffer_limit(),
             )
@@ -73,6 +73,8 @@ async fn run(
                 Ok(Some(Frame::Command(argv))) => {
                     let reply = session.execute(&argv);
                     codec::encode(&reply, session.client.protocol, &mut output);
+                    // A request pipelined after a successful AUTH is read with the full limits.
+                    limits.authenticated |= session.client.authenticated;
                     if session.client.close_after_reply {
                         closing = Some("closed on the client's request");
                         break;

@@ -5,6 +5,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use bytes::Bytes;
+
 use crate::codec::Protocol;
 use crate::config::Config;
 use crate::keyspace::{Db, Keyspace};
@@ -17,9 +19,14 @@ pub struct Client {
     /// Index of the selected database.
     pub db: usize,
     pub protocol: Protocol,
-    /// Set by a command that wants the connection closed once its reply is sent (QUIT, when it
-    /// arrives with issue 5); the connection honours it after writing the reply.
+    /// Set by a command that wants the connection closed once its reply is sent (QUIT); the
+    /// connection honours it after writing the reply.
     pub close_after_reply: bool,
+    /// Whether the client has authenticated as the default user. Like Redis, a client that
+    /// connects while the default user needs no password starts authenticated.
+    pub authenticated: bool,
+    /// The name given with CLIENT SETNAME or HELLO SETNAME.
+    pub name: Option<Bytes>,
 }
 
 impl Client {
@@ -29,8 +36,57 @@ impl Client {
             db: 0,
             protocol: Protocol::Resp2,
             close_after_reply: false,
+            authenticated: true,
+            name: None,
         }
     }
+
+    /// The RESP version the connection speaks: 2 or 3.
+    pub fn protocol_version(&self) -> i64 {
+        match self.protocol {
+            Protocol::Resp2 => 2,
+            Protocol::Resp3 => 3,
+        }
+    }
+
+    /// Switch the connection to RESP2 or RESP3 (HELLO, RESET). Other versions are refused by
+    /// the caller.
+    pub fn set_protocol_version(&mut self, version: i64) {
+        self.protocol = if version == 3 {
+            Protocol::Resp3
+        } else {
+            Protocol::Resp2
+        };
+    }
+
+    /// Redis's `authRequired`: the default user has a password and this client has not given
+    /// it yet.
+    pub fn auth_required(&self, config: &Config) -> bool {
+        !self.authenticated && !config.requirepass().is_empty()
+    }
+}
+
+/// Check a username and password against the default user (the only user until ACLs exist):
+/// `default` (or no username) with `requirepass`, or any password when none is set. The
+/// password is compared in constant time, so timing does not tell how much of it was right.
+pub fn check_default_user(config: &Config, username: Option<&[u8]>, password: &[u8]) -> bool {
+    if username.is_some_and(|u| u != b"default") {
+        return false;
+    }
+    let expected = config.requirepass();
+    expected.is_empty() || constant_time_eq(expected, password)
+}
+
+/// Equality whose running time depends only on the lengths, never on where the bytes differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = u8::from(a.len() != b.len());
+    let longest = a.len().max(b.len());
+    for i in 0..longest {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= x ^ y;
+    }
+    std::hint::black_box(diff) == 0
 }
 
 /// A shared source of pseudo-random numbers (splitmix64 over an atomic counter): cheap, lock
@@ -63,6 +119,8 @@ pub struct Ctx<'a> {
     pub table: &'a CommandTable,
     /// Current time in Unix milliseconds, fixed for the whole call as Redis does.
     pub now_ms: i64,
+    /// The same instant in microseconds, for TIME.
+    pub now_us: i64,
     /// Randomness for commands that pick keys at random (RANDOMKEY).
     pub rng: &'a Rng,
 }
@@ -79,6 +137,31 @@ impl Ctx<'_> {
         self.config
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The Redis version we are compatible with, as HELLO and INFO report it.
+    pub fn server_version(&self) -> &'static str {
+        crate::REDIS_VERSION
+    }
+
+    /// Name the connection; an empty name removes the name.
+    pub fn set_client_name(&mut self, name: &Bytes) {
+        self.client.name = (!name.is_empty()).then(|| name.clone());
+    }
+
+    /// Whether this client must still authenticate before running commands.
+    pub fn auth_required(&self) -> bool {
+        self.client.auth_required(&self.config())
+    }
+
+    /// Authenticate as `username` (default user when `None`) with `password`; true on success,
+    /// and the client is then authenticated.
+    pub fn authenticate(&mut self, username: Option<&[u8]>, password: &[u8]) -> bool {
+        let ok = check_default_user(&self.config(), username, password);
+        if ok {
+            self.client.authenticated = true;
+        }
+        ok
     }
 
     /// Write access to the configuration.

@@ -5,6 +5,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
@@ -12,7 +13,7 @@ use crate::context::{Client, Ctx};
 use crate::dispatch::dispatch;
 use crate::error::CommandError;
 use crate::reply::Reply;
-use crate::shared::Shared;
+use crate::shared::{Clock, Shared};
 
 pub struct Session {
     shared: Arc<Shared>,
@@ -22,10 +23,16 @@ pub struct Session {
 impl Session {
     pub fn new(shared: Arc<Shared>) -> Session {
         let id = shared.next_client_id();
-        Session {
-            shared,
-            client: Client::new(id),
-        }
+        let mut client = Client::new(id);
+        // As in Redis, a client is authenticated from the start when the default user needs no
+        // password at the time it connects.
+        client.authenticated = shared
+            .config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .requirepass()
+            .is_empty();
+        Session { shared, client }
     }
 
     pub fn shared(&self) -> &Arc<Shared> {
@@ -40,7 +47,7 @@ impl Session {
         let shared = &*self.shared;
         let client = &mut self.client;
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let now_ms = shared.clock.now_ms();
+            let (now_ms, now_us) = now(&shared.clock);
             let mut keyspace = shared.lock_keyspace();
             let mut ctx = Ctx {
                 keyspace: &mut keyspace,
@@ -48,6 +55,7 @@ impl Session {
                 client,
                 table: shared.table,
                 now_ms,
+                now_us,
                 rng: &shared.rng,
             };
             dispatch(shared.table, &mut ctx, argv)
@@ -62,5 +70,23 @@ impl Session {
                 "internal error while running '{name}'"
             )))
         })
+    }
+}
+
+/// The current time in milliseconds and microseconds. A manual clock (tests) only has
+/// milliseconds.
+fn now(clock: &Clock) -> (i64, i64) {
+    match clock {
+        Clock::System => {
+            let us = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+                .unwrap_or(0);
+            (us / 1000, us)
+        }
+        Clock::Manual(_) => {
+            let ms = clock.now_ms();
+            (ms, ms.saturating_mul(1000))
+        }
     }
 }

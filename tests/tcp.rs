@@ -1,7 +1,8 @@
 //! What only TCP shows, against our binary on a loopback port: pipelining, requests split at
 //! every byte, inline commands, many concurrent clients, protocol errors that close only their
 //! own connection, expiry in real time, CONFIG GET of the process's own settings, huge
-//! announced bulks, startup failures, graceful shutdown, and redis-cli talking to us.
+//! announced bulks, startup failures, graceful shutdown, redis-cli talking to us, and the
+//! connection commands (AUTH with requirepass, HELLO 3, QUIT, TIME).
 //!
 //! The byte-exact expectations of the inline and protocol-error checks are also run against a
 //! real redis-server when one is installed (`expectations_hold_for_redis_server`), so they are
@@ -734,24 +735,183 @@ fn redis_cli_talks_to_us() {
     );
 }
 
+/// Our binary with `--requirepass`, started by hand: `start_ours` checks the server's identity
+/// with CONFIG GET, which a password-protected server rightly refuses.
+fn start_with_password(name: &str, password: &str) -> ServerProcess {
+    let dir = support::scratch_dir(name);
+    for _attempt in 0..3 {
+        let port = support::free_port();
+        let log = std::fs::File::create(dir.join("server.log")).expect("server log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_redis-clone"))
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--requirepass", password])
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start the server process");
+        let mut server = ServerProcess {
+            child,
+            port,
+            dir: dir.clone(),
+        };
+        let deadline = Instant::now() + STARTUP_LIMIT;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = server.child.try_wait() {
+                break;
+            }
+            if let Ok(stream) = server.try_connect() {
+                // Only a password-protected server answers PING with NOAUTH: not a stranger.
+                let mut client = Client {
+                    reader: BufReader::new(stream.try_clone().expect("clone")),
+                    stream,
+                };
+                client
+                    .stream
+                    .set_read_timeout(Some(READ_TIMEOUT))
+                    .expect("timeout");
+                if client.call(&[b"PING"]) == b"-NOAUTH Authentication required.\r\n" {
+                    return server;
+                }
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    panic!("could not start a password-protected server");
+}
+
+const NOAUTH: &[u8] = b"-NOAUTH Authentication required.\r\n";
+
 #[test]
-fn requirepass_is_refused_until_auth_exists() {
-    let port = support::free_port().to_string();
-    let line = assert_failed_start(
-        "requirepass",
-        &[
-            "--port",
-            &port,
-            "--bind",
-            "127.0.0.1",
-            "--requirepass",
-            "secret",
-        ],
+fn requirepass_is_enforced_in_redis_order() {
+    let server = start_with_password("tcp-requirepass", "s3cret");
+    let mut c = Client::connect(&server);
+    // Unknown commands and arity errors come before authentication (reference, appendix B).
+    assert_reply(
+        "unknown",
+        &c.call(&[b"FOO"]),
+        b"-ERR unknown command 'FOO', with args beginning with: \r\n",
     );
-    assert!(
-        line.contains("requirepass") && line.contains("AUTH"),
-        "message: {line:?}"
+    assert_reply(
+        "arity",
+        &c.call(&[b"GET"]),
+        b"-ERR wrong number of arguments for 'get' command\r\n",
     );
+    assert_reply("GET", &c.call(&[b"GET", b"k"]), NOAUTH);
+    assert_reply(
+        "COMMAND DOCS",
+        &c.call(&[b"COMMAND", b"DOCS", b"get"]),
+        NOAUTH,
+    );
+    assert_reply(
+        "HELLO 3",
+        &c.call(&[b"HELLO", b"3"]),
+        b"-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n",
+    );
+    let wrongpass: &[u8] = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+    assert_reply("AUTH wrong", &c.call(&[b"AUTH", b"nope"]), wrongpass);
+    assert_reply("AUTH s3cre", &c.call(&[b"AUTH", b"s3cre"]), wrongpass);
+    assert_reply(
+        "AUTH user",
+        &c.call(&[b"AUTH", b"bob", b"s3cret"]),
+        wrongpass,
+    );
+    assert_reply("still", &c.call(&[b"PING"]), NOAUTH);
+    // AUTH, then a request pipelined behind it with more than 10 arguments: full limits.
+    let mut batch = cmd(&[b"AUTH", b"s3cret"]);
+    batch.extend(cmd(&[b"GET", b"k"]));
+    batch.extend(cmd(&[
+        b"DEL", b"a", b"b", b"c", b"d", b"e", b"f", b"g", b"h", b"i", b"j", b"k",
+    ]));
+    c.send(&batch);
+    assert_reply("AUTH ok", &c.reply(), OK);
+    assert_reply("GET after AUTH", &c.reply(), NIL);
+    assert_reply("DEL 11 keys", &c.reply(), b":0\r\n");
+    // RESET takes the authentication back.
+    assert_reply("RESET", &c.call(&[b"RESET"]), b"+RESET\r\n");
+    assert_reply("after RESET", &c.call(&[b"PING"]), NOAUTH);
+    // HELLO AUTH authenticates and switches to RESP3 at once.
+    let hello = c.call(&[b"HELLO", b"3", b"AUTH", b"default", b"s3cret"]);
+    assert!(hello.starts_with(b"%7\r\n"), "HELLO: {}", quote(&hello));
+    assert_reply("RESP3 null", &c.call(&[b"GET", b"k"]), b"_\r\n");
+    // QUIT needs no authentication.
+    let mut q = Client::connect(&server);
+    q.send(&cmd(&[b"QUIT"]));
+    assert_eq!(q.read_until_closed(READ_TIMEOUT), (OK.to_vec(), true));
+}
+
+#[test]
+fn unauthenticated_protocol_limits_close_the_connection() {
+    let server = start_with_password("tcp-unauth-limits", "s3cret");
+    let cases: [(&[u8], &[u8]); 2] = [
+        (
+            b"*11\r\n",
+            b"-ERR Protocol error: unauthenticated multibulk length\r\n",
+        ),
+        (
+            b"*1\r\n$16385\r\n",
+            b"-ERR Protocol error: unauthenticated bulk length\r\n",
+        ),
+    ];
+    for (request, expected) in cases {
+        let mut c = Client::connect(&server);
+        c.send(request);
+        assert_eq!(
+            c.read_until_closed(READ_TIMEOUT),
+            (expected.to_vec(), true),
+            "{}",
+            quote(request)
+        );
+    }
+}
+
+#[test]
+fn quit_answers_then_closes() {
+    let server = support::start_ours("tcp-quit", &[]);
+    let mut c = Client::connect(&server);
+    let mut batch = cmd(&[b"QUIT", b"with", b"args"]);
+    // Nothing after QUIT in the same batch runs.
+    batch.extend(cmd(&[b"SET", b"after", b"quit"]));
+    c.send(&batch);
+    assert_eq!(c.read_until_closed(READ_TIMEOUT), (OK.to_vec(), true));
+    let mut d = Client::connect(&server);
+    assert_reply("not set", &d.call(&[b"GET", b"after"]), NIL);
+}
+
+#[test]
+fn time_is_the_system_time() {
+    let server = support::start_ours("tcp-time", &[]);
+    let mut c = Client::connect(&server);
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let reply = String::from_utf8(c.call(&[b"TIME"])).expect("utf-8");
+    let lines: Vec<&str> = reply.split("\r\n").collect();
+    assert_eq!(lines[0], "*2", "{reply:?}");
+    let secs: u64 = lines[2].parse().expect("seconds");
+    let micros: u64 = lines[4].parse().expect("microseconds");
+    assert!(secs >= before && secs <= before + 5, "{reply:?}");
+    assert!(micros < 1_000_000, "{reply:?}");
+}
+
+#[test]
+fn hello_3_switches_the_connection_to_resp3() {
+    let server = support::start_ours("tcp-resp3", &[]);
+    let mut c = Client::connect(&server);
+    let hello = c.call(&[b"HELLO", b"3"]);
+    assert!(hello.starts_with(b"%7\r\n"), "HELLO: {}", quote(&hello));
+    assert_reply("null", &c.call(&[b"GET", b"nosuch"]), b"_\r\n");
+    assert_reply(
+        "map",
+        &c.call(&[b"CONFIG", b"GET", b"maxmemory"]),
+        b"%1\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n",
+    );
+    let hello = c.call(&[b"HELLO", b"2"]);
+    assert!(hello.starts_with(b"*14\r\n"), "HELLO: {}", quote(&hello));
+    assert_reply("null again", &c.call(&[b"GET", b"nosuch"]), NIL);
 }
 
 #[test]
