@@ -3,10 +3,12 @@
 //! tested without a runtime or a socket.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Instant;
 
 use bytes::Bytes;
 
+use crate::clients::{ClientRegistry, Entry};
 use crate::codec::Protocol;
 use crate::config::Config;
 use crate::keyspace::{Db, Keyspace};
@@ -27,6 +29,22 @@ pub struct Client {
     pub authenticated: bool,
     /// The name given with CLIENT SETNAME or HELLO SETNAME.
     pub name: Option<Bytes>,
+    /// Full name of the command being run or last run (`client|list`); `None` after an
+    /// unknown command, as Redis prints `cmd=NULL` then.
+    pub last_cmd: Option<&'static str>,
+    /// CLIENT NO-EVICT ON.
+    pub no_evict: bool,
+    /// CLIENT SETINFO LIB-NAME and LIB-VER (Redis 7.2).
+    pub lib_name: Option<Bytes>,
+    pub lib_ver: Option<Bytes>,
+    /// CLIENT REPLY OFF: no replies until CLIENT REPLY ON.
+    pub reply_off: bool,
+    /// CLIENT REPLY SKIP: no reply to the current command...
+    pub reply_skip: bool,
+    /// ...and, set by SKIP itself, none to the next one either.
+    pub reply_skip_next: bool,
+    /// Whether the reply to the request just executed must not be sent.
+    pub silent: bool,
 }
 
 impl Client {
@@ -38,6 +56,25 @@ impl Client {
             close_after_reply: false,
             authenticated: true,
             name: None,
+            last_cmd: None,
+            no_evict: false,
+            lib_name: None,
+            lib_ver: None,
+            reply_off: false,
+            reply_skip: false,
+            reply_skip_next: false,
+            silent: false,
+        }
+    }
+
+    /// After each command: decide whether its reply is sent, and move a pending SKIP on to the
+    /// next command, as Redis's `call()` does.
+    pub fn finish_command(&mut self) {
+        self.silent = self.reply_off || self.reply_skip;
+        self.reply_skip = false;
+        if self.reply_skip_next {
+            self.reply_skip = true;
+            self.reply_skip_next = false;
         }
     }
 
@@ -115,6 +152,8 @@ pub struct Ctx<'a> {
     pub keyspace: &'a mut Keyspace,
     pub config: &'a RwLock<Config>,
     pub client: &'a mut Client,
+    /// Every connected client, for CLIENT LIST and CLIENT KILL.
+    pub clients: &'a ClientRegistry,
     /// Every command, for the commands that describe the server (COMMAND).
     pub table: &'a CommandTable,
     /// Current time in Unix milliseconds, fixed for the whole call as Redis does.
@@ -147,6 +186,29 @@ impl Ctx<'_> {
     /// Name the connection; an empty name removes the name.
     pub fn set_client_name(&mut self, name: &Bytes) {
         self.client.name = (!name.is_empty()).then(|| name.clone());
+    }
+
+    /// CLIENT LIST lines for `entries`, one per line, each ending in a newline. The caller's
+    /// own line is made from its live state.
+    pub fn client_lines(&self, entries: &[Arc<Entry>]) -> String {
+        let now = Instant::now();
+        let mut out = String::new();
+        for entry in entries {
+            if entry.id == self.client.id {
+                let mut state = entry.state().clone();
+                state.name.clone_from(&self.client.name);
+                state.db = self.client.db;
+                state.last_cmd = self.client.last_cmd;
+                state.last_interaction = now;
+                state.resp = self.client.protocol_version();
+                state.no_evict = self.client.no_evict;
+                out.push_str(&entry.line_with(now, &state));
+            } else {
+                out.push_str(&entry.line(now));
+            }
+            out.push('\n');
+        }
+        out
     }
 
     /// Whether this client must still authenticate before running commands.

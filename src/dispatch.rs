@@ -13,16 +13,22 @@ use crate::reply::Reply;
 const QUOTE_LIMIT: usize = 128;
 
 /// Run one request (`argv[0]` is the command name) and produce its reply.
-pub fn dispatch(table: &CommandTable, ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
+pub fn dispatch(table: &'static CommandTable, ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
     // Redis answers QUIT before looking anything up: with any arguments, and before AUTH.
     if argv
         .first()
         .is_some_and(|name| name.eq_ignore_ascii_case(b"quit"))
     {
         ctx.client.close_after_reply = true;
+        ctx.client.last_cmd = Some("quit");
         return Reply::ok();
     }
-    match resolve(table, argv).and_then(|(command, skip)| {
+    let resolved = resolve(table, argv);
+    ctx.client.last_cmd = resolved
+        .as_ref()
+        .ok()
+        .map(|(command, _)| command.full_name.as_str());
+    match resolved.and_then(|(command, skip)| {
         let handler = command
             .handler
             .expect("resolve only returns commands with handlers");

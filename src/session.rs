@@ -5,10 +5,11 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
+use crate::clients::{Endpoint, Entry};
 use crate::context::{Client, Ctx};
 use crate::dispatch::dispatch;
 use crate::error::CommandError;
@@ -18,10 +19,24 @@ use crate::shared::{Clock, Shared};
 pub struct Session {
     shared: Arc<Shared>,
     pub client: Client,
+    /// This client's line in the registry of connected clients.
+    entry: Arc<Entry>,
 }
 
 impl Session {
+    /// A session with no socket behind it (the snapshot tests).
     pub fn new(shared: Arc<Shared>) -> Session {
+        Session::connected(
+            shared,
+            Endpoint {
+                fd: -1,
+                ..Endpoint::default()
+            },
+        )
+    }
+
+    /// A session for a client connected from `endpoint`, listed by CLIENT LIST until dropped.
+    pub fn connected(shared: Arc<Shared>, endpoint: Endpoint) -> Session {
         let id = shared.next_client_id();
         let mut client = Client::new(id);
         // As in Redis, a client is authenticated from the start when the default user needs no
@@ -32,11 +47,21 @@ impl Session {
             .unwrap_or_else(|p| p.into_inner())
             .requirepass()
             .is_empty();
-        Session { shared, client }
+        let entry = shared.registry.register(id, endpoint);
+        Session {
+            shared,
+            client,
+            entry,
+        }
     }
 
     pub fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    /// This client's registry entry (the connection waits on it for CLIENT KILL).
+    pub fn entry(&self) -> &Arc<Entry> {
+        &self.entry
     }
 
     /// Execute one request (`argv[0]` is the command name).
@@ -53,6 +78,7 @@ impl Session {
                 keyspace: &mut keyspace,
                 config: &shared.config,
                 client,
+                clients: &shared.registry,
                 table: shared.table,
                 now_ms,
                 now_us,
@@ -60,6 +86,8 @@ impl Session {
             };
             dispatch(shared.table, &mut ctx, argv)
         }));
+        self.client.finish_command();
+        self.publish();
         outcome.unwrap_or_else(|_| {
             let name = argv
                 .first()
@@ -70,6 +98,25 @@ impl Session {
                 "internal error while running '{name}'"
             )))
         })
+    }
+}
+
+impl Session {
+    /// Copy what CLIENT LIST shows of this client into its registry entry.
+    fn publish(&self) {
+        let mut state = self.entry.state();
+        state.name.clone_from(&self.client.name);
+        state.db = self.client.db;
+        state.last_cmd = self.client.last_cmd;
+        state.last_interaction = Instant::now();
+        state.resp = self.client.protocol_version();
+        state.no_evict = self.client.no_evict;
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.shared.registry.unregister(self.client.id);
     }
 }
 

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::clients::ClientRegistry;
 use crate::config::Config;
 use crate::context::Rng;
 use crate::keyspace::{Keyspace, CYCLE_REPEAT_PERCENT, CYCLE_SAMPLES};
@@ -55,6 +56,8 @@ pub struct Shared {
     pub rng: Rng,
     /// Connected clients, held against `maxclients`.
     pub clients: AtomicUsize,
+    /// Who is connected, for CLIENT LIST and CLIENT KILL.
+    pub registry: ClientRegistry,
     next_client_id: AtomicU64,
 }
 
@@ -67,6 +70,7 @@ impl Shared {
             clock,
             rng: Rng::new(u64::from(std::process::id()) ^ 0x5EED),
             clients: AtomicUsize::new(0),
+            registry: ClientRegistry::default(),
             next_client_id: AtomicU64::new(1),
         }
     }
