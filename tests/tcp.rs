@@ -944,3 +944,217 @@ fn clients_over_maxclients_are_told_and_closed() {
         b"+PONG\r\n"
     );
 }
+
+/// The fields of a CLIENT LIST line, by name.
+fn client_fields(line: &str) -> HashMap<String, String> {
+    line.split(' ')
+        .filter_map(|f| f.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The text of a RESP2 bulk string reply.
+fn bulk_text(reply: &[u8]) -> String {
+    let text = String::from_utf8(reply.to_vec()).expect("utf-8");
+    let (_, body) = text.split_once("\r\n").expect("bulk header");
+    body.strip_suffix("\r\n").expect("bulk end").to_string()
+}
+
+#[test]
+fn client_list_describes_each_connection() {
+    let server = support::start_ours("tcp-client-list", &[]);
+    let mut a = Client::connect(&server);
+    let mut b = Client::connect(&server);
+    assert_reply("SETNAME", &a.call(&[b"CLIENT", b"SETNAME", b"alpha"]), OK);
+    assert_reply("SELECT", &b.call(&[b"SELECT", b"5"]), OK);
+    assert_reply("GET", &b.call(&[b"GET", b"k"]), NIL);
+    let a_id = String::from_utf8(a.call(&[b"CLIENT", b"ID"])).expect("utf-8");
+    let a_id = a_id.trim_start_matches(':').trim_end().to_string();
+    let a_addr = a.stream.local_addr().expect("addr").to_string();
+    let b_addr = b.stream.local_addr().expect("addr").to_string();
+    let list = bulk_text(&a.call(&[b"CLIENT", b"LIST"]));
+    // start_ours's own probes may still be listed for a moment: pick our two by address.
+    let line_of = |addr: &str| -> String {
+        list.lines()
+            .find(|l| client_fields(l).get("addr").map(String::as_str) == Some(addr))
+            .unwrap_or_else(|| panic!("{addr} not in {list:?}"))
+            .to_string()
+    };
+    let lines = [line_of(&a_addr), line_of(&b_addr)];
+    let names: Vec<&str> = lines[0]
+        .split(' ')
+        .map(|f| f.split('=').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "id",
+            "addr",
+            "laddr",
+            "fd",
+            "name",
+            "age",
+            "idle",
+            "flags",
+            "db",
+            "sub",
+            "psub",
+            "ssub",
+            "multi",
+            "qbuf",
+            "qbuf-free",
+            "argv-mem",
+            "multi-mem",
+            "rbs",
+            "rbp",
+            "obl",
+            "oll",
+            "omem",
+            "tot-mem",
+            "events",
+            "cmd",
+            "user",
+            "redir",
+            "resp"
+        ],
+        "Redis 7.0's fields in its order"
+    );
+    let first = client_fields(&lines[0]);
+    let second = client_fields(&lines[1]);
+    assert_eq!(first["id"], a_id);
+    assert_eq!(
+        first["addr"],
+        a.stream.local_addr().expect("addr").to_string()
+    );
+    assert_eq!(first["laddr"], format!("127.0.0.1:{}", server.port));
+    assert!(first["fd"].parse::<i64>().expect("fd") > 2, "{first:?}");
+    assert_eq!(first["name"], "alpha");
+    assert_eq!(first["cmd"], "client|list");
+    assert_eq!(
+        second["addr"],
+        b.stream.local_addr().expect("addr").to_string()
+    );
+    assert_eq!(second["db"], "5");
+    assert_eq!(second["cmd"], "get");
+    assert_eq!(second["name"], "");
+    // CLIENT INFO is the caller's own line; in RESP3 a verbatim string.
+    let info = bulk_text(&b.call(&[b"CLIENT", b"INFO"]));
+    assert_eq!(client_fields(&info)["cmd"], "client|info");
+    let hello = b.call(&[b"HELLO", b"3"]);
+    assert!(hello.starts_with(b"%7\r\n"), "{}", quote(&hello));
+    let info = b.call(&[b"CLIENT", b"INFO"]);
+    assert!(info.starts_with(b"="), "{}", quote(&info));
+    assert!(
+        String::from_utf8_lossy(&info).contains("\r\ntxt:id="),
+        "{}",
+        quote(&info)
+    );
+    // A client that has gone is no longer listed.
+    drop(b);
+    let deadline = Instant::now() + READ_TIMEOUT;
+    loop {
+        let list = bulk_text(&a.call(&[b"CLIENT", b"LIST"]));
+        if !list.contains(&format!("addr={b_addr} ")) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the closed client stays listed: {list:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn client_kill_closes_other_connections() {
+    let server = support::start_ours("tcp-client-kill", &[]);
+    let mut killer = Client::connect(&server);
+    let mut by_id = Client::connect(&server);
+    let mut by_addr = Client::connect(&server);
+    let mut old_form = Client::connect(&server);
+    let id = String::from_utf8(by_id.call(&[b"CLIENT", b"ID"])).expect("utf-8");
+    let id = id.trim_start_matches(':').trim_end().to_string();
+    assert_reply(
+        "KILL ID",
+        &killer.call(&[b"CLIENT", b"KILL", b"ID", id.as_bytes()]),
+        b":1\r\n",
+    );
+    assert_eq!(by_id.read_until_closed(READ_TIMEOUT), (Vec::new(), true));
+    let addr = by_addr.stream.local_addr().expect("addr").to_string();
+    assert_reply(
+        "KILL ADDR",
+        &killer.call(&[b"CLIENT", b"KILL", b"ADDR", addr.as_bytes()]),
+        b":1\r\n",
+    );
+    assert_eq!(by_addr.read_until_closed(READ_TIMEOUT), (Vec::new(), true));
+    let addr = old_form.stream.local_addr().expect("addr").to_string();
+    assert_reply(
+        "KILL addr",
+        &killer.call(&[b"CLIENT", b"KILL", addr.as_bytes()]),
+        OK,
+    );
+    assert_eq!(old_form.read_until_closed(READ_TIMEOUT), (Vec::new(), true));
+    // LADDR matches every client of this listener; SKIPME (the default) spares the caller.
+    let mut other = Client::connect(&server);
+    assert_reply("PING", &other.call(&[b"PING"]), PONG);
+    let laddr = format!("127.0.0.1:{}", server.port);
+    // Wait until only these two are connected (start_ours's probes and the killed are gone).
+    let deadline = Instant::now() + READ_TIMEOUT;
+    while bulk_text(&killer.call(&[b"CLIENT", b"LIST"]))
+        .lines()
+        .count()
+        != 2
+    {
+        assert!(Instant::now() < deadline, "other clients stay listed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_reply(
+        "KILL LADDR",
+        &killer.call(&[b"CLIENT", b"KILL", b"LADDR", laddr.as_bytes()]),
+        b":1\r\n",
+    );
+    assert_eq!(other.read_until_closed(READ_TIMEOUT), (Vec::new(), true));
+    assert_reply("killer lives", &killer.call(&[b"PING"]), PONG);
+    // SKIPME no: the caller is killed too, after its reply.
+    killer.send(&cmd(&[
+        b"CLIENT",
+        b"KILL",
+        b"LADDR",
+        laddr.as_bytes(),
+        b"SKIPME",
+        b"no",
+    ]));
+    assert_eq!(
+        killer.read_until_closed(READ_TIMEOUT),
+        (b":1\r\n".to_vec(), true)
+    );
+}
+
+#[test]
+fn client_reply_off_and_skip_silence_replies() {
+    let server = support::start_ours("tcp-client-reply", &[]);
+    let mut c = Client::connect(&server);
+    let mut batch = Vec::new();
+    for argv in [
+        &[&b"CLIENT"[..], b"REPLY", b"OFF"][..],
+        &[b"SET", b"a", b"1"],
+        &[b"CLIENT", b"REPLY", b"SKIP"],
+        &[b"CLIENT", b"REPLY", b"ON"],
+        &[b"CLIENT", b"REPLY", b"SKIP"],
+        &[b"GET", b"a"],
+        &[b"GET", b"a"],
+        &[b"NOSUCH"],
+    ] {
+        batch.extend(cmd(argv));
+    }
+    c.send(&batch);
+    // OFF silences itself and SET; SKIP under OFF changes nothing; ON answers; SKIP silences
+    // itself and the first GET; the second GET answers, and so does the error after it.
+    assert_reply("ON", &c.reply(), OK);
+    assert_reply("GET", &c.reply(), &bulk(b"1"));
+    assert_reply(
+        "unknown",
+        &c.reply(),
+        b"-ERR unknown command 'NOSUCH', with args beginning with: \r\n",
+    );
+}
