@@ -179,6 +179,26 @@ impl<'a> Args<'a> {
             .count()
     }
 
+    /// The value of the argument called `name` whose token is `token` (`None`: no token), for
+    /// specs where Redis gives several arguments one name (CLIENT KILL's three `ip:port`).
+    pub fn bytes_by_token(&self, name: &str, token: Option<&str>) -> Option<&'a Bytes> {
+        let nodes = &self.spec.nodes;
+        let node = (0..nodes.len()).find(|&id| {
+            nodes[id].name == name
+                && !matches!(nodes[id].kind, ArgType::Oneof | ArgType::Block)
+                && nodes[id]
+                    .token
+                    .as_deref()
+                    .map(|t| t.eq_ignore_ascii_case(token.unwrap_or_default().as_bytes()))
+                    == token.map(|_| true)
+        })?;
+        self.hits
+            .iter()
+            .rev()
+            .find(|h| h.node == node)
+            .map(|h| &self.words[h.pos])
+    }
+
     /// Every occurrence of a repeated value argument, in request order.
     pub fn all(&self, name: &str) -> impl Iterator<Item = &'a Bytes> + '_ {
         let node = self.node(name);
@@ -451,15 +471,24 @@ impl Matcher<'_> {
             ArgType::Oneof => {
                 // `spec` outlives `self`'s borrow: reading children through it copies nothing.
                 let spec = self.spec;
-                let member = spec.nodes[id]
-                    .children
+                // A member whose token is the word wins over one without a token, which would
+                // take any word (CLIENT KILL: `ip:port` or `ID 5`).
+                let children = &spec.nodes[id].children;
+                let member = children
                     .iter()
                     .copied()
-                    .find(|&c| {
-                        let tokens = spec.leading_tokens(c);
-                        tokens.is_empty() || tokens.iter().any(|t| self.word_is(pos, t))
+                    .find(|&c| spec.leading_tokens(c).iter().any(|t| self.word_is(pos, t)))
+                    .or_else(|| {
+                        children
+                            .iter()
+                            .copied()
+                            .find(|&c| spec.leading_tokens(c).is_empty())
                     })
                     .ok_or(CommandError::Syntax)?;
+                if spec.nodes[member].multiple {
+                    // A repeated member (CLIENT KILL's filters) takes as many words as it can.
+                    return self.sequence(&[member], pos);
+                }
                 self.single(member, pos)
             }
             ArgType::Block => {

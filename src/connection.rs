@@ -6,6 +6,7 @@
 //! and are logged at debug level: a client going away is not the server's problem.
 
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
 use bytes::BytesMut;
@@ -14,6 +15,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::Instrument;
 
+use crate::clients::Endpoint;
 use crate::codec::{self, Frame, Limits};
 use crate::session::Session;
 use crate::shared::Shared;
@@ -29,7 +31,15 @@ pub async fn serve(
     shared: Arc<Shared>,
     shutdown: watch::Receiver<bool>,
 ) {
-    let session = Session::new(shared);
+    let endpoint = Endpoint {
+        addr: peer.to_string(),
+        laddr: stream
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+        fd: i64::from(stream.as_raw_fd()),
+    };
+    let session = Session::connected(shared, endpoint);
     let span = tracing::info_span!("client", id = session.client.id, addr = %peer);
     async move {
         tracing::debug!("connected");
@@ -52,8 +62,9 @@ async fn run(
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut output = BytesMut::with_capacity(READ_CHUNK);
     let mut parser = codec::Parser::default();
+    let entry = Arc::clone(session.entry());
     loop {
-        let (limits, query_limit) = {
+        let (mut limits, query_limit) = {
             let config = session
                 .shared()
                 .config
@@ -62,7 +73,7 @@ async fn run(
             (
                 Limits {
                     max_bulk_len: config.proto_max_bulk_len(),
-                    authenticated: true,
+                    authenticated: !session.client.auth_required(&config),
                 },
                 config.client_query_buffer_limit(),
             )
@@ -72,7 +83,11 @@ async fn run(
             match parser.parse(&mut input, &limits) {
                 Ok(Some(Frame::Command(argv))) => {
                     let reply = session.execute(&argv);
-                    codec::encode(&reply, session.client.protocol, &mut output);
+                    if !session.client.silent {
+                        codec::encode(&reply, session.client.protocol, &mut output);
+                    }
+                    // A request pipelined after a successful AUTH is read with the full limits.
+                    limits.authenticated |= session.client.authenticated;
                     if session.client.close_after_reply {
                         closing = Some("closed on the client's request");
                         break;
@@ -119,6 +134,7 @@ async fn run(
                 }
             }
             _ = shutdown.changed() => return Ok("server shutting down"),
+            _ = entry.killed() => return Ok("killed by CLIENT KILL"),
         }
     }
 }

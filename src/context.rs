@@ -3,8 +3,12 @@
 //! tested without a runtime or a socket.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Instant;
 
+use bytes::Bytes;
+
+use crate::clients::{ClientRegistry, Entry};
 use crate::codec::Protocol;
 use crate::config::Config;
 use crate::keyspace::{Db, Keyspace};
@@ -19,9 +23,30 @@ pub struct Client {
     /// Index of the selected database.
     pub db: usize,
     pub protocol: Protocol,
-    /// Set by a command that wants the connection closed once its reply is sent (QUIT, when it
-    /// arrives with issue 5); the connection honours it after writing the reply.
+    /// Set by a command that wants the connection closed once its reply is sent (QUIT); the
+    /// connection honours it after writing the reply.
     pub close_after_reply: bool,
+    /// Whether the client has authenticated as the default user. Like Redis, a client that
+    /// connects while the default user needs no password starts authenticated.
+    pub authenticated: bool,
+    /// The name given with CLIENT SETNAME or HELLO SETNAME.
+    pub name: Option<Bytes>,
+    /// Full name of the command being run or last run (`client|list`); `None` after an
+    /// unknown command, as Redis prints `cmd=NULL` then.
+    pub last_cmd: Option<&'static str>,
+    /// CLIENT NO-EVICT ON.
+    pub no_evict: bool,
+    /// CLIENT SETINFO LIB-NAME and LIB-VER (Redis 7.2).
+    pub lib_name: Option<Bytes>,
+    pub lib_ver: Option<Bytes>,
+    /// CLIENT REPLY OFF: no replies until CLIENT REPLY ON.
+    pub reply_off: bool,
+    /// CLIENT REPLY SKIP: no reply to the current command...
+    pub reply_skip: bool,
+    /// ...and, set by SKIP itself, none to the next one either.
+    pub reply_skip_next: bool,
+    /// Whether the reply to the request just executed must not be sent.
+    pub silent: bool,
 }
 
 impl Client {
@@ -31,8 +56,76 @@ impl Client {
             db: 0,
             protocol: Protocol::Resp2,
             close_after_reply: false,
+            authenticated: true,
+            name: None,
+            last_cmd: None,
+            no_evict: false,
+            lib_name: None,
+            lib_ver: None,
+            reply_off: false,
+            reply_skip: false,
+            reply_skip_next: false,
+            silent: false,
         }
     }
+
+    /// After each command: decide whether its reply is sent, and move a pending SKIP on to the
+    /// next command, as Redis's `call()` does.
+    pub fn finish_command(&mut self) {
+        self.silent = self.reply_off || self.reply_skip;
+        self.reply_skip = false;
+        if self.reply_skip_next {
+            self.reply_skip = true;
+            self.reply_skip_next = false;
+        }
+    }
+
+    /// The RESP version the connection speaks: 2 or 3.
+    pub fn protocol_version(&self) -> i64 {
+        match self.protocol {
+            Protocol::Resp2 => 2,
+            Protocol::Resp3 => 3,
+        }
+    }
+
+    /// Switch the connection to RESP2 or RESP3 (HELLO, RESET). Other versions are refused by
+    /// the caller.
+    pub fn set_protocol_version(&mut self, version: i64) {
+        self.protocol = if version == 3 {
+            Protocol::Resp3
+        } else {
+            Protocol::Resp2
+        };
+    }
+
+    /// Redis's `authRequired`: the default user has a password and this client has not given
+    /// it yet.
+    pub fn auth_required(&self, config: &Config) -> bool {
+        !self.authenticated && !config.requirepass().is_empty()
+    }
+}
+
+/// Check a username and password against the default user (the only user until ACLs exist):
+/// `default` (or no username) with `requirepass`, or any password when none is set. The
+/// password is compared in constant time, so timing does not tell how much of it was right.
+pub fn check_default_user(config: &Config, username: Option<&[u8]>, password: &[u8]) -> bool {
+    if username.is_some_and(|u| u != b"default") {
+        return false;
+    }
+    let expected = config.requirepass();
+    expected.is_empty() || constant_time_eq(expected, password)
+}
+
+/// Equality whose running time depends only on the lengths, never on where the bytes differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = u8::from(a.len() != b.len());
+    let longest = a.len().max(b.len());
+    for i in 0..longest {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= x ^ y;
+    }
+    std::hint::black_box(diff) == 0
 }
 
 /// A shared source of pseudo-random numbers (splitmix64 over an atomic counter): cheap, lock
@@ -61,10 +154,14 @@ pub struct Ctx<'a> {
     pub keyspace: &'a mut Keyspace,
     pub config: &'a RwLock<Config>,
     pub client: &'a mut Client,
+    /// Every connected client, for CLIENT LIST and CLIENT KILL.
+    pub clients: &'a ClientRegistry,
     /// Every command, for the commands that describe the server (COMMAND).
     pub table: &'a CommandTable,
     /// Current time in Unix milliseconds, fixed for the whole call as Redis does.
     pub now_ms: i64,
+    /// The same instant in microseconds, for TIME.
+    pub now_us: i64,
     /// Randomness for commands that pick keys at random (RANDOMKEY).
     pub rng: &'a Rng,
     /// The server's counters (INFO, CONFIG RESETSTAT).
@@ -85,6 +182,54 @@ impl Ctx<'_> {
         self.config
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The Redis version we are compatible with, as HELLO and INFO report it.
+    pub fn server_version(&self) -> &'static str {
+        crate::REDIS_VERSION
+    }
+
+    /// Name the connection; an empty name removes the name.
+    pub fn set_client_name(&mut self, name: &Bytes) {
+        self.client.name = (!name.is_empty()).then(|| name.clone());
+    }
+
+    /// CLIENT LIST lines for `entries`, one per line, each ending in a newline. The caller's
+    /// own line is made from its live state.
+    pub fn client_lines(&self, entries: &[Arc<Entry>]) -> String {
+        let now = Instant::now();
+        let mut out = String::new();
+        for entry in entries {
+            if entry.id == self.client.id {
+                let mut state = entry.state().clone();
+                state.name.clone_from(&self.client.name);
+                state.db = self.client.db;
+                state.last_cmd = self.client.last_cmd;
+                state.last_interaction = now;
+                state.resp = self.client.protocol_version();
+                state.no_evict = self.client.no_evict;
+                out.push_str(&entry.line_with(now, &state));
+            } else {
+                out.push_str(&entry.line(now));
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Whether this client must still authenticate before running commands.
+    pub fn auth_required(&self) -> bool {
+        self.client.auth_required(&self.config())
+    }
+
+    /// Authenticate as `username` (default user when `None`) with `password`; true on success,
+    /// and the client is then authenticated.
+    pub fn authenticate(&mut self, username: Option<&[u8]>, password: &[u8]) -> bool {
+        let ok = check_default_user(&self.config(), username, password);
+        if ok {
+            self.client.authenticated = true;
+        }
+        ok
     }
 
     /// Write access to the configuration.

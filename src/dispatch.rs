@@ -13,11 +13,32 @@ use crate::reply::Reply;
 const QUOTE_LIMIT: usize = 128;
 
 /// Run one request (`argv[0]` is the command name) and produce its reply.
-pub fn dispatch(table: &CommandTable, ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
-    match resolve(table, argv).and_then(|(command, skip)| {
+pub fn dispatch(table: &'static CommandTable, ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
+    // Redis answers QUIT before looking anything up: with any arguments, and before AUTH.
+    if argv
+        .first()
+        .is_some_and(|name| name.eq_ignore_ascii_case(b"quit"))
+    {
+        ctx.client.close_after_reply = true;
+        ctx.client.last_cmd = Some("quit");
+        return Reply::ok();
+    }
+    let resolved = resolve(table, argv);
+    ctx.client.last_cmd = resolved
+        .as_ref()
+        .ok()
+        .map(|(command, _)| command.full_name.as_str());
+    match resolved.and_then(|(command, skip)| {
         let handler = command
             .handler
             .expect("resolve only returns commands with handlers");
+        // Redis's order: unknown command and arity first (in `resolve`), then authentication,
+        // then the command's own syntax.
+        if !allowed_without_auth(command) && ctx.auth_required() {
+            return Err(CommandError::Custom(
+                "NOAUTH Authentication required.".into(),
+            ));
+        }
         let too_many = || CommandError::WrongArity(command.full_name.clone());
         let rules = Rules {
             too_many: &too_many,
@@ -57,6 +78,11 @@ pub fn resolve<'t>(
         })?;
     check_arity(sub, argv.len())?;
     Ok((sub, 2))
+}
+
+/// Commands flagged NO_AUTH in their spec (AUTH, HELLO, QUIT, RESET) run before AUTH.
+fn allowed_without_auth(command: &Command) -> bool {
+    command.spec.command_flags.iter().any(|f| f == "NO_AUTH")
 }
 
 /// Redis's arity rule: positive means exactly that many words, negative at least that many.

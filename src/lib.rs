@@ -31,6 +31,7 @@
 //! * `commands` (in `../commands/`): one module per command, each registering itself.
 
 pub mod args;
+pub mod clients;
 pub mod codec;
 pub mod compact;
 pub mod config;

@@ -5,33 +5,65 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
+use crate::clients::{Endpoint, Entry};
 use crate::context::{Client, Ctx};
 use crate::dispatch::{dispatch, resolve};
 use crate::error::CommandError;
 use crate::reply::Reply;
-use crate::shared::Shared;
+use crate::shared::{Clock, Shared};
 use crate::stats::Outcome;
 
 pub struct Session {
     shared: Arc<Shared>,
     pub client: Client,
+    /// This client's line in the registry of connected clients.
+    entry: Arc<Entry>,
 }
 
 impl Session {
+    /// A session with no socket behind it (the snapshot tests).
     pub fn new(shared: Arc<Shared>) -> Session {
+        Session::connected(
+            shared,
+            Endpoint {
+                fd: -1,
+                ..Endpoint::default()
+            },
+        )
+    }
+
+    /// A session for a client connected from `endpoint`, listed by CLIENT LIST until dropped.
+    pub fn connected(shared: Arc<Shared>, endpoint: Endpoint) -> Session {
         let id = shared.next_client_id();
         shared.stats.client_connected();
+        let mut client = Client::new(id);
+        // As in Redis, a client is authenticated from the start when the default user needs no
+        // password at the time it connects.
+        client.authenticated = shared
+            .config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .requirepass()
+            .is_empty();
+        let entry = shared.registry.register(id, endpoint);
         Session {
             shared,
-            client: Client::new(id),
+            client,
+            entry,
         }
     }
 
     pub fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    /// This client's registry entry (the connection waits on it for CLIENT KILL).
+    pub fn entry(&self) -> &Arc<Entry> {
+        &self.entry
     }
 
     /// Execute one request (`argv[0]` is the command name).
@@ -43,20 +75,24 @@ impl Session {
         let client = &mut self.client;
         let started = std::time::Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let now_ms = shared.clock.now_ms();
+            let (now_ms, now_us) = now(&shared.clock);
             let mut keyspace = shared.lock_keyspace();
             let mut ctx = Ctx {
                 keyspace: &mut keyspace,
                 config: &shared.config,
                 client,
+                clients: &shared.registry,
                 table: shared.table,
                 now_ms,
+                now_us,
                 rng: &shared.rng,
                 stats: &shared.stats,
                 log_level: &shared.log_level,
             };
             dispatch(shared.table, &mut ctx, argv)
         }));
+        self.client.finish_command();
+        self.publish();
         let reply = outcome.unwrap_or_else(|_| {
             let name = argv
                 .first()
@@ -101,8 +137,41 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Copy what CLIENT LIST shows of this client into its registry entry.
+    fn publish(&self) {
+        let mut state = self.entry.state();
+        state.name.clone_from(&self.client.name);
+        state.db = self.client.db;
+        state.last_cmd = self.client.last_cmd;
+        state.last_interaction = Instant::now();
+        state.resp = self.client.protocol_version();
+        state.no_evict = self.client.no_evict;
+    }
+}
+
 impl Drop for Session {
+    /// The client leaves: out of CLIENT LIST, and counted for INFO.
     fn drop(&mut self) {
+        self.shared.registry.unregister(self.client.id);
         self.shared.stats.client_disconnected();
+    }
+}
+
+/// The current time in milliseconds and microseconds. A manual clock (tests) only has
+/// milliseconds.
+fn now(clock: &Clock) -> (i64, i64) {
+    match clock {
+        Clock::System => {
+            let us = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+                .unwrap_or(0);
+            (us / 1000, us)
+        }
+        Clock::Manual(_) => {
+            let ms = clock.now_ms();
+            (ms, ms.saturating_mul(1000))
+        }
     }
 }

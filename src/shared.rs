@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::clients::ClientRegistry;
 use crate::config::Config;
 use crate::context::Rng;
 use crate::keyspace::{Keyspace, CYCLE_REPEAT_PERCENT, CYCLE_SAMPLES};
@@ -60,6 +61,8 @@ pub struct Shared {
     /// The counters INFO reports, and the log level CONFIG SET changes.
     pub stats: Stats,
     pub log_level: LogLevel,
+    /// Who is connected, for CLIENT LIST and CLIENT KILL.
+    pub registry: ClientRegistry,
     next_client_id: AtomicU64,
 }
 
@@ -74,6 +77,7 @@ impl Shared {
             clients: AtomicUsize::new(0),
             stats: Stats::new(),
             log_level: LogLevel::default(),
+            registry: ClientRegistry::default(),
             next_client_id: AtomicU64::new(1),
         }
     }

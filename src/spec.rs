@@ -472,9 +472,11 @@ fn check_args(args: &[ArgSpec], spec: &CommandSpec, path: &str) -> Result<(), St
             }
             _ => {}
         }
+        // Redis itself reuses a name for arguments told apart by their tokens (CLIENT KILL's
+        // ADDR and LADDR are both `ip:port`), so a name must be unique per token.
         let mut seen = std::collections::HashSet::new();
         for child in &arg.arguments {
-            if !seen.insert(child.name.as_str()) {
+            if !seen.insert((child.name.as_str(), child.token.as_deref())) {
                 return Err(format!("{here}: duplicate argument name '{}'", child.name));
             }
         }

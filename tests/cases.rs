@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
-use redis_clone::codec::{self, Protocol};
+use redis_clone::codec;
 use redis_clone::config::Config;
 use redis_clone::session::Session;
 use redis_clone::shared::{Clock, Shared};
@@ -55,7 +55,9 @@ fn transcript(path: &Path, for_comparison: bool) -> String {
             } => {
                 let argv: Vec<Bytes> = argv.into_iter().map(Bytes::from).collect();
                 let mut raw = BytesMut::new();
-                codec::encode(&session.execute(&argv), Protocol::Resp2, &mut raw);
+                let reply = session.execute(&argv);
+                // HELLO 3 in a case switches the rest of it to RESP3, as on a real connection.
+                codec::encode(&reply, session.client.protocol, &mut raw);
                 let shown = if for_comparison {
                     support::render_for_comparison(&raw, sort, compare)
                 } else {

@@ -1,7 +1,8 @@
 //! What only TCP shows, against our binary on a loopback port: pipelining, requests split at
 //! every byte, inline commands, many concurrent clients, protocol errors that close only their
 //! own connection, expiry in real time, CONFIG GET of the process's own settings, huge
-//! announced bulks, startup failures, graceful shutdown, and redis-cli talking to us.
+//! announced bulks, startup failures, graceful shutdown, redis-cli talking to us, and the
+//! connection commands (AUTH with requirepass, HELLO 3, QUIT, TIME).
 //!
 //! The byte-exact expectations of the inline and protocol-error checks are also run against a
 //! real redis-server when one is installed (`expectations_hold_for_redis_server`), so they are
@@ -734,24 +735,183 @@ fn redis_cli_talks_to_us() {
     );
 }
 
+/// Our binary with `--requirepass`, started by hand: `start_ours` checks the server's identity
+/// with CONFIG GET, which a password-protected server rightly refuses.
+fn start_with_password(name: &str, password: &str) -> ServerProcess {
+    let dir = support::scratch_dir(name);
+    for _attempt in 0..3 {
+        let port = support::free_port();
+        let log = std::fs::File::create(dir.join("server.log")).expect("server log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_redis-clone"))
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--requirepass", password])
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start the server process");
+        let mut server = ServerProcess {
+            child,
+            port,
+            dir: dir.clone(),
+        };
+        let deadline = Instant::now() + STARTUP_LIMIT;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = server.child.try_wait() {
+                break;
+            }
+            if let Ok(stream) = server.try_connect() {
+                // Only a password-protected server answers PING with NOAUTH: not a stranger.
+                let mut client = Client {
+                    reader: BufReader::new(stream.try_clone().expect("clone")),
+                    stream,
+                };
+                client
+                    .stream
+                    .set_read_timeout(Some(READ_TIMEOUT))
+                    .expect("timeout");
+                if client.call(&[b"PING"]) == b"-NOAUTH Authentication required.\r\n" {
+                    return server;
+                }
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    panic!("could not start a password-protected server");
+}
+
+const NOAUTH: &[u8] = b"-NOAUTH Authentication required.\r\n";
+
 #[test]
-fn requirepass_is_refused_until_auth_exists() {
-    let port = support::free_port().to_string();
-    let line = assert_failed_start(
-        "requirepass",
-        &[
-            "--port",
-            &port,
-            "--bind",
-            "127.0.0.1",
-            "--requirepass",
-            "secret",
-        ],
+fn requirepass_is_enforced_in_redis_order() {
+    let server = start_with_password("tcp-requirepass", "s3cret");
+    let mut c = Client::connect(&server);
+    // Unknown commands and arity errors come before authentication (reference, appendix B).
+    assert_reply(
+        "unknown",
+        &c.call(&[b"FOO"]),
+        b"-ERR unknown command 'FOO', with args beginning with: \r\n",
     );
-    assert!(
-        line.contains("requirepass") && line.contains("AUTH"),
-        "message: {line:?}"
+    assert_reply(
+        "arity",
+        &c.call(&[b"GET"]),
+        b"-ERR wrong number of arguments for 'get' command\r\n",
     );
+    assert_reply("GET", &c.call(&[b"GET", b"k"]), NOAUTH);
+    assert_reply(
+        "COMMAND DOCS",
+        &c.call(&[b"COMMAND", b"DOCS", b"get"]),
+        NOAUTH,
+    );
+    assert_reply(
+        "HELLO 3",
+        &c.call(&[b"HELLO", b"3"]),
+        b"-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n",
+    );
+    let wrongpass: &[u8] = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+    assert_reply("AUTH wrong", &c.call(&[b"AUTH", b"nope"]), wrongpass);
+    assert_reply("AUTH s3cre", &c.call(&[b"AUTH", b"s3cre"]), wrongpass);
+    assert_reply(
+        "AUTH user",
+        &c.call(&[b"AUTH", b"bob", b"s3cret"]),
+        wrongpass,
+    );
+    assert_reply("still", &c.call(&[b"PING"]), NOAUTH);
+    // AUTH, then a request pipelined behind it with more than 10 arguments: full limits.
+    let mut batch = cmd(&[b"AUTH", b"s3cret"]);
+    batch.extend(cmd(&[b"GET", b"k"]));
+    batch.extend(cmd(&[
+        b"DEL", b"a", b"b", b"c", b"d", b"e", b"f", b"g", b"h", b"i", b"j", b"k",
+    ]));
+    c.send(&batch);
+    assert_reply("AUTH ok", &c.reply(), OK);
+    assert_reply("GET after AUTH", &c.reply(), NIL);
+    assert_reply("DEL 11 keys", &c.reply(), b":0\r\n");
+    // RESET takes the authentication back.
+    assert_reply("RESET", &c.call(&[b"RESET"]), b"+RESET\r\n");
+    assert_reply("after RESET", &c.call(&[b"PING"]), NOAUTH);
+    // HELLO AUTH authenticates and switches to RESP3 at once.
+    let hello = c.call(&[b"HELLO", b"3", b"AUTH", b"default", b"s3cret"]);
+    assert!(hello.starts_with(b"%7\r\n"), "HELLO: {}", quote(&hello));
+    assert_reply("RESP3 null", &c.call(&[b"GET", b"k"]), b"_\r\n");
+    // QUIT needs no authentication.
+    let mut q = Client::connect(&server);
+    q.send(&cmd(&[b"QUIT"]));
+    assert_eq!(q.read_until_closed(READ_TIMEOUT), (OK.to_vec(), true));
+}
+
+#[test]
+fn unauthenticated_protocol_limits_close_the_connection() {
+    let server = start_with_password("tcp-unauth-limits", "s3cret");
+    let cases: [(&[u8], &[u8]); 2] = [
+        (
+            b"*11\r\n",
+            b"-ERR Protocol error: unauthenticated multibulk length\r\n",
+        ),
+        (
+            b"*1\r\n$16385\r\n",
+            b"-ERR Protocol error: unauthenticated bulk length\r\n",
+        ),
+    ];
+    for (request, expected) in cases {
+        let mut c = Client::connect(&server);
+        c.send(request);
+        assert_eq!(
+            c.read_until_closed(READ_TIMEOUT),
+            (expected.to_vec(), true),
+            "{}",
+            quote(request)
+        );
+    }
+}
+
+#[test]
+fn quit_answers_then_closes() {
+    let server = support::start_ours("tcp-quit", &[]);
+    let mut c = Client::connect(&server);
+    let mut batch = cmd(&[b"QUIT", b"with", b"args"]);
+    // Nothing after QUIT in the same batch runs.
+    batch.extend(cmd(&[b"SET", b"after", b"quit"]));
+    c.send(&batch);
+    assert_eq!(c.read_until_closed(READ_TIMEOUT), (OK.to_vec(), true));
+    let mut d = Client::connect(&server);
+    assert_reply("not set", &d.call(&[b"GET", b"after"]), NIL);
+}
+
+#[test]
+fn time_is_the_system_time() {
+    let server = support::start_ours("tcp-time", &[]);
+    let mut c = Client::connect(&server);
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let reply = String::from_utf8(c.call(&[b"TIME"])).expect("utf-8");
+    let lines: Vec<&str> = reply.split("\r\n").collect();
+    assert_eq!(lines[0], "*2", "{reply:?}");
+    let secs: u64 = lines[2].parse().expect("seconds");
+    let micros: u64 = lines[4].parse().expect("microseconds");
+    assert!(secs >= before && secs <= before + 5, "{reply:?}");
+    assert!(micros < 1_000_000, "{reply:?}");
+}
+
+#[test]
+fn hello_3_switches_the_connection_to_resp3() {
+    let server = support::start_ours("tcp-resp3", &[]);
+    let mut c = Client::connect(&server);
+    let hello = c.call(&[b"HELLO", b"3"]);
+    assert!(hello.starts_with(b"%7\r\n"), "HELLO: {}", quote(&hello));
+    assert_reply("null", &c.call(&[b"GET", b"nosuch"]), b"_\r\n");
+    assert_reply(
+        "map",
+        &c.call(&[b"CONFIG", b"GET", b"maxmemory"]),
+        b"%1\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n",
+    );
+    let hello = c.call(&[b"HELLO", b"2"]);
+    assert!(hello.starts_with(b"*14\r\n"), "HELLO: {}", quote(&hello));
+    assert_reply("null again", &c.call(&[b"GET", b"nosuch"]), NIL);
 }
 
 #[test]
@@ -782,5 +942,219 @@ fn clients_over_maxclients_are_told_and_closed() {
     assert_eq!(
         read_reply(&mut BufReader::new(fourth)).expect("reply"),
         b"+PONG\r\n"
+    );
+}
+
+/// The fields of a CLIENT LIST line, by name.
+fn client_fields(line: &str) -> HashMap<String, String> {
+    line.split(' ')
+        .filter_map(|f| f.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The text of a RESP2 bulk string reply.
+fn bulk_text(reply: &[u8]) -> String {
+    let text = String::from_utf8(reply.to_vec()).expect("utf-8");
+    let (_, body) = text.split_once("\r\n").expect("bulk header");
+    body.strip_suffix("\r\n").expect("bulk end").to_string()
+}
+
+#[test]
+fn client_list_describes_each_connection() {
+    let server = support::start_ours("tcp-client-list", &[]);
+    let mut a = Client::connect(&server);
+    let mut b = Client::connect(&server);
+    assert_reply("SETNAME", &a.call(&[b"CLIENT", b"SETNAME", b"alpha"]), OK);
+    assert_reply("SELECT", &b.call(&[b"SELECT", b"5"]), OK);
+    assert_reply("GET", &b.call(&[b"GET", b"k"]), NIL);
+    let a_id = String::from_utf8(a.call(&[b"CLIENT", b"ID"])).expect("utf-8");
+    let a_id = a_id.trim_start_matches(':').trim_end().to_string();
+    let a_addr = a.stream.local_addr().expect("addr").to_string();
+    let b_addr = b.stream.local_addr().expect("addr").to_string();
+    let list = bulk_text(&a.call(&[b"CLIENT", b"LIST"]));
+    // start_ours's own probes may still be listed for a moment: pick our two by address.
+    let line_of = |addr: &str| -> String {
+        list.lines()
+            .find(|l| client_fields(l).get("addr").map(String::as_str) == Some(addr))
+            .unwrap_or_else(|| panic!("{addr} not in {list:?}"))
+            .to_string()
+    };
+    let lines = [line_of(&a_addr), line_of(&b_addr)];
+    let names: Vec<&str> = lines[0]
+        .split(' ')
+        .map(|f| f.split('=').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "id",
+            "addr",
+            "laddr",
+            "fd",
+            "name",
+            "age",
+            "idle",
+            "flags",
+            "db",
+            "sub",
+            "psub",
+            "ssub",
+            "multi",
+            "qbuf",
+            "qbuf-free",
+            "argv-mem",
+            "multi-mem",
+            "rbs",
+            "rbp",
+            "obl",
+            "oll",
+            "omem",
+            "tot-mem",
+            "events",
+            "cmd",
+            "user",
+            "redir",
+            "resp"
+        ],
+        "Redis 7.0's fields in its order"
+    );
+    let first = client_fields(&lines[0]);
+    let second = client_fields(&lines[1]);
+    assert_eq!(first["id"], a_id);
+    assert_eq!(
+        first["addr"],
+        a.stream.local_addr().expect("addr").to_string()
+    );
+    assert_eq!(first["laddr"], format!("127.0.0.1:{}", server.port));
+    assert!(first["fd"].parse::<i64>().expect("fd") > 2, "{first:?}");
+    assert_eq!(first["name"], "alpha");
+    assert_eq!(first["cmd"], "client|list");
+    assert_eq!(
+        second["addr"],
+        b.stream.local_addr().expect("addr").to_string()
+    );
+    assert_eq!(second["db"], "5");
+    assert_eq!(second["cmd"], "get");
+    assert_eq!(second["name"], "");
+    // CLIENT INFO is the caller's own line; in RESP3 a verbatim string.
+    let info = bulk_text(&b.call(&[b"CLIENT", b"INFO"]));
+    assert_eq!(client_fields(&info)["cmd"], "client|info");
+    let hello = b.call(&[b"HELLO", b"3"]);
+    assert!(hello.starts_with(b"%7\r\n"), "{}", quote(&hello));
+    let info = b.call(&[b"CLIENT", b"INFO"]);
+    assert!(info.starts_with(b"="), "{}", quote(&info));
+    assert!(
+        String::from_utf8_lossy(&info).contains("\r\ntxt:id="),
+        "{}",
+        quote(&info)
+    );
+    // A client that has gone is no longer listed.
+    drop(b);
+    let deadline = Instant::now() + READ_TIMEOUT;
+    loop {
+        let list = bulk_text(&a.call(&[b"CLIENT", b"LIST"]));
+        if !list.contains(&format!("addr={b_addr} ")) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the closed client stays listed: {list:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn client_kill_closes_other_connections() {
+    let server = support::start_ours("tcp-client-kill", &[]);
+    let mut killer = Client::connect(&server);
+    let mut by_id = Client::connect(&server);
+    let mut by_addr = Client::connect(&server);
+    let mut old_form = Client::connect(&server);
+    let id = String::from_utf8(by_id.call(&[b"CLIENT", b"ID"])).expect("utf-8");
+    let id = id.trim_start_matches(':').trim_end().to_string();
+    assert_reply(
+        "KILL ID",
+        &killer.call(&[b"CLIENT", b"KILL", b"ID", id.as_bytes()]),
+        b":1\r\n",
+    );
+    assert_eq!(by_id.read_until_closed(READ_TIMEOUT), (Vec::new(), true));
+    let addr = by_addr.stream.local_addr().expect("addr").to_string();
+    assert_reply(
+        "KILL ADDR",
+        &killer.call(&[b"CLIENT", b"KILL", b"ADDR", addr.as_bytes()]),
+        b":1\r\n",
+    );
+    assert_eq!(by_addr.read_until_closed(READ_TIMEOUT), (Vec::new(), true));
+    let addr = old_form.stream.local_addr().expect("addr").to_string();
+    assert_reply(
+        "KILL addr",
+        &killer.call(&[b"CLIENT", b"KILL", addr.as_bytes()]),
+        OK,
+    );
+    assert_eq!(old_form.read_until_closed(READ_TIMEOUT), (Vec::new(), true));
+    // LADDR matches every client of this listener; SKIPME (the default) spares the caller.
+    let mut other = Client::connect(&server);
+    assert_reply("PING", &other.call(&[b"PING"]), PONG);
+    let laddr = format!("127.0.0.1:{}", server.port);
+    // Wait until only these two are connected (start_ours's probes and the killed are gone).
+    let deadline = Instant::now() + READ_TIMEOUT;
+    while bulk_text(&killer.call(&[b"CLIENT", b"LIST"]))
+        .lines()
+        .count()
+        != 2
+    {
+        assert!(Instant::now() < deadline, "other clients stay listed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_reply(
+        "KILL LADDR",
+        &killer.call(&[b"CLIENT", b"KILL", b"LADDR", laddr.as_bytes()]),
+        b":1\r\n",
+    );
+    assert_eq!(other.read_until_closed(READ_TIMEOUT), (Vec::new(), true));
+    assert_reply("killer lives", &killer.call(&[b"PING"]), PONG);
+    // SKIPME no: the caller is killed too, after its reply.
+    killer.send(&cmd(&[
+        b"CLIENT",
+        b"KILL",
+        b"LADDR",
+        laddr.as_bytes(),
+        b"SKIPME",
+        b"no",
+    ]));
+    assert_eq!(
+        killer.read_until_closed(READ_TIMEOUT),
+        (b":1\r\n".to_vec(), true)
+    );
+}
+
+#[test]
+fn client_reply_off_and_skip_silence_replies() {
+    let server = support::start_ours("tcp-client-reply", &[]);
+    let mut c = Client::connect(&server);
+    let mut batch = Vec::new();
+    for argv in [
+        &[&b"CLIENT"[..], b"REPLY", b"OFF"][..],
+        &[b"SET", b"a", b"1"],
+        &[b"CLIENT", b"REPLY", b"SKIP"],
+        &[b"CLIENT", b"REPLY", b"ON"],
+        &[b"CLIENT", b"REPLY", b"SKIP"],
+        &[b"GET", b"a"],
+        &[b"GET", b"a"],
+        &[b"NOSUCH"],
+    ] {
+        batch.extend(cmd(argv));
+    }
+    c.send(&batch);
+    // OFF silences itself and SET; SKIP under OFF changes nothing; ON answers; SKIP silences
+    // itself and the first GET; the second GET answers, and so does the error after it.
+    assert_reply("ON", &c.reply(), OK);
+    assert_reply("GET", &c.reply(), &bulk(b"1"));
+    assert_reply(
+        "unknown",
+        &c.reply(),
+        b"-ERR unknown command 'NOSUCH', with args beginning with: \r\n",
     );
 }
