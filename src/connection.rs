@@ -8,6 +8,7 @@
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -64,7 +65,7 @@ async fn run(
     let mut parser = codec::Parser::default();
     let entry = Arc::clone(session.entry());
     loop {
-        let (mut limits, query_limit) = {
+        let (mut limits, query_limit, idle_limit) = {
             let config = session
                 .shared()
                 .config
@@ -76,6 +77,11 @@ async fn run(
                     authenticated: !session.client.auth_required(&config),
                 },
                 config.client_query_buffer_limit(),
+                // `timeout` seconds without a request closes the client; 0 means never.
+                match config.timeout() {
+                    0 => None,
+                    secs => Some(Duration::from_secs(secs)),
+                },
             )
         };
         let mut closing = None;
@@ -127,6 +133,12 @@ async fn run(
         if input.capacity() - input.len() < READ_CHUNK / 4 {
             input.reserve(READ_CHUNK);
         }
+        let idle = async {
+            match idle_limit {
+                Some(limit) => tokio::time::sleep(limit).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             read = stream.read_buf(&mut input) => {
                 if read? == 0 {
@@ -135,6 +147,8 @@ async fn run(
             }
             _ = shutdown.changed() => return Ok("server shutting down"),
             _ = entry.killed() => return Ok("killed by CLIENT KILL"),
+            // As Redis: an idle client past `timeout` is closed without a word.
+            _ = idle => return Ok("idle for longer than timeout"),
         }
     }
 }

@@ -1158,3 +1158,31 @@ fn client_reply_off_and_skip_silence_replies() {
         b"-ERR unknown command 'NOSUCH', with args beginning with: \r\n",
     );
 }
+
+#[test]
+fn idle_clients_are_closed_after_timeout() {
+    let server = support::start_ours("tcp-timeout", &["--timeout", "1"]);
+    let mut idle = server.connect();
+    idle.write_all(b"PING\r\n").expect("write");
+    assert_eq!(
+        read_reply(&mut BufReader::new(idle.try_clone().expect("clone"))).expect("reply"),
+        b"+PONG\r\n"
+    );
+    // Closed without a reply once idle for longer than 1 s (bounded wait).
+    idle.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut rest = Vec::new();
+    let read = idle.read_to_end(&mut rest);
+    assert!(
+        read.is_ok() && rest.is_empty(),
+        "expected a silent close, got {read:?} {rest:?}"
+    );
+    // A client that keeps talking stays.
+    let mut busy = server.connect();
+    for _ in 0..4 {
+        std::thread::sleep(Duration::from_millis(400));
+        busy.write_all(b"PING\r\n").expect("write");
+        let mut pong = [0u8; 7];
+        busy.read_exact(&mut pong).expect("still connected");
+    }
+}
