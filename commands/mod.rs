@@ -80,6 +80,7 @@ mod set;
 mod setex;
 mod setnx;
 mod setrange;
+mod shutdown;
 mod strlen;
 mod substr;
 mod swapdb;

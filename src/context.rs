@@ -47,6 +47,8 @@ pub struct Client {
     pub reply_skip_next: bool,
     /// Whether the reply to the request just executed must not be sent.
     pub silent: bool,
+    /// Set by a command whose reply must never be sent (SHUTDOWN closes without one).
+    pub suppress_reply: bool,
 }
 
 impl Client {
@@ -65,6 +67,7 @@ impl Client {
             reply_off: false,
             reply_skip: false,
             reply_skip_next: false,
+            suppress_reply: false,
             silent: false,
         }
     }
@@ -72,7 +75,7 @@ impl Client {
     /// After each command: decide whether its reply is sent, and move a pending SKIP on to the
     /// next command, as Redis's `call()` does.
     pub fn finish_command(&mut self) {
-        self.silent = self.reply_off || self.reply_skip;
+        self.silent = self.reply_off || self.reply_skip || self.suppress_reply;
         self.reply_skip = false;
         if self.reply_skip_next {
             self.reply_skip = true;
@@ -168,9 +171,17 @@ pub struct Ctx<'a> {
     pub stats: &'a Stats,
     /// The live log level (CONFIG SET loglevel).
     pub log_level: &'a LogLevel,
+    /// Wakes the server's shutdown (SHUTDOWN).
+    pub shutdown: &'a tokio::sync::Notify,
 }
 
 impl Ctx<'_> {
+    /// Ask the server to shut down gracefully once this reply is written (SHUTDOWN). The
+    /// request is kept until the server takes it, so it cannot be missed.
+    pub fn request_shutdown(&self) {
+        self.shutdown.notify_one();
+    }
+
     /// The client's selected database.
     pub fn db(&mut self) -> &mut Db {
         self.keyspace.db(self.client.db)

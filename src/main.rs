@@ -55,7 +55,15 @@ fn start(args: &[String]) -> Result<(), String> {
         );
         let shared = Arc::new(Shared::new(config, table, Clock::System));
         shared.log_level.attach(log_level);
-        server::run(shared, listeners, shutdown_signal())
+        // Stop on a signal or on SHUTDOWN, whichever comes first.
+        let asked = Arc::clone(&shared);
+        let stop = async move {
+            tokio::select! {
+                _ = shutdown_signal() => {}
+                _ = asked.shutdown.notified() => tracing::info!("SHUTDOWN requested by a client"),
+            }
+        };
+        server::run(shared, listeners, stop)
             .await
             .map_err(|e| format!("server error: {e}"))?;
         tracing::info!("bye");

@@ -18,3 +18,8 @@ pub use crate::{REDIS_VERSION, VERSION};
 
 /// What every handler returns.
 pub type CommandResult = Result<Reply, CommandError>;
+
+/// Log a warning from a command (what Redis would write to its log at `warning` level).
+pub fn log_warning(message: &str) {
+    tracing::warn!("{message}");
+}

@@ -88,6 +88,7 @@ impl Session {
                 rng: &shared.rng,
                 stats: &shared.stats,
                 log_level: &shared.log_level,
+                shutdown: &shared.shutdown,
             };
             dispatch(shared.table, &mut ctx, argv)
         }));

@@ -63,6 +63,8 @@ pub struct Shared {
     pub log_level: LogLevel,
     /// Who is connected, for CLIENT LIST and CLIENT KILL.
     pub registry: ClientRegistry,
+    /// Signalled by SHUTDOWN; the server waits on it beside SIGINT/SIGTERM.
+    pub shutdown: tokio::sync::Notify,
     next_client_id: AtomicU64,
 }
 
@@ -78,6 +80,7 @@ impl Shared {
             stats: Stats::new(),
             log_level: LogLevel::default(),
             registry: ClientRegistry::default(),
+            shutdown: tokio::sync::Notify::new(),
             next_client_id: AtomicU64::new(1),
         }
     }

@@ -1186,3 +1186,34 @@ fn idle_clients_are_closed_after_timeout() {
         busy.read_exact(&mut pong).expect("still connected");
     }
 }
+
+#[test]
+fn shutdown_nosave_stops_the_server_and_plain_shutdown_needs_no_save_points() {
+    // With save points (the default) a plain SHUTDOWN would have to save, which this server
+    // cannot do yet: it refuses like Redis does when its save fails, and keeps serving.
+    let mut server = support::start_ours("tcp-shutdown", &[]);
+    let mut client = server.connect();
+    client.write_all(b"SHUTDOWN\r\n").expect("write");
+    assert_eq!(
+        read_reply(&mut BufReader::new(client.try_clone().expect("clone"))).expect("reply"),
+        b"-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
+    );
+    client.write_all(b"SHUTDOWN NOSAVE\r\n").expect("write");
+    let mut rest = Vec::new();
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let _ = client.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "SHUTDOWN replies nothing: {rest:?}");
+    let status =
+        support::wait_exit(&mut server.child, Duration::from_secs(10)).expect("the server stops");
+    assert!(status.success(), "exit status {status}");
+
+    // Without save points, a plain SHUTDOWN just stops.
+    let mut server = support::start_ours("tcp-shutdown-nosave-points", &["--save", ""]);
+    let mut client = server.connect();
+    client.write_all(b"SHUTDOWN\r\n").expect("write");
+    let status =
+        support::wait_exit(&mut server.child, Duration::from_secs(10)).expect("the server stops");
+    assert!(status.success(), "exit status {status}");
+}
