@@ -233,6 +233,11 @@ impl Db {
         keep_ttl: bool,
         now: i64,
     ) {
+        // A write looks the key up first, as Redis's does: a key whose deadline has passed is
+        // gone before the new value arrives, so KEEPTTL cannot keep a dead deadline.
+        if !self.expires.is_empty() {
+            self.expire_if_due(&key, now);
+        }
         match expire_at {
             Some(when) => {
                 self.expires.insert(CompactBytes::new(&key), when);
@@ -535,6 +540,20 @@ mod tests {
         db.set(Bytes::from_static(b"k"), s("x"), None, false, 0);
         assert_eq!(db.deadline(b"k", 0), Some(None));
         assert_eq!(db.deadline(b"nope", 0), None);
+    }
+
+    #[test]
+    fn keepttl_does_not_keep_a_deadline_that_has_passed() {
+        let mut db = Db::default();
+        db.set(Bytes::from_static(b"k"), s("v"), Some(1_000), false, 0);
+        // At 2000 the deadline has passed but nothing has reclaimed the key yet.
+        db.set(Bytes::from_static(b"k"), s("w"), None, true, 2_000);
+        assert_eq!(
+            db.get(b"k", 2_000),
+            Some(&s("w")),
+            "the new value lives, without a deadline"
+        );
+        assert_eq!(db.deadline(b"k", 2_000), Some(None));
     }
 
     #[test]
