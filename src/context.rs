@@ -173,6 +173,8 @@ pub struct Ctx<'a> {
     pub log_level: &'a LogLevel,
     /// Wakes the server's shutdown (SHUTDOWN).
     pub shutdown: &'a tokio::sync::Notify,
+    /// The slow log (SLOWLOG).
+    pub slowlog: &'a crate::slowlog::SlowLog,
 }
 
 impl Ctx<'_> {

@@ -14,6 +14,7 @@
 //! * `compact`: inline-or-heap byte strings for keys and short values.
 //! * `glob`: Redis's glob matching (CONFIG GET, later KEYS/SCAN).
 //! * `introspect`: COMMAND INFO/DOCS/GETKEYS replies derived from the specs.
+//! * `slowlog`: the slow log (SLOWLOG).
 //! * `spec`: the JSON command specs, parsed once and compiled.
 //! * `registry`: the `inventory` registration of commands and the command table.
 //! * `args`: the typed view of a request's arguments produced by validation.
@@ -51,6 +52,7 @@ pub mod reply;
 pub mod server;
 pub mod session;
 pub mod shared;
+pub mod slowlog;
 pub mod spec;
 pub mod stats;
 

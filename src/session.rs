@@ -89,6 +89,7 @@ impl Session {
                 stats: &shared.stats,
                 log_level: &shared.log_level,
                 shutdown: &shared.shutdown,
+                slowlog: &shared.slowlog,
             };
             dispatch(shared.table, &mut ctx, argv)
         }));
@@ -129,6 +130,16 @@ impl Session {
                     Outcome::Ok
                 };
                 stats.record(Some(&command.full_name), elapsed, outcome, code.as_deref());
+                // Only commands that ran are logged, as in Redis, and not those flagged
+                // SKIP_SLOWLOG.
+                if !command
+                    .spec
+                    .command_flags
+                    .iter()
+                    .any(|f| f == "SKIP_SLOWLOG")
+                {
+                    self.log_if_slow(argv, elapsed);
+                }
             }
             Err(CommandError::WrongArity(name)) => {
                 stats.record(Some(&name), elapsed, Outcome::Rejected, code.as_deref());
@@ -139,6 +150,28 @@ impl Session {
 }
 
 impl Session {
+    /// Add the command to the slow log if it took at least `slowlog-log-slower-than`.
+    fn log_if_slow(&self, argv: &[Bytes], elapsed: std::time::Duration) {
+        let (threshold, max_len) = {
+            let config = self.shared.config.read().unwrap_or_else(|p| p.into_inner());
+            (config.slowlog_log_slower_than(), config.slowlog_max_len())
+        };
+        let duration_us = i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX);
+        if threshold < 0 || duration_us < threshold {
+            return;
+        }
+        let name = self.client.name.clone().unwrap_or_default();
+        self.shared.slowlog.record(
+            argv,
+            duration_us,
+            threshold,
+            usize::try_from(max_len).unwrap_or(usize::MAX),
+            self.shared.clock.now_ms() / 1000,
+            self.entry.endpoint.addr.as_bytes(),
+            &name,
+        );
+    }
+
     /// Copy what CLIENT LIST shows of this client into its registry entry.
     fn publish(&self) {
         let mut state = self.entry.state();

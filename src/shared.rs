@@ -63,6 +63,8 @@ pub struct Shared {
     pub log_level: LogLevel,
     /// Who is connected, for CLIENT LIST and CLIENT KILL.
     pub registry: ClientRegistry,
+    /// Slow commands, for SLOWLOG.
+    pub slowlog: crate::slowlog::SlowLog,
     /// Signalled by SHUTDOWN; the server waits on it beside SIGINT/SIGTERM.
     pub shutdown: tokio::sync::Notify,
     next_client_id: AtomicU64,
@@ -81,6 +83,7 @@ impl Shared {
             log_level: LogLevel::default(),
             registry: ClientRegistry::default(),
             shutdown: tokio::sync::Notify::new(),
+            slowlog: crate::slowlog::SlowLog::default(),
             next_client_id: AtomicU64::new(1),
         }
     }

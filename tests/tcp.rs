@@ -1217,3 +1217,38 @@ fn shutdown_nosave_stops_the_server_and_plain_shutdown_needs_no_save_points() {
         support::wait_exit(&mut server.child, Duration::from_secs(10)).expect("the server stops");
     assert!(status.success(), "exit status {status}");
 }
+
+#[test]
+fn slowlog_records_commands_over_the_threshold() {
+    let server = support::start_ours("tcp-slowlog", &["--slowlog-log-slower-than", "0"]);
+    let mut client = Client::connect(&server);
+    assert_reply("reset", &client.call(&[b"SLOWLOG", b"RESET"]), b"+OK\r\n");
+    let long = vec![b'x'; 200];
+    client.call(&[b"ECHO", &long]);
+    let mut many: Vec<Vec<u8>> = vec![b"DEL".to_vec()];
+    many.extend((0..40).map(|i| format!("k{i}").into_bytes()));
+    let many_refs: Vec<&[u8]> = many.iter().map(Vec::as_slice).collect();
+    client.call(&many_refs);
+    let raw = client.call(&[b"SLOWLOG", b"GET", b"2"]);
+    let text = String::from_utf8_lossy(&raw);
+    // Newest first: the DEL, its arguments cut at 32 with a note, then the ECHO with its long
+    // argument cut at 128 bytes; each entry ends with the client's address and an empty name.
+    assert!(text.starts_with("*2\r\n*6\r\n:"), "{text}");
+    assert!(text.contains("*32\r\n$3\r\nDEL\r\n"), "{text}");
+    assert!(
+        text.contains("$23\r\n... (10 more arguments)\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "$147\r\n{}... (72 more bytes)\r\n",
+            "x".repeat(128)
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("$15\r\n127.0.0.1:") && text.ends_with("$0\r\n\r\n"),
+        "{text}"
+    );
+    assert_reply("len", &client.call(&[b"SLOWLOG", b"LEN"]), b":4\r\n");
+}
