@@ -132,22 +132,7 @@ fn measure(program: &Path, data: &[u8], keys: usize) -> Result<f64, String> {
     let server = start(program, &[])?;
     std::thread::sleep(Duration::from_millis(200));
     let before = rss_kib(server.child.id())?;
-    let mut pipe = Command::new("redis-cli")
-        .args(["-p", &server.port.to_string(), "--pipe"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot run redis-cli (apt-get install redis-tools): {e}"))?;
-    pipe.stdin
-        .take()
-        .ok_or("no stdin for redis-cli")?
-        .write_all(data)
-        .map_err(|e| format!("pipe: {e}"))?;
-    let status = pipe.wait().map_err(|e| format!("redis-cli: {e}"))?;
-    if !status.success() {
-        return Err(format!("redis-cli --pipe failed: {status}"));
-    }
+    pipe_into(server.port, data)?;
     std::thread::sleep(Duration::from_millis(300));
     let after = rss_kib(server.child.id())?;
     Ok((after.saturating_sub(before) * 1024) as f64 / keys as f64)
@@ -272,14 +257,18 @@ fn pipe_into(port: u16, data: &[u8]) -> Result<(), String> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("cannot run redis-cli: {e}"))?;
+        .map_err(|e| format!("cannot run redis-cli (apt-get install redis-tools): {e}"))?;
     pipe.stdin
         .take()
         .ok_or("no stdin for redis-cli")?
         .write_all(data)
         .map_err(|e| format!("pipe: {e}"))?;
-    pipe.wait().map_err(|e| format!("redis-cli: {e}"))?;
-    Ok(())
+    let status = pipe.wait().map_err(|e| format!("redis-cli: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("redis-cli --pipe failed: {status}"))
+    }
 }
 
 /// `cargo xtask bench stall`: how long other clients wait while one runs KEYS *, a whole
