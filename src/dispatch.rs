@@ -13,7 +13,11 @@ use crate::reply::Reply;
 const QUOTE_LIMIT: usize = 128;
 
 /// Run one request (`argv[0]` is the command name) and produce its reply.
-pub fn dispatch(table: &'static CommandTable, ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
+pub fn dispatch(
+    table: &'static CommandTable,
+    ctx: &mut Ctx<'_>,
+    argv: &[Bytes],
+) -> (Reply, Resolved) {
     // Redis answers QUIT before looking anything up: with any arguments, and before AUTH.
     if argv
         .first()
@@ -21,14 +25,18 @@ pub fn dispatch(table: &'static CommandTable, ctx: &mut Ctx<'_>, argv: &[Bytes])
     {
         ctx.client.close_after_reply = true;
         ctx.client.last_cmd = Some("quit");
-        return Reply::ok();
+        let found = table
+            .get(b"quit")
+            .map_or(Resolved::Unknown, Resolved::Command);
+        return (Reply::ok(), found);
     }
     let resolved = resolve(table, argv);
     ctx.client.last_cmd = resolved
         .as_ref()
         .ok()
         .map(|(command, _)| command.full_name.as_str());
-    match resolved.and_then(|(command, skip)| {
+    let found = Resolved::from(&resolved);
+    let reply = match resolved.and_then(|(command, skip)| {
         let handler = command
             .handler
             .expect("resolve only returns commands with handlers");
@@ -51,7 +59,36 @@ pub fn dispatch(table: &'static CommandTable, ctx: &mut Ctx<'_>, argv: &[Bytes])
     }) {
         Ok(reply) => reply,
         Err(err) => Reply::Error(err),
+    };
+    (reply, found)
+}
+
+impl Resolved {
+    fn from(resolved: &Result<(&'static Command, usize), CommandError>) -> Resolved {
+        match resolved {
+            Ok((command, _)) => Resolved::Command(command),
+            Err(CommandError::WrongArity(name)) => Resolved::ArityRejected(name.clone()),
+            Err(_) => Resolved::Unknown,
+        }
     }
+}
+
+/// What a request names, looked up on its own (used only when a handler panicked, since the
+/// dispatcher's own answer was lost with the panic).
+pub fn resolved(table: &'static CommandTable, argv: &[Bytes]) -> Resolved {
+    Resolved::from(&resolve(table, argv))
+}
+
+/// What the dispatcher found for a request, handed back with the reply so that the caller can
+/// count the request (INFO commandstats, SLOWLOG) without looking the command up again.
+#[derive(Debug)]
+pub enum Resolved {
+    /// The command (or subcommand) that ran.
+    Command(&'static Command),
+    /// A known command refused for its number of arguments (its full name).
+    ArityRejected(String),
+    /// No such command or subcommand.
+    Unknown,
 }
 
 /// Find the command to run and how many words name it (1, or 2 for a subcommand), checking

@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use crate::clients::{Endpoint, Entry};
 use crate::context::{Client, Ctx};
-use crate::dispatch::{dispatch, resolve};
+use crate::dispatch::{dispatch, Resolved};
 use crate::error::CommandError;
 use crate::reply::Reply;
 use crate::shared::{Clock, Shared};
@@ -93,6 +93,11 @@ impl Session {
             };
             dispatch(shared.table, &mut ctx, argv)
         }));
+        let (outcome, found) = match outcome {
+            Ok((reply, found)) => (Ok(reply), found),
+            // Only after a handler panicked: look the command up again to count it.
+            Err(panic) => (Err(panic), crate::dispatch::resolved(shared.table, argv)),
+        };
         self.client.finish_command();
         self.publish();
         let reply = outcome.unwrap_or_else(|_| {
@@ -105,14 +110,14 @@ impl Session {
                 "internal error while running '{name}'"
             )))
         });
-        self.record(argv, started.elapsed(), &reply);
+        self.record(argv, started.elapsed(), &reply, found);
         reply
     }
 
     /// Count the request for INFO, in Redis's terms: an arity error is a rejected call of the
     /// command, an error from a command that ran a failed call, an unknown command only an
     /// error.
-    fn record(&self, argv: &[Bytes], elapsed: std::time::Duration, reply: &Reply) {
+    fn record(&self, argv: &[Bytes], elapsed: std::time::Duration, reply: &Reply, found: Resolved) {
         let error = match reply {
             Reply::Error(err) => Some(err.text()),
             _ => None,
@@ -122,8 +127,8 @@ impl Session {
             String::from_utf8_lossy(&text[..end]).into_owned()
         });
         let stats = &self.shared.stats;
-        match resolve(self.shared.table, argv) {
-            Ok((command, _)) => {
+        match found {
+            Resolved::Command(command) => {
                 let outcome = if code.is_some() {
                     Outcome::Failed
                 } else {
@@ -141,10 +146,10 @@ impl Session {
                     self.log_if_slow(argv, elapsed);
                 }
             }
-            Err(CommandError::WrongArity(name)) => {
+            Resolved::ArityRejected(name) => {
                 stats.record(Some(&name), elapsed, Outcome::Rejected, code.as_deref());
             }
-            Err(_) => stats.record(None, elapsed, Outcome::Unknown, code.as_deref()),
+            Resolved::Unknown => stats.record(None, elapsed, Outcome::Unknown, code.as_deref()),
         }
     }
 }
