@@ -215,3 +215,260 @@ fn redis_cli(ip: Ipv4Addr, port: u16, args: &[&str]) -> Option<String> {
         .ok()?;
     Some(String::from_utf8_lossy(&output.stdout).into_owned())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Query and output buffer limits
+// ---------------------------------------------------------------------------------------------
+
+/// Resident memory of a process, in bytes (0 where /proc is not available).
+fn rss(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .unwrap_or(0)
+        * 1024
+}
+
+/// Wait (generously) for the server's log to contain `needle`; the matching line.
+fn wait_for_log(server: &ServerProcess, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let log = std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default();
+        if let Some(line) = log.lines().find(|l| l.contains(needle)) {
+            return line.to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server never logged {needle:?}; its log:\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn ok(client: &mut Client, argv: &[&[u8]]) {
+    let got = client.call(argv);
+    assert_reply(&format!("{:?}", quote(&argv.concat())), &got, b"+OK\r\n");
+}
+
+#[test]
+fn an_endless_request_is_closed_at_the_query_buffer_limit() {
+    let server = support::start_ours("query-limit", &[]);
+    let mut admin = Client::over(server.connect());
+    ok(
+        &mut admin,
+        &[b"CONFIG", b"SET", b"client-query-buffer-limit", b"1mb"],
+    );
+    ok(&mut admin, &[b"SET", b"kept", b"safe"]);
+    let baseline = rss(server.child.id());
+
+    // A value announced as 100 MB (allowed by proto-max-bulk-len) that never ends.
+    let mut endless = Client::over(server.connect());
+    endless
+        .stream
+        .write_all(b"*3\r\n$3\r\nSET\r\n$4\r\nhuge\r\n$100000000\r\n")
+        .expect("write the header");
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut sent = 0usize;
+    let closed = loop {
+        match endless.stream.write(&chunk) {
+            Ok(n) => sent += n,
+            Err(_) => break true,
+        }
+        if sent > 64 * 1024 * 1024 {
+            break false;
+        }
+    };
+    assert!(
+        closed,
+        "still accepting bytes after {sent} of an endless request"
+    );
+    assert!(sent < 32 * 1024 * 1024, "closed only after {sent} bytes");
+    let line = wait_for_log(
+        &server,
+        "Closing client that reached max query buffer length",
+    );
+    assert!(
+        line.contains("id=")
+            && line.contains("(qbuf initial bytes: \"*3\\r\\n$3\\r\\nSET\\r\\n$4\\r\\nhuge"),
+        "log line: {line}"
+    );
+    // Everyone else carries on, and the buffer went with the client.
+    assert_reply(
+        "GET kept",
+        &admin.call(&[b"GET", b"kept"]),
+        b"$4\r\nsafe\r\n",
+    );
+    assert_reply("EXISTS huge", &admin.call(&[b"EXISTS", b"huge"]), b":0\r\n");
+    let after = rss(server.child.id());
+    eprintln!(
+        "query buffer limit: closed after {sent} bytes sent; server RSS {} KiB before, {} KiB after",
+        baseline / 1024,
+        after / 1024
+    );
+}
+
+/// Set a 1 MB value, then pipeline GETs of it without reading: the server must close the
+/// client (at the hard limit, or after the soft limit's seconds). Returns what the client
+/// received before the close and how long the close took.
+fn non_reader_is_closed(
+    server: &ServerProcess,
+    limits: &[u8],
+    gets: usize,
+    quiet: Duration,
+) -> usize {
+    let mut admin = Client::over(server.connect());
+    ok(&mut admin, &[b"SET", b"big", &vec![b'v'; 1 << 20]]);
+    let mut reader = Client::over(server.connect());
+    // Set after the client connected: CONFIG SET applies to existing clients.
+    ok(
+        &mut admin,
+        &[b"CONFIG", b"SET", b"client-output-buffer-limit", limits],
+    );
+    let request = support::encode_command(&[b"GET".to_vec(), b"big".to_vec()]);
+    let pipeline: Vec<u8> = request.repeat(gets);
+    // The server may close before it has read everything: a failed write is fine.
+    let _ = reader.stream.write_all(&pipeline);
+    // Do not read for a while, then see what arrived before the close.
+    std::thread::sleep(quiet);
+    let (got, closed) = reader.read_until_closed(Duration::from_secs(30));
+    assert!(
+        closed,
+        "a client that did not read its replies was not closed (limits {:?})",
+        String::from_utf8_lossy(limits)
+    );
+    assert!(
+        got.len() < gets << 20,
+        "the client got all {} bytes of replies before the close",
+        got.len()
+    );
+    assert_reply(
+        "PING from another client",
+        &admin.call(&[b"PING"]),
+        b"+PONG\r\n",
+    );
+    ok(
+        &mut admin,
+        &[
+            b"CONFIG",
+            b"SET",
+            b"client-output-buffer-limit",
+            b"normal 0 0 0",
+        ],
+    );
+    got.len()
+}
+
+#[test]
+fn a_client_that_never_reads_is_closed_at_the_hard_output_limit() {
+    let server = support::start_ours("output-hard", &[]);
+    let got = non_reader_is_closed(&server, b"normal 8mb 0 0", 200, Duration::from_millis(500));
+    let line = wait_for_log(
+        &server,
+        "scheduled to be closed ASAP for overcoming of output buffer limits.",
+    );
+    assert!(line.contains("Client id="), "log line: {line}");
+    eprintln!("hard limit 8mb: the client received {got} bytes before the close");
+    if let Some(binary) = support::reference_server() {
+        let reference = support::start_reference_with("output-hard-ref", &binary, &[]);
+        non_reader_is_closed(
+            &reference,
+            b"normal 8mb 0 0",
+            200,
+            Duration::from_millis(500),
+        );
+    }
+}
+
+#[test]
+fn a_client_above_the_soft_output_limit_is_closed_after_its_seconds() {
+    let server = support::start_ours("output-soft", &[]);
+    // A hard limit far away: only the soft one can close the client.
+    let started = Instant::now();
+    // Not reading for 3 s: more than the soft limit's second (Redis counts whole seconds).
+    non_reader_is_closed(&server, b"normal 1gb 2mb 1", 100, Duration::from_secs(3));
+    wait_for_log(
+        &server,
+        "scheduled to be closed ASAP for overcoming of output buffer limits.",
+    );
+    let log = std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default();
+    assert_eq!(
+        log.matches("overcoming of output buffer limits").count(),
+        1,
+        "exactly one client closed: {log}"
+    );
+    let _ = started;
+}
+
+#[test]
+fn keys_star_for_a_client_over_the_hard_limit_closes_it() {
+    let server = support::start_ours("output-keys", &[]);
+    let mut admin = Client::over(server.connect());
+    // 20,000 keys of 100 bytes: a KEYS * reply of about 2.2 MB.
+    let mut batch = Vec::new();
+    for i in 0..20_000u32 {
+        let key = format!("{i:0>100}");
+        batch.extend(support::encode_command(&[
+            b"SET".to_vec(),
+            key.into_bytes(),
+            b"1".to_vec(),
+        ]));
+    }
+    admin.stream.write_all(&batch).expect("write the SETs");
+    for _ in 0..20_000 {
+        read_reply(&mut admin.reader).expect("SET reply");
+    }
+    ok(
+        &mut admin,
+        &[
+            b"CONFIG",
+            b"SET",
+            b"client-output-buffer-limit",
+            b"normal 1mb 0 0",
+        ],
+    );
+    let mut keys = Client::over(server.connect());
+    keys.stream
+        .write_all(&support::encode_command(&[b"KEYS".to_vec(), b"*".to_vec()]))
+        .expect("write KEYS");
+    let (got, closed) = keys.read_until_closed(Duration::from_secs(30));
+    assert!(
+        closed && got.is_empty(),
+        "KEYS * over the hard limit: closed={closed}, got {} bytes",
+        got.len()
+    );
+    assert_reply("DBSIZE", &admin.call(&[b"DBSIZE"]), b":20000\r\n");
+}
+
+#[test]
+fn a_client_that_never_reads_holds_little_memory_without_limits() {
+    // Redis would buffer every reply; we stop running its requests until it reads.
+    let server = support::start_ours("output-pause", &[]);
+    let mut admin = Client::over(server.connect());
+    ok(&mut admin, &[b"SET", b"big", &vec![b'v'; 1 << 20]]);
+    let baseline = rss(server.child.id());
+    let mut lazy = Client::over(server.connect());
+    let request = support::encode_command(&[b"GET".to_vec(), b"big".to_vec()]);
+    // 1,000 GETs of 1 MB: a gigabyte of replies nobody reads.
+    lazy.stream
+        .write_all(&request.repeat(1000))
+        .expect("the server keeps reading requests");
+    std::thread::sleep(Duration::from_secs(1));
+    let held = rss(server.child.id());
+    assert_reply("PING meanwhile", &admin.call(&[b"PING"]), b"+PONG\r\n");
+    // Now read everything: all 1,000 replies arrive, intact.
+    for i in 0..1000 {
+        let reply = read_reply(&mut lazy.reader).expect("a GET reply");
+        assert_eq!(reply.len(), (1 << 20) + 12, "reply {i}");
+    }
+    eprintln!(
+        "a non-reading client with 1,000 pipelined GETs of 1 MB: server RSS {} KiB before, {} KiB while it did not read",
+        baseline / 1024,
+        held / 1024
+    );
+    assert!(
+        held < baseline + 128 * 1024 * 1024,
+        "the server grew from {baseline} to {held} bytes for one client that does not read"
+    );
+}
