@@ -28,6 +28,7 @@
 //! * `shared`, `session`: the state every connection shares, and one client's execution of
 //!   requests against it (no socket: the snapshot tests drive it directly).
 //! * `connection`, `server`: the tokio side: sockets, pipelining, shutdown.
+//! * `fuzzing`: the bodies of the fuzz targets (`fuzz/`), also replayed by `cargo test`.
 //! * `prelude`: the small surface that command modules use.
 //! * `commands` (in `../commands/`): one module per command, each registering itself.
 
@@ -41,6 +42,7 @@ pub mod context;
 pub mod dict;
 pub mod dispatch;
 pub mod error;
+pub mod fuzzing;
 pub mod glob;
 pub mod introspect;
 pub mod keyspace;
