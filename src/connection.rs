@@ -162,8 +162,9 @@ async fn run(
     // Replies are small and latency matters more than packet count: send them at once.
     stream.set_nodelay(true)?;
     let mut input = BytesMut::with_capacity(READ_CHUNK);
-    // Encoded replies not yet written: what the output buffer limits measure.
-    let mut output = BytesMut::with_capacity(READ_CHUNK);
+    // Encoded replies not yet written: what the output buffer limits measure. It grows when
+    // a reply needs it, so an idle connection costs only its input buffer.
+    let mut output = BytesMut::new();
     let mut parser = codec::Parser::default();
     let entry = Arc::clone(session.entry());
     let mut soft_since: Option<Instant> = None;
@@ -227,7 +228,7 @@ async fn run(
             }
             // One huge reply must not leave its capacity behind for the life of the connection.
             if output.capacity() > SHRINK_ABOVE {
-                output = BytesMut::with_capacity(READ_CHUNK);
+                output = BytesMut::new();
             }
         }
         if input.len() as u64 > query_limit {
