@@ -35,7 +35,8 @@ pub fn dispatch(
         .as_ref()
         .ok()
         .map(|(command, _)| command.full_name.as_str());
-    let found = Resolved::from(&resolved);
+    let mut found = Resolved::from(&resolved);
+    let mut rejected = None;
     let reply = match resolved.and_then(|(command, skip)| {
         let handler = command
             .handler
@@ -43,8 +44,17 @@ pub fn dispatch(
         // Redis's order: unknown command and arity first (in `resolve`), then authentication,
         // then the command's own syntax.
         if !allowed_without_auth(command) && ctx.auth_required() {
+            rejected = Some(command);
             return Err(CommandError::Custom(
                 "NOAUTH Authentication required.".into(),
+            ));
+        }
+        // Then `maxmemory`: evictions run before every command, and when memory stays over
+        // the limit, commands that may grow it are refused before their syntax is looked at.
+        if ctx.out_of_memory() && is_denyoom(command) {
+            rejected = Some(command);
+            return Err(CommandError::Custom(
+                "OOM command not allowed when used memory > 'maxmemory'.".into(),
             ));
         }
         let too_many = || CommandError::WrongArity(command.full_name.clone());
@@ -60,6 +70,9 @@ pub fn dispatch(
         Ok(reply) => reply,
         Err(err) => Reply::Error(err),
     };
+    if let Some(command) = rejected {
+        found = Resolved::Rejected(command);
+    }
     (reply, found)
 }
 
@@ -87,6 +100,8 @@ pub enum Resolved {
     Command(&'static Command),
     /// A known command refused for its number of arguments (its full name).
     ArityRejected(String),
+    /// A known command refused before it ran (NOAUTH, OOM): Redis counts it as rejected.
+    Rejected(&'static Command),
     /// No such command or subcommand.
     Unknown,
 }
@@ -115,6 +130,11 @@ pub fn resolve<'t>(
         })?;
     check_arity(sub, argv.len())?;
     Ok((sub, 2))
+}
+
+/// Commands flagged DENYOOM: refused while memory is over `maxmemory`.
+fn is_denyoom(command: &Command) -> bool {
+    command.spec.command_flags.iter().any(|f| f == "DENYOOM")
 }
 
 /// Commands flagged NO_AUTH in their spec (AUTH, HELLO, QUIT, RESET) run before AUTH.

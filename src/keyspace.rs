@@ -440,6 +440,41 @@ impl Db {
         }
     }
 
+    /// Up to `count` random keys for eviction (`maxmemory`): from every key, or with `volatile`
+    /// only from those with a deadline; each with its last access (Unix seconds, the LRU clock)
+    /// and its deadline.
+    pub fn eviction_sample(
+        &self,
+        volatile: bool,
+        count: usize,
+        random: impl FnMut() -> u64,
+    ) -> Vec<EvictionCandidate> {
+        if volatile {
+            self.expires
+                .sample(count, random)
+                .into_iter()
+                .filter_map(|(key, &deadline)| {
+                    let entry = self.map.get(&key[..])?;
+                    Some(EvictionCandidate {
+                        key: Bytes::copy_from_slice(key),
+                        accessed: entry.accessed,
+                        deadline: Some(deadline),
+                    })
+                })
+                .collect()
+        } else {
+            self.map
+                .sample(count, random)
+                .into_iter()
+                .map(|(key, entry)| EvictionCandidate {
+                    key: Bytes::copy_from_slice(key),
+                    accessed: entry.accessed,
+                    deadline: None,
+                })
+                .collect()
+        }
+    }
+
     /// Move an ongoing rehash of the tables forward for about `budget` (Redis's active
     /// rehashing, run from the server's timer); true while work remains.
     pub fn rehash_for(&mut self, budget: std::time::Duration) -> bool {
@@ -448,16 +483,29 @@ impl Db {
     }
 }
 
+/// A key sampled for eviction, with what the policies rank it by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvictionCandidate {
+    pub key: Bytes,
+    /// Last access in Unix seconds.
+    pub accessed: u32,
+    /// The deadline in Unix milliseconds, for keys sampled among those with one.
+    pub deadline: Option<i64>,
+}
+
 /// All databases of the server.
 #[derive(Debug)]
 pub struct Keyspace {
     dbs: Vec<Db>,
+    /// The best eviction candidates seen so far (`maxmemory`), kept between commands.
+    pub(crate) eviction_pool: crate::evict::Pool,
 }
 
 impl Keyspace {
     pub fn new(databases: usize) -> Keyspace {
         Keyspace {
             dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
+            eviction_pool: crate::evict::Pool::default(),
         }
     }
 

@@ -21,6 +21,7 @@
 //! * `dispatch`: lookup, arity and argument validation, then the handler call.
 //! * `dict`: the hash table behind the keyspace (incremental rehash, SCAN cursor, sampling).
 //! * `keyspace`: the databases, values and expiry.
+//! * `evict`: `maxmemory` and the eviction policies.
 //! * `number`: Redis's long double arithmetic (INCRBYFLOAT), emulated exactly.
 //! * `config`: the declarative table of configuration parameters.
 //! * `context`: what a handler receives (`Ctx`).
@@ -42,6 +43,7 @@ pub mod context;
 pub mod dict;
 pub mod dispatch;
 pub mod error;
+pub mod evict;
 pub mod fuzzing;
 pub mod glob;
 pub mod introspect;

@@ -157,6 +157,14 @@ impl Session {
             Resolved::ArityRejected(name) => {
                 stats.record(Some(&name), elapsed, Outcome::Rejected, code.as_deref());
             }
+            Resolved::Rejected(command) => {
+                stats.record(
+                    Some(&command.full_name),
+                    elapsed,
+                    Outcome::Rejected,
+                    code.as_deref(),
+                );
+            }
             Resolved::Unknown => stats.record(None, elapsed, Outcome::Unknown, code.as_deref()),
         }
     }

@@ -472,3 +472,168 @@ fn a_client_that_never_reads_holds_little_memory_without_limits() {
         "the server grew from {baseline} to {held} bytes for one client that does not read"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// maxmemory
+// ---------------------------------------------------------------------------------------------
+
+fn info_number(client: &mut Client, section: &[u8], field: &str) -> u64 {
+    let reply = client.call(&[b"INFO", section]);
+    String::from_utf8_lossy(&reply)
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in INFO"))
+}
+
+/// Write `count` keys named `prefix:N` with 1 KB values, pipelined 100 at a time (requests
+/// waiting in the server's buffers count as used memory too); every reply must be +OK (no
+/// OOM: the policy makes room).
+fn fill(client: &mut Client, prefix: &str, count: usize, ttl_ms: Option<u64>) {
+    let value = vec![b'm'; 1000];
+    for start in (0..count).step_by(100) {
+        let end = (start + 100).min(count);
+        let mut batch = Vec::new();
+        for i in start..end {
+            let mut argv = vec![
+                b"SET".to_vec(),
+                format!("{prefix}:{i}").into_bytes(),
+                value.clone(),
+            ];
+            if let Some(ms) = ttl_ms {
+                argv.push(b"PX".to_vec());
+                argv.push(ms.to_string().into_bytes());
+            }
+            batch.extend(support::encode_command(&argv));
+        }
+        client.stream.write_all(&batch).expect("write the SETs");
+        for i in start..end {
+            let reply = read_reply(&mut client.reader).expect("a SET reply");
+            assert_reply(&format!("SET {prefix}:{i}"), &reply, b"+OK\r\n");
+        }
+    }
+}
+
+fn surviving(client: &mut Client, prefix: &str, count: usize) -> usize {
+    (0..count)
+        .filter(|i| client.call(&[b"EXISTS", format!("{prefix}:{i}").as_bytes()]) == b":1\r\n")
+        .count()
+}
+
+#[test]
+fn allkeys_lru_evicts_the_least_recently_used_and_stays_under_maxmemory() {
+    let server = support::start_ours("maxmemory-lru", &["--maxmemory-samples", "10"]);
+    let mut client = Client::over(server.connect());
+    let baseline = info_number(&mut client, b"memory", "used_memory");
+    // Room for about 9,000 of the 10,020 keys written below (1 KB values take about 1.15 KB
+    // each, all counted), so that some of the cold keys must go.
+    let limit = baseline + 10 * 1024 * 1024;
+    ok(
+        &mut client,
+        &[
+            b"CONFIG",
+            b"SET",
+            b"maxmemory",
+            limit.to_string().as_bytes(),
+        ],
+    );
+    ok(
+        &mut client,
+        &[b"CONFIG", b"SET", b"maxmemory-policy", b"allkeys-lru"],
+    );
+    // The LRU clock counts seconds, as Redis's does: cold keys are written, then hot ones a
+    // second later, then the rest a second after that.
+    fill(&mut client, "cold", 5000, None);
+    fill(&mut client, "hot", 20, None);
+    std::thread::sleep(Duration::from_millis(1100));
+    for i in 0..20 {
+        client.call(&[b"GET", format!("hot:{i}").as_bytes()]);
+    }
+    std::thread::sleep(Duration::from_millis(1100));
+    fill(&mut client, "new", 5000, None);
+    let used = info_number(&mut client, b"memory", "used_memory");
+    let cold = surviving(&mut client, "cold", 5000);
+    let hot = surviving(&mut client, "hot", 20);
+    let new = surviving(&mut client, "new", 5000);
+    eprintln!(
+        "allkeys-lru, limit {} KiB over a {} KiB baseline: used {} KiB; kept {cold}/5000 cold, {hot}/20 hot, {new}/5000 new",
+        (limit - baseline) / 1024,
+        baseline / 1024,
+        used / 1024
+    );
+    assert!(
+        used <= limit + 1024 * 1024,
+        "used_memory {used} above maxmemory {limit}"
+    );
+    assert!(cold < 5000, "nothing was evicted");
+    // Approximated LRU: the oldest go first, by a wide margin.
+    assert!(hot >= 18, "{hot}/20 recently used keys kept");
+    assert!(
+        new == 5000 && cold < 4900,
+        "kept {cold} cold and {new} new keys"
+    );
+}
+
+#[test]
+fn volatile_policies_evict_only_keys_with_a_ttl_then_refuse_writes() {
+    let server = support::start_ours("maxmemory-volatile", &[]);
+    let mut client = Client::over(server.connect());
+    let baseline = info_number(&mut client, b"memory", "used_memory");
+    let limit = baseline + 8 * 1024 * 1024;
+    ok(
+        &mut client,
+        &[
+            b"CONFIG",
+            b"SET",
+            b"maxmemory",
+            limit.to_string().as_bytes(),
+        ],
+    );
+    ok(
+        &mut client,
+        &[b"CONFIG", b"SET", b"maxmemory-policy", b"volatile-ttl"],
+    );
+    fill(&mut client, "persistent", 3000, None);
+    // Short deadlines are evicted before long ones.
+    fill(&mut client, "short", 2000, Some(600_000));
+    fill(&mut client, "long", 2000, Some(3_600_000));
+    fill(&mut client, "more", 2000, Some(3_600_000));
+    let persistent = surviving(&mut client, "persistent", 3000);
+    let short = surviving(&mut client, "short", 2000);
+    let long = surviving(&mut client, "long", 2000);
+    eprintln!("volatile-ttl: kept {persistent}/3000 without a TTL, {short}/2000 short, {long}/2000 long TTLs");
+    assert_eq!(persistent, 3000, "a key without a TTL was evicted");
+    assert!(short < long, "kept {short} short and {long} long TTLs");
+    // Keep writing keys without a TTL: once no key with a TTL is left, writes are refused.
+    let value = vec![b'm'; 1000];
+    let mut refused = false;
+    for i in 0..20_000 {
+        let reply = client.call(&[b"SET", format!("fill:{i}").as_bytes(), &value]);
+        if reply != b"+OK\r\n" {
+            assert_reply(
+                "SET over maxmemory",
+                &reply,
+                b"-OOM command not allowed when used memory > 'maxmemory'.\r\n",
+            );
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "writes were never refused");
+    assert_eq!(surviving(&mut client, "persistent", 3000), 3000);
+    assert_reply(
+        "GET still works",
+        &client.call(&[b"GET", b"persistent:1"]),
+        &{
+            let mut v = b"$1000\r\n".to_vec();
+            v.extend_from_slice(&value);
+            v.extend_from_slice(b"\r\n");
+            v
+        },
+    );
+    assert_reply(
+        "DEL still works",
+        &client.call(&[b"DEL", b"persistent:1"]),
+        b":1\r\n",
+    );
+}
