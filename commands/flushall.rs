@@ -10,6 +10,8 @@ register_command!("flushall", flushall);
 
 fn flushall(ctx: &mut Ctx, args: &Args) -> CommandResult {
     refuse_repeated_mode(args)?;
+    let removed = ctx.keyspace.total_keys() as u64;
     ctx.keyspace.clear();
+    ctx.mark_dirty(removed);
     Ok(Reply::ok())
 }

@@ -275,8 +275,7 @@ fn persistence(ctx: &mut Ctx, out: &mut String) {
     line(out, "current_fork_perc", "0.00");
     line(out, "current_save_keys_processed", 0);
     line(out, "current_save_keys_total", 0);
-    // Nothing is saved yet (no persistence), and we do not count changes.
-    line(out, "rdb_changes_since_last_save", 0);
+    line(out, "rdb_changes_since_last_save", ctx.persistence.dirty());
     line(out, "rdb_bgsave_in_progress", 0);
     line(
         out,

@@ -175,9 +175,18 @@ pub struct Ctx<'a> {
     pub shutdown: &'a tokio::sync::Notify,
     /// The slow log (SLOWLOG).
     pub slowlog: &'a crate::slowlog::SlowLog,
+    /// Changes since the last save, and RDB snapshots.
+    pub persistence: &'a crate::persistence::Persistence,
 }
 
 impl Ctx<'_> {
+    /// Count `n` changes to the dataset, as Redis adds to `server.dirty`: one per key written
+    /// or deleted, nothing for a write that changed nothing (SET NX on an existing key).
+    /// Save points, INFO's `rdb_changes_since_last_save` and replication read it.
+    pub fn mark_dirty(&self, n: u64) {
+        self.persistence.mark_dirty(n);
+    }
+
     /// Ask the server to shut down gracefully once this reply is written (SHUTDOWN). The
     /// request is kept until the server takes it, so it cannot be missed.
     pub fn request_shutdown(&self) {

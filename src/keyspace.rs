@@ -724,3 +724,12 @@ mod generic_tests {
         assert!(db.is_empty());
     }
 }
+
+// Added for persistence (issue #6).
+impl Keyspace {
+    /// Keys in every database, expired ones not reclaimed yet included (what FLUSHALL counts
+    /// as changes).
+    pub fn total_keys(&self) -> usize {
+        self.dbs.iter().map(Db::len).sum()
+    }
+}

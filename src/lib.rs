@@ -22,6 +22,7 @@
 //! * `dict`: the hash table behind the keyspace (incremental rehash, SCAN cursor, sampling).
 //! * `keyspace`: the databases, values and expiry.
 //! * `number`: Redis's long double arithmetic (INCRBYFLOAT), emulated exactly.
+//! * `persistence`: the change count since the last save, RDB loading and saving.
 //! * `config`: the declarative table of configuration parameters.
 //! * `context`: what a handler receives (`Ctx`).
 //! * `stats`: the counters INFO reports; `logging`: the log subscriber and its live level.
@@ -46,6 +47,7 @@ pub mod introspect;
 pub mod keyspace;
 pub mod logging;
 pub mod number;
+pub mod persistence;
 pub mod prelude;
 pub mod registry;
 pub mod reply;

@@ -90,6 +90,7 @@ impl Session {
                 log_level: &shared.log_level,
                 shutdown: &shared.shutdown,
                 slowlog: &shared.slowlog,
+                persistence: &shared.persistence,
             };
             dispatch(shared.table, &mut ctx, argv)
         }));
