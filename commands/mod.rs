@@ -3,6 +3,7 @@
 
 mod append;
 mod auth;
+mod bgsave;
 mod client;
 mod client_getname;
 mod client_help;
@@ -51,6 +52,7 @@ mod incrby;
 mod incrbyfloat;
 mod info;
 mod keys;
+mod lastsave;
 mod lcs;
 mod mget;
 mod r#move;
@@ -74,6 +76,7 @@ mod randomkey;
 mod rename;
 mod renamenx;
 mod reset;
+mod save;
 mod scan;
 mod select;
 mod set;

@@ -12,6 +12,9 @@ use crate::reply::Reply;
 /// How many characters of a name or of the arguments an unknown-command error quotes.
 const QUOTE_LIMIT: usize = 128;
 
+/// Redis's refusal of writes after a failed background save (`stop-writes-on-bgsave-error`).
+pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
 /// Run one request (`argv[0]` is the command name) and produce its reply.
 pub fn dispatch(
     table: &'static CommandTable,
@@ -46,6 +49,13 @@ pub fn dispatch(
             return Err(CommandError::Custom(
                 "NOAUTH Authentication required.".into(),
             ));
+        }
+        // The last background save failed and stop-writes-on-bgsave-error is on: writes (and
+        // PING, as Redis does) are refused before their syntax is looked at.
+        let writes = command.spec.command_flags.iter().any(|f| f == "WRITE");
+        if (writes || command.full_name == "ping") && ctx.persistence.writes_refused(&ctx.config())
+        {
+            return Err(CommandError::Custom(MISCONF.into()));
         }
         let too_many = || CommandError::WrongArity(command.full_name.clone());
         let rules = Rules {

@@ -162,6 +162,21 @@ pub struct Db {
     map: Dict<CompactBytes, Entry>,
     /// Deadline in Unix milliseconds for every key that has one.
     expires: Dict<CompactBytes, i64>,
+    /// While a background save copies this database: what each key written since the
+    /// snapshot began held before its first write (see `Keyspace::snapshot_begin`).
+    cow: Option<Box<CowLog>>,
+}
+
+/// A key's state as a snapshot must see it: its value and deadline, or absent.
+pub type Preimage = Option<(Value, Option<i64>)>;
+
+/// Copy-before-write log of one database during a background save.
+#[derive(Debug, Default)]
+pub struct CowLog {
+    /// The state at the snapshot's instant of every key written since.
+    pub before: std::collections::HashMap<CompactBytes, Preimage>,
+    /// The database was emptied or swapped away: the snapshot cannot be completed.
+    pub aborted: bool,
 }
 
 /// What one run of the active expiry cycle did.
@@ -180,12 +195,30 @@ impl Db {
     fn expire_if_due(&mut self, key: &[u8], now: i64) -> bool {
         match self.expires.get(key) {
             Some(&when) if when <= now => {
+                self.preserve(key);
                 self.expires.remove(key);
                 self.map.remove(key);
                 true
             }
             _ => false,
         }
+    }
+
+    /// Before a write to `key` while a snapshot is being copied: remember what the key held,
+    /// unless it was written already since the snapshot began (the first write saw the
+    /// snapshot's state).
+    fn preserve(&mut self, key: &[u8]) {
+        let Some(cow) = self.cow.as_deref_mut() else {
+            return;
+        };
+        if cow.aborted || cow.before.contains_key(key) {
+            return;
+        }
+        let state = self
+            .map
+            .get(key)
+            .map(|entry| (entry.value.clone(), self.expires.get(key).copied()));
+        cow.before.insert(CompactBytes::new(key), state);
     }
 
     /// Whether `key` has a deadline that has passed (without removing it).
@@ -203,11 +236,15 @@ impl Db {
 
     /// The live value of `key`, marking it accessed (as a read or write by a command does).
     pub fn get(&mut self, key: &[u8], now: i64) -> Option<&Value> {
-        self.get_mut(key, now).map(|v| &*v)
+        let entry = self.live(key, now)?;
+        entry.accessed = clock_seconds(now);
+        Some(&entry.value)
     }
 
     /// The live value of `key` for changing in place, marking it accessed.
     pub fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
+        // The caller may change the value in place (APPEND, INCR).
+        self.preserve(key);
         let entry = self.live(key, now)?;
         entry.accessed = clock_seconds(now);
         Some(&mut entry.value)
@@ -233,6 +270,7 @@ impl Db {
         keep_ttl: bool,
         now: i64,
     ) {
+        self.preserve(&key);
         // A write looks the key up first, as Redis's does: a key whose deadline has passed is
         // gone before the new value arrives, so KEEPTTL cannot keep a dead deadline.
         if !self.expires.is_empty() {
@@ -260,6 +298,7 @@ impl Db {
     /// Replace the value of an existing live key, keeping its deadline (INCR, APPEND...).
     /// Returns false (and stores nothing) when the key does not exist.
     pub fn replace(&mut self, key: &[u8], value: Value, now: i64) -> bool {
+        self.preserve(key);
         match self.live(key, now) {
             Some(entry) => {
                 entry.value = value;
@@ -272,6 +311,7 @@ impl Db {
 
     /// Delete `key`, returning its value when it was live.
     pub fn remove(&mut self, key: &[u8], now: i64) -> Option<Value> {
+        self.preserve(key);
         if !self.expires.is_empty() && self.expire_if_due(key, now) {
             return None;
         }
@@ -281,6 +321,7 @@ impl Db {
 
     /// Delete `key` and hand back its value and deadline (RENAME, MOVE).
     pub fn take(&mut self, key: &[u8], now: i64) -> Option<(Value, Option<i64>)> {
+        self.preserve(key);
         if !self.expires.is_empty() && self.expire_if_due(key, now) {
             return None;
         }
@@ -305,6 +346,7 @@ impl Db {
             self.remove(key, now);
             return true;
         }
+        self.preserve(key);
         match self.expires.get_mut(key) {
             Some(existing) => *existing = when,
             None => {
@@ -316,7 +358,11 @@ impl Db {
 
     /// Drop the deadline of a live `key`; true when it had one.
     pub fn persist(&mut self, key: &[u8], now: i64) -> bool {
-        self.contains(key, now) && self.expires.remove(key).is_some()
+        if !self.contains(key, now) {
+            return false;
+        }
+        self.preserve(key);
+        self.expires.remove(key).is_some()
     }
 
     /// Mark a live key accessed (TOUCH); true when it exists.
@@ -407,7 +453,15 @@ impl Db {
 
     /// Remove every key. A large database is dropped on a background thread.
     pub fn clear(&mut self) {
+        // A snapshot being copied cannot see the old contents any more: it is abandoned.
+        let cow = self.cow.take().map(|_| {
+            Box::new(CowLog {
+                aborted: true,
+                ..CowLog::default()
+            })
+        });
         let old = std::mem::take(self);
+        self.cow = cow;
         if old.len() > FREE_IN_BACKGROUND_ABOVE {
             std::thread::spawn(move || drop(old));
         }
@@ -431,6 +485,7 @@ impl Db {
             .map(|(key, _)| key.clone())
             .collect();
         for key in &due {
+            self.preserve(key);
             self.expires.remove(&key[..]);
             self.map.remove(&key[..]);
         }
@@ -483,6 +538,13 @@ impl Keyspace {
     /// Exchange the contents of two databases (SWAPDB).
     pub fn swap(&mut self, a: usize, b: usize) {
         self.dbs.swap(a, b);
+        // A snapshot being copied follows databases by index: it is abandoned.
+        for index in [a, b] {
+            if let Some(cow) = self.dbs[index].cow.as_deref_mut() {
+                cow.aborted = true;
+                cow.before.clear();
+            }
+        }
     }
 
     /// Empty every database (FLUSHALL).
@@ -722,5 +784,260 @@ mod generic_tests {
         assert!(db.set_deadline(b"k", 12_000, 11_000));
         assert_eq!(db.refcount(b"k", 12_000, true), None);
         assert!(db.is_empty());
+    }
+}
+
+// Added for persistence (issue #6).
+impl Keyspace {
+    /// Keys in every database, expired ones not reclaimed yet included (what FLUSHALL counts
+    /// as changes).
+    pub fn total_keys(&self) -> usize {
+        self.dbs.iter().map(Db::len).sum()
+    }
+}
+
+// Consistent snapshots without fork (BGSAVE): copy-before-write at key granularity.
+//
+// `snapshot_begin` marks the instant. From then on, the first write to a key (set, delete,
+// expiry, in-place change, deadline change) records what the key held at that instant in
+// the database's `CowLog`. A saver copies the databases in bounded slices with SCAN
+// cursors (`snapshot_copy`), releasing the lock between slices, then `snapshot_end` hands
+// over the logs. The snapshot is: every copied key that is not in the log, plus every key
+// the log says existed. A key never written since the instant is live with the same value
+// for the whole copy, so SCAN returns it (perhaps twice, after a shrink: the saver drops
+// duplicates); a key written since is in the log with its state at the instant.
+impl Keyspace {
+    /// Start a snapshot at this instant (the caller holds the keyspace lock).
+    pub fn snapshot_begin(&mut self) {
+        for db in &mut self.dbs {
+            db.cow = Some(Box::default());
+        }
+    }
+
+    /// Whether a snapshot is being copied.
+    pub fn snapshot_active(&self) -> bool {
+        self.dbs.iter().any(|db| db.cow.is_some())
+    }
+
+    /// Copy keys of database `db` from `cursor` on into `out`, visiting buckets until at least
+    /// `budget` keys were copied or the database ends. Returns the next cursor (0: done).
+    pub fn snapshot_copy(
+        &self,
+        db: usize,
+        cursor: u64,
+        budget: usize,
+        out: &mut Vec<crate::rdb::SnapshotEntry>,
+    ) -> u64 {
+        let Some(db) = self.dbs.get(db) else {
+            return 0;
+        };
+        let start = out.len();
+        let mut cursor = cursor;
+        loop {
+            cursor = db.map.scan(cursor, |key, entry| {
+                out.push(crate::rdb::SnapshotEntry {
+                    key: key.clone(),
+                    value: entry.value.clone(),
+                    expire_at: db.expires.get(&key[..]).copied(),
+                });
+            });
+            if cursor == 0 || out.len() - start >= budget {
+                return cursor;
+            }
+        }
+    }
+
+    /// End the snapshot: the copy-before-write log of every database, or `None` when the
+    /// snapshot was abandoned (a database was emptied or swapped while it was copied).
+    pub fn snapshot_end(&mut self) -> Option<Vec<CowLog>> {
+        let logs: Vec<CowLog> = self
+            .dbs
+            .iter_mut()
+            .map(|db| db.cow.take().map(|b| *b).unwrap_or_default())
+            .collect();
+        if logs.iter().any(|log| log.aborted) {
+            return None;
+        }
+        Some(logs)
+    }
+
+    /// Abandon a snapshot being copied (FLUSHALL, SHUTDOWN).
+    pub fn snapshot_abort(&mut self) {
+        for db in &mut self.dbs {
+            db.cow = None;
+        }
+    }
+
+    /// Database sizes for RESIZEDB: keys, and keys with a deadline.
+    pub fn sizes(&self, db: usize) -> (usize, usize) {
+        self.dbs
+            .get(db)
+            .map_or((0, 0), |d| (d.map.len(), d.expires.len()))
+    }
+}
+
+impl crate::rdb::Source for Keyspace {
+    fn databases(&self) -> usize {
+        self.dbs.len()
+    }
+
+    fn sizes(&self, db: usize) -> (usize, usize) {
+        Keyspace::sizes(self, db)
+    }
+
+    fn visit(&self, db: usize, visit: &mut crate::rdb::Visitor<'_>) -> std::io::Result<()> {
+        let db = &self.dbs[db];
+        for (key, entry) in db.map.iter() {
+            visit(key, &entry.value, db.expires.get(&key[..]).copied())?;
+        }
+        Ok(())
+    }
+}
+
+/// Put a snapshot together from what the saver copied and the logs `snapshot_end` returned
+/// (see above). `copied[db]` is consumed.
+pub fn assemble_snapshot(
+    copied: Vec<Vec<crate::rdb::SnapshotEntry>>,
+    logs: Vec<CowLog>,
+) -> crate::rdb::Snapshot {
+    let mut dbs = Vec::with_capacity(copied.len());
+    for (mut entries, log) in copied.into_iter().zip(logs) {
+        let mut seen = std::collections::HashSet::with_capacity(entries.len());
+        entries.retain(|e| !log.before.contains_key(&e.key) && seen.insert(e.key.clone()));
+        for (key, state) in log.before {
+            if let Some((value, expire_at)) = state {
+                entries.push(crate::rdb::SnapshotEntry {
+                    key,
+                    value,
+                    expire_at,
+                });
+            }
+        }
+        dbs.push(entries);
+    }
+    crate::rdb::Snapshot { dbs }
+}
+
+#[cfg(test)]
+mod snapshot_tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn s(v: &str) -> Value {
+        Value::Str(Str::encoded(Bytes::copy_from_slice(v.as_bytes())))
+    }
+
+    /// Every key of every database with its value and deadline, in key order.
+    type Contents = Vec<BTreeMap<Vec<u8>, (Value, Option<i64>)>>;
+
+    fn contents(ks: &Keyspace) -> Contents {
+        (0..ks.len())
+            .map(|i| {
+                let db = &ks.dbs[i];
+                db.map
+                    .iter()
+                    .map(|(k, e)| {
+                        (
+                            k.to_vec(),
+                            (e.value.clone(), db.expires.get(&k[..]).copied()),
+                        )
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_snapshot_copied_in_slices_sees_the_instant_it_began() {
+        let mut seed = 0x1234_5678_9ABC_DEF1u64;
+        let mut random = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..20 {
+            let mut ks = Keyspace::new(2);
+            for i in 0..3000 {
+                let deadline = (i % 5 == 0).then_some(10_000 + i);
+                ks.db(i as usize % 2).set(
+                    Bytes::from(format!("k{i}")),
+                    s(&format!("v{i}")),
+                    deadline,
+                    false,
+                    0,
+                );
+            }
+            let expected = contents(&ks);
+            ks.snapshot_begin();
+            let mut copied = vec![Vec::new(), Vec::new()];
+            let mut now = 0;
+            for (db, out) in copied.iter_mut().enumerate() {
+                let mut cursor = 0;
+                loop {
+                    cursor = ks.snapshot_copy(db, cursor, 50, out);
+                    // Writes between slices: sets, deletes (enough to shrink the table),
+                    // in-place changes, deadlines, expiry.
+                    for _ in 0..40 {
+                        let key = format!("k{}", random() % 4000);
+                        let target = (random() % 2) as usize;
+                        let d = ks.db(target);
+                        match random() % 7 {
+                            0 => d.set(Bytes::from(key), s("new"), None, false, now),
+                            1..=3 => {
+                                d.remove(key.as_bytes(), now);
+                            }
+                            4 => {
+                                if let Some(Value::Str(v)) = d.get_mut(key.as_bytes(), now) {
+                                    *v = Str::Int(-1);
+                                }
+                            }
+                            5 => {
+                                d.set_deadline(key.as_bytes(), now + 5, now);
+                            }
+                            _ => {
+                                d.persist(key.as_bytes(), now);
+                            }
+                        }
+                    }
+                    now += 1;
+                    ks.db(0).expire_sample(now + 20_000, 20, &mut random);
+                    if cursor == 0 {
+                        break;
+                    }
+                }
+            }
+            let logs = ks.snapshot_end().expect("not abandoned");
+            assert!(!ks.snapshot_active());
+            let snapshot = assemble_snapshot(copied, logs);
+            let got: Contents = snapshot
+                .dbs
+                .iter()
+                .map(|entries| {
+                    let map: BTreeMap<_, _> = entries
+                        .iter()
+                        .map(|e| (e.key.to_vec(), (e.value.clone(), e.expire_at)))
+                        .collect();
+                    assert_eq!(map.len(), entries.len(), "no key twice");
+                    map
+                })
+                .collect();
+            assert_eq!(got, expected, "round {round}");
+        }
+    }
+
+    #[test]
+    fn emptying_or_swapping_a_database_abandons_the_snapshot() {
+        let mut ks = Keyspace::new(2);
+        ks.db(0)
+            .set(Bytes::from_static(b"k"), s("v"), None, false, 0);
+        ks.snapshot_begin();
+        ks.db(1).clear();
+        assert!(ks.snapshot_end().is_none());
+        ks.snapshot_begin();
+        ks.swap(0, 1);
+        assert!(ks.snapshot_end().is_none());
+        ks.snapshot_begin();
+        assert!(ks.snapshot_end().is_some());
     }
 }

@@ -67,6 +67,8 @@ pub struct Shared {
     pub slowlog: crate::slowlog::SlowLog,
     /// Signalled by SHUTDOWN; the server waits on it beside SIGINT/SIGTERM.
     pub shutdown: tokio::sync::Notify,
+    /// Changes since the last save; RDB snapshots.
+    pub persistence: crate::persistence::Persistence,
     next_client_id: AtomicU64,
 }
 
@@ -84,6 +86,7 @@ impl Shared {
             registry: ClientRegistry::default(),
             shutdown: tokio::sync::Notify::new(),
             slowlog: crate::slowlog::SlowLog::default(),
+            persistence: crate::persistence::Persistence::new(),
             next_client_id: AtomicU64::new(1),
         }
     }
