@@ -24,6 +24,8 @@ use crate::shared::Shared;
 /// Read buffer growth step, and the size above which an idle buffer is given back.
 const READ_CHUNK: usize = 16 * 1024;
 const SHRINK_ABOVE: usize = 1024 * 1024;
+/// Requests run under one taking of the keyspace lock before it is let go for others.
+const BATCH_MAX: usize = 64;
 
 /// Serve one client until it leaves, breaks the protocol, or the server shuts down.
 pub async fn serve(
@@ -64,6 +66,7 @@ async fn run(
     let mut output = BytesMut::with_capacity(READ_CHUNK);
     let mut parser = codec::Parser::default();
     let entry = Arc::clone(session.entry());
+    let shared = Arc::clone(session.shared());
     loop {
         let (mut limits, query_limit, idle_limit) = {
             let config = session
@@ -84,31 +87,43 @@ async fn run(
                 },
             )
         };
-        let mut closing = None;
-        loop {
-            match parser.parse(&mut input, &limits) {
-                Ok(Some(Frame::Command(argv))) => {
-                    let reply = session.execute(&argv);
-                    if !session.client.silent {
-                        codec::encode(&reply, session.client.protocol, &mut output);
+        // The keyspace lock, held across the buffered requests (at most `BATCH_MAX` in a
+        // row) and released at the end of this block, before the next `.await`.
+        let closing = {
+            let mut closing = None;
+            let mut held = None;
+            let mut in_batch = 0;
+            loop {
+                match parser.parse(&mut input, &limits) {
+                    Ok(Some(Frame::Command(argv))) => {
+                        if in_batch == BATCH_MAX {
+                            held = None;
+                            in_batch = 0;
+                        }
+                        in_batch += 1;
+                        let reply = session.execute_held(&argv, &shared, &mut held);
+                        if !session.client.silent {
+                            codec::encode(&reply, session.client.protocol, &mut output);
+                        }
+                        // A request pipelined after a successful AUTH is read with the full limits.
+                        limits.authenticated |= session.client.authenticated;
+                        if session.client.close_after_reply {
+                            closing = Some("closed on the client's request");
+                            break;
+                        }
                     }
-                    // A request pipelined after a successful AUTH is read with the full limits.
-                    limits.authenticated |= session.client.authenticated;
-                    if session.client.close_after_reply {
-                        closing = Some("closed on the client's request");
+                    Ok(Some(Frame::Empty)) => {}
+                    Ok(None) => break,
+                    Err(err) => {
+                        tracing::debug!(error = %err, "protocol error");
+                        codec::encode_protocol_error(&err, &mut output);
+                        closing = Some("protocol error");
                         break;
                     }
                 }
-                Ok(Some(Frame::Empty)) => {}
-                Ok(None) => break,
-                Err(err) => {
-                    tracing::debug!(error = %err, "protocol error");
-                    codec::encode_protocol_error(&err, &mut output);
-                    closing = Some("protocol error");
-                    break;
-                }
             }
-        }
+            closing
+        };
         if !output.is_empty() {
             stream.write_all(&output).await?;
             output.clear();

@@ -4,7 +4,7 @@
 //! connection drives it, and so do the snapshot tests.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -13,6 +13,7 @@ use crate::clients::{Endpoint, Entry};
 use crate::context::{Client, Ctx};
 use crate::dispatch::{dispatch, Resolved};
 use crate::error::CommandError;
+use crate::keyspace::Keyspace;
 use crate::reply::Reply;
 use crate::shared::{Clock, Shared};
 use crate::stats::Outcome;
@@ -73,14 +74,29 @@ impl Session {
     /// A panic in a handler is a bug; it must not take the server or other clients down, so it
     /// is caught here, logged, and answered with an error while the connection carries on.
     pub fn execute(&mut self, argv: &[Bytes]) -> Reply {
-        let shared = &*self.shared;
+        let shared = Arc::clone(&self.shared);
+        let mut held = None;
+        self.execute_held(argv, &shared, &mut held)
+    }
+
+    /// Execute one request of a batch. The keyspace lock is taken into `held` if it is not
+    /// there already, and left there for the next request: the connection holds it across
+    /// the requests it has buffered (one lock per batch instead of one per request) and
+    /// releases it before it waits for the socket. `shared` is this session's `shared()`.
+    pub fn execute_held<'s>(
+        &mut self,
+        argv: &[Bytes],
+        shared: &'s Shared,
+        held: &mut Option<MutexGuard<'s, Keyspace>>,
+    ) -> Reply {
+        debug_assert!(std::ptr::eq(shared, &*self.shared));
         let client = &mut self.client;
         let started = std::time::Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let (now_ms, now_us) = now(&shared.clock);
-            let mut keyspace = shared.lock_keyspace();
+            let keyspace = held.get_or_insert_with(|| shared.lock_keyspace());
             let mut ctx = Ctx {
-                keyspace: &mut keyspace,
+                keyspace,
                 config: &shared.config,
                 client,
                 clients: &shared.registry,
@@ -140,12 +156,7 @@ impl Session {
                 stats.record(Some(&command.full_name), elapsed, outcome, code.as_deref());
                 // Only commands that ran are logged, as in Redis, and not those flagged
                 // SKIP_SLOWLOG.
-                if !command
-                    .spec
-                    .command_flags
-                    .iter()
-                    .any(|f| f == "SKIP_SLOWLOG")
-                {
+                if !command.skip_slowlog {
                     self.log_if_slow(argv, elapsed);
                 }
             }
