@@ -93,6 +93,21 @@ impl<'a> Args<'a> {
         Ok(args)
     }
 
+    /// The words of a command whose spec says `free_arguments`, unmatched: its handler reads
+    /// them itself (DEBUG). Every other handler reads its arguments by name.
+    pub fn unmatched(spec: &'a CompiledArgs, words: &'a [Bytes]) -> Args<'a> {
+        Args {
+            words,
+            spec,
+            hits: Vec::new(),
+        }
+    }
+
+    /// The raw words after the command name (only for `free_arguments` commands).
+    pub fn words(&self) -> &'a [Bytes] {
+        self.words
+    }
+
     /// The node called `name`, preferring value nodes over the oneof/block that contain them.
     fn node(&self, name: &str) -> NodeId {
         self.node_where(name, |_| true)

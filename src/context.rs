@@ -49,6 +49,13 @@ pub struct Client {
     pub silent: bool,
     /// Set by a command whose reply must never be sent (SHUTDOWN closes without one).
     pub suppress_reply: bool,
+    /// Whether the client is local as Redis decides it (connected from 127.0.0.1 or ::1, or
+    /// with no socket at all), for the `local` setting of `enable-debug-command` and
+    /// `enable-protected-configs`.
+    pub local: bool,
+    /// CLIENT NO-TOUCH ON (Redis 7.2): this client's commands do not update keys' access
+    /// time, except TOUCH.
+    pub no_touch: bool,
 }
 
 impl Client {
@@ -69,6 +76,8 @@ impl Client {
             reply_skip_next: false,
             suppress_reply: false,
             silent: false,
+            local: false,
+            no_touch: false,
         }
     }
 
@@ -175,9 +184,24 @@ pub struct Ctx<'a> {
     pub shutdown: &'a tokio::sync::Notify,
     /// The slow log (SLOWLOG).
     pub slowlog: &'a crate::slowlog::SlowLog,
+    /// The latency monitor (LATENCY).
+    pub latency: &'a crate::latency::LatencyMonitor,
+    /// Whether the active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire: &'a std::sync::atomic::AtomicBool,
 }
 
 impl Ctx<'_> {
+    /// Stop the whole server for `duration` (DEBUG SLEEP): the keyspace stays locked, so every
+    /// other client waits, as Redis's single thread does.
+    pub fn block_server_for(&self, duration: std::time::Duration) {
+        std::thread::sleep(duration);
+    }
+
+    /// Turn the active expiry cycle on or off (DEBUG SET-ACTIVE-EXPIRE).
+    pub fn set_active_expire(&self, on: bool) {
+        self.active_expire.store(on, Ordering::Relaxed);
+    }
+
     /// Ask the server to shut down gracefully once this reply is written (SHUTDOWN). The
     /// request is kept until the server takes it, so it cannot be missed.
     pub fn request_shutdown(&self) {

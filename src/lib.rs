@@ -21,6 +21,7 @@
 //! * `dispatch`: lookup, arity and argument validation, then the handler call.
 //! * `dict`: the hash table behind the keyspace (incremental rehash, SCAN cursor, sampling).
 //! * `keyspace`: the databases, values and expiry.
+//! * `latency`: the latency monitor (LATENCY).
 //! * `number`: Redis's long double arithmetic (INCRBYFLOAT), emulated exactly.
 //! * `config`: the declarative table of configuration parameters.
 //! * `context`: what a handler receives (`Ctx`).
@@ -44,6 +45,7 @@ pub mod error;
 pub mod glob;
 pub mod introspect;
 pub mod keyspace;
+pub mod latency;
 pub mod logging;
 pub mod number;
 pub mod prelude;

@@ -49,6 +49,7 @@ impl Session {
             .unwrap_or_else(|p| p.into_inner())
             .requirepass()
             .is_empty();
+        client.local = is_local(&endpoint);
         let entry = shared.registry.register(id, endpoint);
         Session {
             shared,
@@ -90,6 +91,8 @@ impl Session {
                 log_level: &shared.log_level,
                 shutdown: &shared.shutdown,
                 slowlog: &shared.slowlog,
+                latency: &shared.latency,
+                active_expire: &shared.active_expire,
             };
             dispatch(shared.table, &mut ctx, argv)
         }));
@@ -145,6 +148,8 @@ impl Session {
                 {
                     self.log_if_slow(argv, elapsed);
                 }
+                let fast = command.spec.command_flags.iter().any(|f| f == "FAST");
+                self.record_latency(fast, elapsed);
             }
             Resolved::ArityRejected(name) => {
                 stats.record(Some(&name), elapsed, Outcome::Rejected, code.as_deref());
@@ -177,6 +182,28 @@ impl Session {
         );
     }
 
+    /// Feed the latency monitor, as Redis does for every command that ran: "fast-command" for
+    /// commands flagged FAST, "command" for the others, in whole milliseconds.
+    fn record_latency(&self, fast: bool, elapsed: std::time::Duration) {
+        let threshold = self
+            .shared
+            .config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .latency_monitor_threshold();
+        if threshold == 0 {
+            return;
+        }
+        let event = if fast { "fast-command" } else { "command" };
+        let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        self.shared.latency.record_if_needed(
+            event,
+            ms,
+            threshold,
+            self.shared.clock.now_ms() / 1000,
+        );
+    }
+
     /// Copy what CLIENT LIST shows of this client into its registry entry.
     fn publish(&self) {
         let mut state = self.entry.state();
@@ -194,6 +221,21 @@ impl Drop for Session {
     fn drop(&mut self) {
         self.shared.registry.unregister(self.client.id);
         self.shared.stats.client_disconnected();
+    }
+}
+
+/// Redis's notion of a local client: one with no socket (our in-process sessions), or connected
+/// from exactly 127.0.0.1 or ::1 (not any loopback address: Redis compares the text).
+fn is_local(endpoint: &Endpoint) -> bool {
+    if endpoint.fd < 0 {
+        return true;
+    }
+    match endpoint.addr.parse::<std::net::SocketAddr>() {
+        Ok(addr) => {
+            let ip = addr.ip();
+            ip == std::net::Ipv4Addr::LOCALHOST || ip == std::net::Ipv6Addr::LOCALHOST
+        }
+        Err(_) => false,
     }
 }
 

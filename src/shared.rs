@@ -65,6 +65,10 @@ pub struct Shared {
     pub registry: ClientRegistry,
     /// Slow commands, for SLOWLOG.
     pub slowlog: crate::slowlog::SlowLog,
+    /// Latency samples, for LATENCY.
+    pub latency: crate::latency::LatencyMonitor,
+    /// Whether the active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE turns it off for tests).
+    pub active_expire: std::sync::atomic::AtomicBool,
     /// Signalled by SHUTDOWN; the server waits on it beside SIGINT/SIGTERM.
     pub shutdown: tokio::sync::Notify,
     next_client_id: AtomicU64,
@@ -84,6 +88,8 @@ impl Shared {
             registry: ClientRegistry::default(),
             shutdown: tokio::sync::Notify::new(),
             slowlog: crate::slowlog::SlowLog::default(),
+            latency: crate::latency::LatencyMonitor::default(),
+            active_expire: std::sync::atomic::AtomicBool::new(true),
             next_client_id: AtomicU64::new(1),
         }
     }

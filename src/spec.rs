@@ -164,6 +164,11 @@ pub struct CommandSpec {
     /// SCAN and COPY do. By default the whole syntax is checked first (SET's order).
     #[serde(default)]
     pub numbers_as_read: bool,
+    /// Our addition, not shown by COMMAND DOCS: the command documents no arguments and its
+    /// handler reads the words itself (`Args::words`). Only DEBUG, whose Redis spec lists no
+    /// arguments and whose subcommands each parse their own words, is written this way.
+    #[serde(default)]
+    pub free_arguments: bool,
 }
 
 /// Where a command's keys are, in Redis's key-spec vocabulary.
