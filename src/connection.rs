@@ -118,6 +118,7 @@ async fn run(
         }
         if !output.is_empty() {
             stream.write_all(&output).await?;
+            session.shared().stats.net_written(output.len());
             output.clear();
             // One huge reply must not leave its capacity behind for the life of the connection.
             if output.capacity() > SHRINK_ABOVE {
@@ -148,7 +149,9 @@ async fn run(
         };
         tokio::select! {
             read = stream.read_buf(&mut input) => {
-                if read? == 0 {
+                let read = read?;
+                session.shared().stats.net_read(read);
+                if read == 0 {
                     return Ok("client closed the connection");
                 }
             }

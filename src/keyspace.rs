@@ -162,6 +162,21 @@ pub struct Db {
     map: Dict<CompactBytes, Entry>,
     /// Deadline in Unix milliseconds for every key that has one.
     expires: Dict<CompactBytes, i64>,
+    /// What INFO counts about this database's lookups and expiry.
+    counters: Counters,
+    /// Whether lookups mark keys accessed: false while a CLIENT NO-TOUCH client's command
+    /// runs (set through [`Keyspace::set_touching`]).
+    no_touch: bool,
+}
+
+/// Lookups and expiry as INFO reports them: `keyspace_hits` and `keyspace_misses` count the
+/// lookups of commands that read a key (GET, EXISTS, TTL, OBJECT...), not those of writes;
+/// `expired_keys` every key removed because its deadline had passed, lazily or actively.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counters {
+    pub hits: u64,
+    pub misses: u64,
+    pub expired: u64,
 }
 
 /// What one run of the active expiry cycle did.
@@ -182,6 +197,7 @@ impl Db {
             Some(&when) if when <= now => {
                 self.expires.remove(key);
                 self.map.remove(key);
+                self.counters.expired += 1;
                 true
             }
             _ => false,
@@ -208,9 +224,50 @@ impl Db {
 
     /// The live value of `key` for changing in place, marking it accessed.
     pub fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
+        let touching = !self.no_touch;
         let entry = self.live(key, now)?;
-        entry.accessed = clock_seconds(now);
+        if touching {
+            entry.accessed = clock_seconds(now);
+        }
         Some(&mut entry.value)
+    }
+
+    /// [`Db::get`] for a command that reads the key (GET, MGET, GETRANGE...): counted as a
+    /// keyspace hit or miss.
+    pub fn read(&mut self, key: &[u8], now: i64) -> Option<&Value> {
+        self.lookup_counted(key, now, !self.no_touch)
+    }
+
+    /// [`Db::peek`] for a command that reads the key without touching it (EXISTS, TYPE,
+    /// OBJECT): counted as a keyspace hit or miss.
+    pub fn read_untouched(&mut self, key: &[u8], now: i64) -> Option<&Value> {
+        self.lookup_counted(key, now, false)
+    }
+
+    fn lookup_counted(&mut self, key: &[u8], now: i64, touch: bool) -> Option<&Value> {
+        if !self.expires.is_empty() {
+            self.expire_if_due(key, now);
+        }
+        let entry = self.map.get_mut(key);
+        if entry.is_some() {
+            self.counters.hits += 1;
+        } else {
+            self.counters.misses += 1;
+        }
+        let entry = entry?;
+        if touch {
+            entry.accessed = clock_seconds(now);
+        }
+        Some(&entry.value)
+    }
+
+    /// Count a read lookup a command made some other way (TTL's deadline lookup).
+    pub fn count_read(&mut self, hit: bool) {
+        if hit {
+            self.counters.hits += 1;
+        } else {
+            self.counters.misses += 1;
+        }
     }
 
     /// The live value of `key` without marking it accessed (EXISTS, OBJECT, TYPE...).
@@ -405,9 +462,11 @@ impl Db {
         }
     }
 
-    /// Remove every key. A large database is dropped on a background thread.
+    /// Remove every key (the counters stay). A large database is dropped on a background
+    /// thread.
     pub fn clear(&mut self) {
         let old = std::mem::take(self);
+        self.counters = old.counters;
         if old.len() > FREE_IN_BACKGROUND_ABOVE {
             std::thread::spawn(move || drop(old));
         }
@@ -434,6 +493,7 @@ impl Db {
             self.expires.remove(&key[..]);
             self.map.remove(&key[..]);
         }
+        self.counters.expired += due.len() as u64;
         CycleStats {
             sampled,
             expired: due.len(),
@@ -452,18 +512,47 @@ impl Db {
 #[derive(Debug)]
 pub struct Keyspace {
     dbs: Vec<Db>,
+    /// See [`Keyspace::set_touching`].
+    no_touch: bool,
 }
 
 impl Keyspace {
     pub fn new(databases: usize) -> Keyspace {
         Keyspace {
             dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
+            no_touch: false,
         }
     }
 
     /// Database `index`. Callers check the index against `len` (SELECT does).
     pub fn db(&mut self, index: usize) -> &mut Db {
-        &mut self.dbs[index]
+        let db = &mut self.dbs[index];
+        db.no_touch = self.no_touch;
+        db
+    }
+
+    /// Whether the command about to run may mark keys accessed (false for a CLIENT NO-TOUCH
+    /// client's commands other than TOUCH). The session sets it before every command.
+    pub fn set_touching(&mut self, touching: bool) {
+        self.no_touch = !touching;
+    }
+
+    /// Lookups and expiry counted over every database.
+    pub fn counters(&self) -> Counters {
+        self.dbs
+            .iter()
+            .fold(Counters::default(), |sum, db| Counters {
+                hits: sum.hits + db.counters.hits,
+                misses: sum.misses + db.counters.misses,
+                expired: sum.expired + db.counters.expired,
+            })
+    }
+
+    /// CONFIG RESETSTAT: the counters back to zero.
+    pub fn reset_counters(&mut self) {
+        for db in &mut self.dbs {
+            db.counters = Counters::default();
+        }
     }
 
     /// Two different databases at once (MOVE, COPY ... DB).
@@ -471,6 +560,9 @@ impl Keyspace {
         if a == b || a >= self.dbs.len() || b >= self.dbs.len() {
             return None;
         }
+        let no_touch = self.no_touch;
+        self.dbs[a].no_touch = no_touch;
+        self.dbs[b].no_touch = no_touch;
         if a < b {
             let (left, right) = self.dbs.split_at_mut(b);
             Some((&mut left[a], &mut right[0]))

@@ -113,6 +113,8 @@ impl Shared {
         let started = Instant::now();
         let databases = self.lock_keyspace().len();
         let mut removed = 0;
+        let mut sampled = 0;
+        let mut out_of_time = false;
         for index in 0..databases {
             loop {
                 let now = self.clock.now_ms();
@@ -122,7 +124,12 @@ impl Shared {
                 let volatile = db.volatile_len();
                 drop(keyspace);
                 removed += stats.expired;
-                if volatile == 0 || started.elapsed() >= budget {
+                sampled += stats.sampled;
+                if volatile == 0 {
+                    break;
+                }
+                if started.elapsed() >= budget {
+                    out_of_time = true;
                     break;
                 }
                 // An empty round (the sampler found nothing where it looked) says nothing about
@@ -133,6 +140,7 @@ impl Shared {
                 }
             }
         }
+        self.stats.expire_cycle_done(sampled, removed, out_of_time);
         removed
     }
 }

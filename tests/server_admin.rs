@@ -240,3 +240,79 @@ fn tcp_keepalive_applies_to_new_connections() {
     assert!(!line.contains("keepalive"), "keepalive 0 is off: {line}");
     drop(first);
 }
+
+/// `field:value` of an INFO reply.
+fn info_field(info: &str, field: &str) -> String {
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("no {field} in INFO"))
+        .trim_end()
+        .to_string()
+}
+
+#[test]
+fn info_counts_lookups_expiry_and_traffic_as_redis_does() {
+    let mut results = Vec::new();
+    for server in both("admin-info-counters", &["--enable-debug-command", "local"]) {
+        let mut client = Client::connect(&server);
+        // No active expiry: every expired key below is found by a lookup.
+        client.call(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+        client.call(&["CONFIG", "RESETSTAT"]);
+        let script: &[&[&str]] = &[
+            &["SET", "k", "v"],
+            &["SET", "n", "5"],
+            &["GET", "k"],
+            &["GET", "nosuch"],
+            &["MGET", "k", "nosuch", "n"],
+            &["EXISTS", "k", "nosuch"],
+            &["TYPE", "k"],
+            &["TTL", "nosuch"],
+            &["OBJECT", "ENCODING", "k"],
+            &["STRLEN", "k"],
+            &["TOUCH", "k", "nosuch"],
+            &["SET", "k", "w", "GET"],
+            &["INCR", "n"],
+            &["APPEND", "k", "x"],
+            &["EXPIRE", "k", "100"],
+            &["DEL", "nosuch"],
+            &["COPY", "k", "k2"],
+            &["LCS", "k", "k2"],
+            &["SET", "e1", "v", "PX", "1"],
+            &["SET", "e2", "v", "PX", "1"],
+            &["SET", "e3", "v", "PX", "1"],
+        ];
+        for argv in script {
+            client.call(argv);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        for key in ["e1", "e2", "e3"] {
+            client.call(&["GET", key]);
+        }
+        let info = client.call_text(&["INFO", "stats"]);
+        client.call(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
+        let fields = [
+            "keyspace_hits",
+            "keyspace_misses",
+            "expired_keys",
+            "total_net_input_bytes",
+            "total_net_output_bytes",
+        ];
+        let values: Vec<String> = fields.iter().map(|f| info_field(&info, f)).collect();
+        let reads: u64 = info_field(&info, "total_reads_processed")
+            .parse()
+            .expect("a number");
+        let writes: u64 = info_field(&info, "total_writes_processed")
+            .parse()
+            .expect("a number");
+        // Each request was sent after the previous reply: at least one read each.
+        assert!(reads > script.len() as u64, "{info}");
+        assert!(writes > script.len() as u64, "{info}");
+        results.push(values);
+    }
+    if let Some(theirs) = results.get(1) {
+        assert_eq!(&results[0], theirs, "ours, then redis-server's");
+    }
+    // Counted by hand from the script: 12 read lookups found their key, 8 did not (3 of them
+    // expired keys, removed then).
+    assert_eq!(&results[0][..3], ["12", "8", "3"], "hits, misses, expired");
+}
