@@ -11,6 +11,7 @@ mod client_info;
 mod client_kill;
 mod client_list;
 mod client_no_evict;
+mod client_no_touch;
 mod client_reply;
 mod client_setinfo;
 mod client_setname;

@@ -245,6 +245,7 @@ impl Ctx<'_> {
                 state.last_interaction = now;
                 state.resp = self.client.protocol_version();
                 state.no_evict = self.client.no_evict;
+                state.no_touch = self.client.no_touch;
                 out.push_str(&entry.line_with(now, &state));
             } else {
                 out.push_str(&entry.line(now));

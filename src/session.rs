@@ -78,6 +78,11 @@ impl Session {
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let (now_ms, now_us) = now(&shared.clock);
             let mut keyspace = shared.lock_keyspace();
+            // CLIENT NO-TOUCH: lookups leave access times alone, except TOUCH's (as Redis 7.2).
+            let touch_command = argv
+                .first()
+                .is_some_and(|name| name.eq_ignore_ascii_case(b"touch"));
+            keyspace.set_touching(!client.no_touch || touch_command);
             let mut ctx = Ctx {
                 keyspace: &mut keyspace,
                 config: &shared.config,
@@ -213,6 +218,7 @@ impl Session {
         state.last_interaction = Instant::now();
         state.resp = self.client.protocol_version();
         state.no_evict = self.client.no_evict;
+        state.no_touch = self.client.no_touch;
     }
 }
 
