@@ -8,6 +8,7 @@ use crate::context::Ctx;
 use crate::error::CommandError;
 use crate::registry::{Command, CommandTable};
 use crate::reply::Reply;
+use crate::spec::TooMany;
 
 /// How many characters of a name or of the arguments an unknown-command error quotes.
 const QUOTE_LIMIT: usize = 128;
@@ -50,7 +51,21 @@ pub fn dispatch(
                 "NOAUTH Authentication required.".into(),
             ));
         }
-        let too_many = || CommandError::WrongArity(command.full_name.clone());
+        let too_many = || match command.spec.too_many_error {
+            None => CommandError::WrongArity(command.full_name.clone()),
+            Some(TooMany::Syntax) => CommandError::Syntax,
+            // Redis names the subcommand as typed and the container in upper case.
+            Some(TooMany::Subcommand) => CommandError::err(format_args!(
+                "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+                String::from_utf8_lossy(quote_text(&argv[skip - 1], QUOTE_LIMIT)),
+                command
+                    .full_name
+                    .split('|')
+                    .next()
+                    .unwrap_or_default()
+                    .to_uppercase(),
+            )),
+        };
         let rules = Rules {
             too_many: &too_many,
             unknown_option: command.spec.unknown_option_error.as_deref(),
