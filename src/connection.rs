@@ -62,6 +62,13 @@ async fn run(
 ) -> std::io::Result<&'static str> {
     // Replies are small and latency matters more than packet count: send them at once.
     stream.set_nodelay(true)?;
+    let keepalive = session
+        .shared()
+        .config
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .tcp_keepalive();
+    set_keepalive(&stream, keepalive);
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut output = BytesMut::with_capacity(READ_CHUNK);
     let mut parser = codec::Parser::default();
@@ -126,6 +133,7 @@ async fn run(
         };
         if !output.is_empty() {
             stream.write_all(&output).await?;
+            session.shared().stats.net_written(output.len());
             output.clear();
             // One huge reply must not leave its capacity behind for the life of the connection.
             if output.capacity() > SHRINK_ABOVE {
@@ -156,7 +164,9 @@ async fn run(
         };
         tokio::select! {
             read = stream.read_buf(&mut input) => {
-                if read? == 0 {
+                let read = read?;
+                session.shared().stats.net_read(read);
+                if read == 0 {
                     return Ok("client closed the connection");
                 }
             }
@@ -165,5 +175,22 @@ async fn run(
             // As Redis: an idle client past `timeout` is closed without a word.
             _ = idle => return Ok("idle for longer than timeout"),
         }
+    }
+}
+
+/// Apply `tcp-keepalive` to a new connection as Redis does: probes start after `seconds` of
+/// silence, follow every third of that (at least 1 s), and 3 unanswered ones drop the peer. 0
+/// leaves keepalive off. Like Redis, a CONFIG SET applies to connections accepted afterwards.
+fn set_keepalive(stream: &TcpStream, seconds: u64) {
+    if seconds == 0 {
+        return;
+    }
+    let idle = Duration::from_secs(seconds);
+    let params = socket2::TcpKeepalive::new()
+        .with_time(idle)
+        .with_interval(Duration::from_secs((seconds / 3).max(1)))
+        .with_retries(3);
+    if let Err(err) = socket2::SockRef::from(stream).set_tcp_keepalive(&params) {
+        tracing::debug!(error = %err, "could not enable TCP keepalive");
     }
 }

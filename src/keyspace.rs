@@ -160,6 +160,21 @@ pub struct Db {
     /// While a background save copies this database: what each key written since the
     /// snapshot began held before its first write (see `Keyspace::snapshot_begin`).
     cow: Option<Box<CowLog>>,
+    /// What INFO counts about this database's lookups and expiry.
+    counters: Counters,
+    /// Whether lookups mark keys accessed: false while a CLIENT NO-TOUCH client's command
+    /// runs (set through [`Keyspace::set_touching`]).
+    no_touch: bool,
+}
+
+/// Lookups and expiry as INFO reports them: `keyspace_hits` and `keyspace_misses` count the
+/// lookups of commands that read a key (GET, EXISTS, TTL, OBJECT...), not those of writes;
+/// `expired_keys` every key removed because its deadline had passed, lazily or actively.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counters {
+    pub hits: u64,
+    pub misses: u64,
+    pub expired: u64,
 }
 
 /// A key's state as a snapshot must see it: its value and deadline, or absent.
@@ -199,6 +214,7 @@ impl Db {
             Some(when) if when <= now => {
                 self.preserve(key);
                 self.map.remove(key);
+                self.counters.expired += 1;
                 true
             }
             _ => false,
@@ -228,6 +244,7 @@ impl Db {
         if self.map.stamp_at(slot).is_some_and(|when| when <= now) {
             self.preserve(key);
             self.map.remove(key);
+            self.counters.expired += 1;
             return None;
         }
         Some(slot)
@@ -235,9 +252,12 @@ impl Db {
 
     /// The live value of `key`, marking it accessed (as a read or write by a command does).
     pub fn get(&mut self, key: &[u8], now: i64) -> Option<&Value> {
+        let touching = !self.no_touch;
         let slot = self.live(key, now)?;
         let (value, accessed) = self.map.at_mut(slot);
-        *accessed = clock_seconds(now);
+        if touching {
+            *accessed = clock_seconds(now);
+        }
         Some(&*value)
     }
 
@@ -245,10 +265,47 @@ impl Db {
     pub fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
         // The caller may change the value in place (APPEND, INCR).
         self.preserve(key);
+        let touching = !self.no_touch;
         let slot = self.live(key, now)?;
         let (value, accessed) = self.map.at_mut(slot);
-        *accessed = clock_seconds(now);
+        if touching {
+            *accessed = clock_seconds(now);
+        }
         Some(value)
+    }
+
+    /// [`Db::get`] for a command that reads the key (GET, MGET, GETRANGE...): counted as a
+    /// keyspace hit or miss.
+    pub fn read(&mut self, key: &[u8], now: i64) -> Option<&Value> {
+        self.lookup_counted(key, now, !self.no_touch)
+    }
+
+    /// [`Db::peek`] for a command that reads the key without touching it (EXISTS, TYPE,
+    /// OBJECT): counted as a keyspace hit or miss.
+    pub fn read_untouched(&mut self, key: &[u8], now: i64) -> Option<&Value> {
+        self.lookup_counted(key, now, false)
+    }
+
+    fn lookup_counted(&mut self, key: &[u8], now: i64, touch: bool) -> Option<&Value> {
+        let Some(slot) = self.live(key, now) else {
+            self.counters.misses += 1;
+            return None;
+        };
+        self.counters.hits += 1;
+        let (value, accessed) = self.map.at_mut(slot);
+        if touch {
+            *accessed = clock_seconds(now);
+        }
+        Some(&*value)
+    }
+
+    /// Count a read lookup a command made some other way (TTL's deadline lookup).
+    pub fn count_read(&mut self, hit: bool) {
+        if hit {
+            self.counters.hits += 1;
+        } else {
+            self.counters.misses += 1;
+        }
     }
 
     /// The live value of `key` without marking it accessed (EXISTS, OBJECT, TYPE...).
@@ -448,6 +505,7 @@ impl Db {
         });
         let old = std::mem::take(self);
         self.cow = cow;
+        self.counters = old.counters;
         if old.len() > FREE_IN_BACKGROUND_ABOVE {
             std::thread::spawn(move || drop(old));
         }
@@ -474,6 +532,7 @@ impl Db {
             self.preserve(key);
             self.map.remove(&key[..]);
         }
+        self.counters.expired += due.len() as u64;
         CycleStats {
             sampled,
             expired: due.len(),
@@ -491,18 +550,47 @@ impl Db {
 #[derive(Debug)]
 pub struct Keyspace {
     dbs: Vec<Db>,
+    /// See [`Keyspace::set_touching`].
+    no_touch: bool,
 }
 
 impl Keyspace {
     pub fn new(databases: usize) -> Keyspace {
         Keyspace {
             dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
+            no_touch: false,
         }
     }
 
     /// Database `index`. Callers check the index against `len` (SELECT does).
     pub fn db(&mut self, index: usize) -> &mut Db {
-        &mut self.dbs[index]
+        let db = &mut self.dbs[index];
+        db.no_touch = self.no_touch;
+        db
+    }
+
+    /// Whether the command about to run may mark keys accessed (false for a CLIENT NO-TOUCH
+    /// client's commands other than TOUCH). The session sets it before every command.
+    pub fn set_touching(&mut self, touching: bool) {
+        self.no_touch = !touching;
+    }
+
+    /// Lookups and expiry counted over every database.
+    pub fn counters(&self) -> Counters {
+        self.dbs
+            .iter()
+            .fold(Counters::default(), |sum, db| Counters {
+                hits: sum.hits + db.counters.hits,
+                misses: sum.misses + db.counters.misses,
+                expired: sum.expired + db.counters.expired,
+            })
+    }
+
+    /// CONFIG RESETSTAT: the counters back to zero.
+    pub fn reset_counters(&mut self) {
+        for db in &mut self.dbs {
+            db.counters = Counters::default();
+        }
     }
 
     /// Two different databases at once (MOVE, COPY ... DB).
@@ -510,6 +598,9 @@ impl Keyspace {
         if a == b || a >= self.dbs.len() || b >= self.dbs.len() {
             return None;
         }
+        let no_touch = self.no_touch;
+        self.dbs[a].no_touch = no_touch;
+        self.dbs[b].no_touch = no_touch;
         if a < b {
             let (left, right) = self.dbs.split_at_mut(b);
             Some((&mut left[a], &mut right[0]))
@@ -1021,5 +1112,113 @@ mod snapshot_tests {
         assert!(ks.snapshot_end().is_none());
         ks.snapshot_begin();
         assert!(ks.snapshot_end().is_some());
+    }
+}
+
+/// What DEBUG OBJECT shows about a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    /// Where the value lives in memory (only to tell two values apart).
+    pub address: usize,
+    pub encoding: &'static str,
+    /// The bytes Redis's RDB format would spend on the value, without LZF compression (see
+    /// [`rdb_string_len`]).
+    pub serialized_len: usize,
+    /// The access clock as Redis's objects keep it: seconds, on a 24-bit wrapping clock.
+    pub lru: u32,
+    /// An integer Redis would store as one of its shared objects (see [`Db::refcount`]).
+    pub shared_integer: bool,
+    pub idle_seconds: u64,
+}
+
+impl Db {
+    /// DEBUG OBJECT's facts about a key, without marking it accessed. Like Redis's, this looks
+    /// at the table as it is: a key past its deadline that nothing has removed yet is shown.
+    pub fn object_info(&mut self, key: &[u8], now: i64) -> Option<ObjectInfo> {
+        let slot = self.map.slot_of(key)?;
+        let value = self.map.at(slot).1;
+        let accessed = self.map.meta_at(slot);
+        let Value::Str(s) = value;
+        Some(ObjectInfo {
+            address: std::ptr::from_ref(value) as usize,
+            encoding: s.encoding(),
+            serialized_len: rdb_string_len(s),
+            lru: accessed & LRU_CLOCK_MAX,
+            shared_integer: matches!(s, Str::Int(n) if (0..SHARED_INTEGERS).contains(n)),
+            idle_seconds: u64::from(clock_seconds(now).saturating_sub(accessed)),
+        })
+    }
+}
+
+/// Redis's LRU clock wraps at 24 bits.
+const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+
+/// The length of a string in Redis's RDB encoding when it is not compressed: integers in the
+/// 8, 16 or 32-bit range take a tag byte plus 1, 2 or 4 bytes (a text of at most 11 bytes
+/// that is such an integer, written canonically, too); anything else takes a length prefix
+/// (1, 2, 5 or 9 bytes) and its bytes. Redis also tries LZF on strings over 20 bytes when
+/// `rdbcompression` is on, and reports the compressed size when that saves at least 4 bytes;
+/// we have no LZF yet, so for such compressible values this is the larger, uncompressed size.
+pub fn rdb_string_len(s: &Str) -> usize {
+    match s {
+        Str::Int(n) => rdb_int_len(*n).unwrap_or_else(|| rdb_prefixed_len(int_text_len(*n))),
+        Str::Embstr(b) => rdb_text_len(b),
+        Str::Raw(b) => rdb_text_len(b),
+    }
+}
+
+/// An integer in the 8, 16 or 32-bit range: a tag byte and 1, 2 or 4 bytes.
+fn rdb_int_len(n: i64) -> Option<usize> {
+    if i8::try_from(n).is_ok() {
+        Some(2)
+    } else if i16::try_from(n).is_ok() {
+        Some(3)
+    } else if i32::try_from(n).is_ok() {
+        Some(5)
+    } else {
+        None
+    }
+}
+
+/// A length prefix (1, 2, 5 or 9 bytes) and the bytes.
+fn rdb_prefixed_len(len: usize) -> usize {
+    let prefix = if len < 64 {
+        1
+    } else if len < 16384 {
+        2
+    } else if u32::try_from(len).is_ok() {
+        5
+    } else {
+        9
+    };
+    prefix + len
+}
+
+/// A value kept as text: an integer when it is one written canonically in at most 11 bytes.
+fn rdb_text_len(text: &[u8]) -> usize {
+    (text.len() <= 11)
+        .then(|| crate::args::parse_i64(text))
+        .flatten()
+        .filter(|n| n.to_string().as_bytes() == text)
+        .and_then(rdb_int_len)
+        .unwrap_or_else(|| rdb_prefixed_len(text.len()))
+}
+
+#[cfg(test)]
+mod object_info_tests {
+    use super::*;
+
+    #[test]
+    fn rdb_lengths_are_redis_s_for_uncompressed_strings() {
+        let len = |v: &'static str| rdb_string_len(&Str::encoded(Bytes::from_static(v.as_bytes())));
+        // Checked with DEBUG OBJECT on redis-server 7.0.15.
+        assert_eq!(len("hello"), 6);
+        assert_eq!(len("12"), 2);
+        assert_eq!(len("10000"), 3);
+        assert_eq!(len("1000000"), 5);
+        assert_eq!(len("123456789012"), 13);
+        assert_eq!(rdb_string_len(&Str::plain(Bytes::from_static(b"300"))), 3);
+        assert_eq!(rdb_string_len(&Str::plain(Bytes::from_static(b"007"))), 4);
+        assert_eq!(rdb_string_len(&Str::plain(Bytes::from("x".repeat(64)))), 66);
     }
 }

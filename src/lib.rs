@@ -21,6 +21,7 @@
 //! * `dispatch`: lookup, arity and argument validation, then the handler call.
 //! * `dict`: the hash table behind the keyspace (incremental rehash, SCAN cursor, sampling).
 //! * `keyspace`: the databases, values and expiry.
+//! * `latency`: the latency monitor (LATENCY).
 //! * `number`: Redis's long double arithmetic (INCRBYFLOAT), emulated exactly.
 //! * `rdb`: the RDB file format (encode, decode, CRC64, LZF), pure.
 //! * `persistence`: the change count since the last save, RDB loading and saving.
@@ -46,6 +47,7 @@ pub mod error;
 pub mod glob;
 pub mod introspect;
 pub mod keyspace;
+pub mod latency;
 pub mod logging;
 pub mod number;
 pub mod persistence;

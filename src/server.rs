@@ -184,6 +184,10 @@ async fn expiry_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             _ = tokio::time::sleep(period) => {}
             _ = stop.changed() => return,
         }
+        if !shared.active_expire.load(Ordering::Relaxed) {
+            shared.lock_keyspace().rehash_for(REHASH_BUDGET);
+            continue;
+        }
         let removed = shared.active_expire_cycle(period / 4, || {
             seed ^= seed << 13;
             seed ^= seed >> 7;

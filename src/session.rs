@@ -52,6 +52,7 @@ impl Session {
             .unwrap_or_else(|p| p.into_inner())
             .requirepass()
             .is_empty();
+        client.local = is_local(&endpoint);
         let entry = shared.registry.register(id, endpoint);
         Session {
             shared,
@@ -95,6 +96,11 @@ impl Session {
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let (now_ms, now_us) = now(&shared.clock);
             let keyspace = held.get_or_insert_with(|| shared.lock_keyspace());
+            // CLIENT NO-TOUCH: lookups leave access times alone, except TOUCH's (as Redis 7.2).
+            let touch_command = argv
+                .first()
+                .is_some_and(|name| name.eq_ignore_ascii_case(b"touch"));
+            keyspace.set_touching(!client.no_touch || touch_command);
             let mut ctx = Ctx {
                 keyspace,
                 config: &shared.config,
@@ -109,6 +115,8 @@ impl Session {
                 shutdown: &shared.shutdown,
                 slowlog: &shared.slowlog,
                 persistence: &shared.persistence,
+                latency: &shared.latency,
+                active_expire: &shared.active_expire,
             };
             dispatch(shared.table, &mut ctx, argv)
         }));
@@ -159,6 +167,8 @@ impl Session {
                 if !command.skip_slowlog {
                     self.log_if_slow(argv, elapsed);
                 }
+                let fast = command.spec.command_flags.iter().any(|f| f == "FAST");
+                self.record_latency(fast, elapsed);
             }
             Resolved::ArityRejected(name) => {
                 stats.record(Some(&name), elapsed, Outcome::Rejected, code.as_deref());
@@ -191,6 +201,28 @@ impl Session {
         );
     }
 
+    /// Feed the latency monitor, as Redis does for every command that ran: "fast-command" for
+    /// commands flagged FAST, "command" for the others, in whole milliseconds.
+    fn record_latency(&self, fast: bool, elapsed: std::time::Duration) {
+        let threshold = self
+            .shared
+            .config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .latency_monitor_threshold();
+        if threshold == 0 {
+            return;
+        }
+        let event = if fast { "fast-command" } else { "command" };
+        let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        self.shared.latency.record_if_needed(
+            event,
+            ms,
+            threshold,
+            self.shared.clock.now_ms() / 1000,
+        );
+    }
+
     /// Copy what CLIENT LIST shows of this client into its registry entry.
     fn publish(&self) {
         let mut state = self.entry.state();
@@ -200,6 +232,7 @@ impl Session {
         state.last_interaction = Instant::now();
         state.resp = self.client.protocol_version();
         state.no_evict = self.client.no_evict;
+        state.no_touch = self.client.no_touch;
     }
 }
 
@@ -208,6 +241,21 @@ impl Drop for Session {
     fn drop(&mut self) {
         self.shared.registry.unregister(self.client.id);
         self.shared.stats.client_disconnected();
+    }
+}
+
+/// Redis's notion of a local client: one with no socket (our in-process sessions), or connected
+/// from exactly 127.0.0.1 or ::1 (not any loopback address: Redis compares the text).
+fn is_local(endpoint: &Endpoint) -> bool {
+    if endpoint.fd < 0 {
+        return true;
+    }
+    match endpoint.addr.parse::<std::net::SocketAddr>() {
+        Ok(addr) => {
+            let ip = addr.ip();
+            ip == std::net::Ipv4Addr::LOCALHOST || ip == std::net::Ipv6Addr::LOCALHOST
+        }
+        Err(_) => false,
     }
 }
 
