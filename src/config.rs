@@ -221,6 +221,7 @@ const TABLE: &[Param] = &[
     p("hz",                          HZ_KIND,                   "10"),
     p("slowlog-log-slower-than",     int(-1, i64::MAX),         "10000"),
     p("slowlog-max-len",             int(0, i64::MAX),          "128"),
+    p("latency-monitor-threshold",   int(0, i64::MAX),          "0"),
     // A debugging knob of Redis's, hidden from globs there; accepted and reported for
     // compatibility, nothing reads it.
     p("rdb-key-save-delay",          int(i32::MIN as i64, I32), "0").hidden(),
@@ -260,6 +261,7 @@ const ENABLE_PROTECTED_CONFIGS: usize = index_of("enable-protected-configs");
 const ENABLE_DEBUG_COMMAND: usize = index_of("enable-debug-command");
 const TCP_BACKLOG: usize = index_of("tcp-backlog");
 const TCP_KEEPALIVE: usize = index_of("tcp-keepalive");
+const LATENCY_MONITOR_THRESHOLD: usize = index_of("latency-monitor-threshold");
 const TIMEOUT: usize = index_of("timeout");
 const MAXCLIENTS: usize = index_of("maxclients");
 const IO_THREADS: usize = index_of("io-threads");
@@ -1078,6 +1080,11 @@ impl Config {
     pub fn slowlog_max_len(&self) -> u64 {
         u64::try_from(self.int(SLOWLOG_MAX_LEN)).unwrap_or(0)
     }
+
+    /// Milliseconds; 0 turns the latency monitor off.
+    pub fn latency_monitor_threshold(&self) -> u64 {
+        u64::try_from(self.int(LATENCY_MONITOR_THRESHOLD)).unwrap_or(0)
+    }
 }
 
 /// A byte count as CONFIG REWRITE writes it: in the largest unit that divides it.
@@ -1574,6 +1581,7 @@ mod tests {
             ("hz", "10"),
             ("slowlog-log-slower-than", "10000"),
             ("slowlog-max-len", "128"),
+            ("latency-monitor-threshold", "0"),
             ("rdb-key-save-delay", "0"),
         ];
         let config = Config::default();

@@ -4,9 +4,10 @@
 //! replies go out in one write. Unsent replies are counted: above the pause mark (the soft or
 //! hard `client-output-buffer-limit`, else 256 KiB) no more requests run until the client
 //! reads, and past the limits the client is closed, as Redis does. Requests are read meanwhile,
-//! up to `client-query-buffer-limit`, past which the client is closed too. A protocol error is answered with Redis's text and the
-//! connection is closed (after the replies to the requests before it). I/O errors end the task
-//! and are logged at debug level: a client going away is not the server's problem.
+//! up to `client-query-buffer-limit`, past which the client is closed too. A protocol error is
+//! answered with Redis's text and the connection is closed (after the replies to the requests
+//! before it). I/O errors end the task and are logged at debug level: a client going away is
+//! not the server's problem.
 
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
@@ -30,6 +31,8 @@ const SHRINK_ABOVE: usize = 1024 * 1024;
 /// Unsent replies above which no more requests are run until the client reads, when no output
 /// buffer limit is set (see [`Settings::pause_at`]).
 const PAUSE_ABOVE: usize = 256 * 1024;
+/// Requests run under one taking of the keyspace lock before it is let go for others.
+const BATCH_MAX: usize = 64;
 
 /// Serve one client until it leaves, breaks the protocol, or the server shuts down.
 pub async fn serve(
@@ -161,12 +164,20 @@ async fn run(
 ) -> std::io::Result<&'static str> {
     // Replies are small and latency matters more than packet count: send them at once.
     stream.set_nodelay(true)?;
+    let keepalive = session
+        .shared()
+        .config
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .tcp_keepalive();
+    set_keepalive(&stream, keepalive);
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     // Encoded replies not yet written: what the output buffer limits measure. It grows when
     // a reply needs it, so an idle connection costs only its input buffer.
     let mut output = BytesMut::new();
     let mut parser = codec::Parser::default();
     let entry = Arc::clone(session.entry());
+    let shared = Arc::clone(session.shared());
     let mut soft_since: Option<Instant> = None;
     let mut closing = None;
     loop {
@@ -180,29 +191,41 @@ async fn run(
         } = settings;
         // Run every complete request buffered, until the unsent replies reach the pause mark.
         // `drained` says whether the buffered requests ran out (rather than the run pausing).
+        // The keyspace lock is held across them (at most `BATCH_MAX` in a row) and released at
+        // the end of this block, before the next `.await`.
         let mut drained = false;
-        while closing.is_none() && output.len() < pause_at {
-            match parser.parse(&mut input, &limits) {
-                Ok(Some(Frame::Command(argv))) => {
-                    let reply = session.execute(&argv);
-                    if !session.client.silent {
-                        codec::encode(&reply, session.client.protocol, &mut output);
+        {
+            let mut held = None;
+            let mut in_batch = 0;
+            while closing.is_none() && output.len() < pause_at {
+                match parser.parse(&mut input, &limits) {
+                    Ok(Some(Frame::Command(argv))) => {
+                        if in_batch == BATCH_MAX {
+                            held = None;
+                            in_batch = 0;
+                        }
+                        in_batch += 1;
+                        let reply = session.execute_held(&argv, &shared, &mut held);
+                        if !session.client.silent {
+                            codec::encode(&reply, session.client.protocol, &mut output);
+                        }
+                        // A request pipelined after a successful AUTH is read with the full
+                        // limits.
+                        limits.authenticated |= session.client.authenticated;
+                        if session.client.close_after_reply {
+                            closing = Some("closed on the client's request");
+                        }
                     }
-                    // A request pipelined after a successful AUTH is read with the full limits.
-                    limits.authenticated |= session.client.authenticated;
-                    if session.client.close_after_reply {
-                        closing = Some("closed on the client's request");
+                    Ok(Some(Frame::Empty)) => {}
+                    Ok(None) => {
+                        drained = true;
+                        break;
                     }
-                }
-                Ok(Some(Frame::Empty)) => {}
-                Ok(None) => {
-                    drained = true;
-                    break;
-                }
-                Err(err) => {
-                    tracing::debug!(error = %err, "protocol error");
-                    codec::encode_protocol_error(&err, &mut output);
-                    closing = Some("protocol error");
+                    Err(err) => {
+                        tracing::debug!(error = %err, "protocol error");
+                        codec::encode_protocol_error(&err, &mut output);
+                        closing = Some("protocol error");
+                    }
                 }
             }
         }
@@ -213,7 +236,10 @@ async fn run(
         // Write what the socket takes now, without waiting.
         while !output.is_empty() {
             match stream.try_write(&output) {
-                Ok(n) => output.advance(n),
+                Ok(n) => {
+                    shared.stats.net_written(n);
+                    output.advance(n);
+                }
                 Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(err) => return Err(err),
             }
@@ -289,10 +315,27 @@ async fn run(
         if readable {
             match stream.try_read_buf(&mut input) {
                 Ok(0) => return Ok("client closed the connection"),
-                Ok(_) => {}
+                Ok(read) => shared.stats.net_read(read),
                 Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
                 Err(err) => return Err(err),
             }
         }
+    }
+}
+
+/// Apply `tcp-keepalive` to a new connection as Redis does: probes start after `seconds` of
+/// silence, follow every third of that (at least 1 s), and 3 unanswered ones drop the peer. 0
+/// leaves keepalive off. Like Redis, a CONFIG SET applies to connections accepted afterwards.
+fn set_keepalive(stream: &TcpStream, seconds: u64) {
+    if seconds == 0 {
+        return;
+    }
+    let idle = Duration::from_secs(seconds);
+    let params = socket2::TcpKeepalive::new()
+        .with_time(idle)
+        .with_interval(Duration::from_secs((seconds / 3).max(1)))
+        .with_retries(3);
+    if let Err(err) = socket2::SockRef::from(stream).set_tcp_keepalive(&params) {
+        tracing::debug!(error = %err, "could not enable TCP keepalive");
     }
 }

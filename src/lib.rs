@@ -22,7 +22,10 @@
 //! * `dict`: the hash table behind the keyspace (incremental rehash, SCAN cursor, sampling).
 //! * `keyspace`: the databases, values and expiry.
 //! * `evict`: `maxmemory` and the eviction policies.
+//! * `latency`: the latency monitor (LATENCY).
 //! * `number`: Redis's long double arithmetic (INCRBYFLOAT), emulated exactly.
+//! * `rdb`: the RDB file format (encode, decode, CRC64, LZF), pure.
+//! * `persistence`: the change count since the last save, RDB loading and saving.
 //! * `config`: the declarative table of configuration parameters.
 //! * `context`: what a handler receives (`Ctx`).
 //! * `stats`: the counters INFO reports; `logging`: the log subscriber and its live level.
@@ -48,9 +51,12 @@ pub mod fuzzing;
 pub mod glob;
 pub mod introspect;
 pub mod keyspace;
+pub mod latency;
 pub mod logging;
 pub mod number;
+pub mod persistence;
 pub mod prelude;
+pub mod rdb;
 pub mod registry;
 pub mod reply;
 pub mod server;

@@ -56,6 +56,17 @@ fn start(args: &[String]) -> Result<(), String> {
         );
         let shared = Arc::new(Shared::new(config, table, Clock::System));
         shared.log_level.attach(log_level);
+        shared.persistence.attach(&shared);
+        // Load the dump before serving anyone. A file that cannot be read whole stops the
+        // server: it is never half-loaded, and never overwritten by a later save.
+        {
+            let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+            let mut keyspace = shared.lock_keyspace();
+            shared
+                .persistence
+                .load(&mut keyspace, &config)
+                .map_err(|reason| format!("cannot load the RDB file {reason}"))?;
+        }
         // Stop on a signal or on SHUTDOWN, whichever comes first.
         let asked = Arc::clone(&shared);
         let stop = async move {
@@ -64,9 +75,13 @@ fn start(args: &[String]) -> Result<(), String> {
                 _ = asked.shutdown.notified() => tracing::info!("SHUTDOWN requested by a client"),
             }
         };
-        server::run(shared, listeners, stop)
+        server::run(Arc::clone(&shared), listeners, stop)
             .await
             .map_err(|e| format!("server error: {e}"))?;
+        // Stopped by a signal: save as Redis does when save points are configured (SHUTDOWN
+        // has already saved, or been told not to).
+        redis_clone::persistence::Persistence::save_on_exit(&shared)
+            .map_err(|reason| format!("could not save the dataset before exiting: {reason}"))?;
         tracing::info!("bye");
         Ok(())
     })

@@ -8,6 +8,10 @@
 //! subcommands, stops startup (and fails a test).
 
 use std::collections::HashMap;
+
+/// Commands by lower-case name. aHash: the lookup runs once per request, and std's SipHash
+/// cost more than the rest of the lookup (the names are ours, not the clients').
+pub type Names = HashMap<Box<[u8]>, Command, ahash::RandomState>;
 use std::sync::OnceLock;
 
 use crate::args::{Args, Check};
@@ -96,20 +100,22 @@ pub struct Command {
     pub check: Option<Check>,
     pub key_flags: Option<KeyFlags>,
     /// Subcommands by lower-case name, for containers.
-    pub subcommands: HashMap<Box<[u8]>, Command>,
+    pub subcommands: Names,
+    /// The spec's SKIP_SLOWLOG flag, read once per request.
+    pub skip_slowlog: bool,
 }
 
 /// All commands, keyed by lower-case name.
 #[derive(Debug, Default)]
 pub struct CommandTable {
-    commands: HashMap<Box<[u8]>, Command>,
+    commands: Names,
 }
 
 /// Longest command or subcommand name we look up; longer names cannot exist.
 const MAX_NAME: usize = 64;
 
 /// Look `name` up case-insensitively without allocating.
-fn lookup<'t>(map: &'t HashMap<Box<[u8]>, Command>, name: &[u8]) -> Option<&'t Command> {
+fn lookup<'t>(map: &'t Names, name: &[u8]) -> Option<&'t Command> {
     if name.len() > MAX_NAME {
         return None;
     }
@@ -125,7 +131,7 @@ impl CommandTable {
     pub fn build<'r>(
         registrations: impl IntoIterator<Item = &'r Registration>,
     ) -> Result<CommandTable, SpecError> {
-        let mut top = HashMap::new();
+        let mut top = Names::default();
         let mut subs = Vec::new();
         for reg in registrations {
             let parsed = spec::parse(reg.file, reg.spec_json)?;
@@ -145,6 +151,11 @@ impl CommandTable {
                     "a container command has no 'arguments' of its own".into(),
                 ));
             }
+            let skip_slowlog = parsed
+                .spec
+                .command_flags
+                .iter()
+                .any(|f| f == "SKIP_SLOWLOG");
             let command = Command {
                 args: CompiledArgs::compile(&parsed.spec.arguments),
                 full_name: parsed.full_name,
@@ -153,7 +164,8 @@ impl CommandTable {
                 handler: reg.handler,
                 check: reg.check,
                 key_flags: reg.key_flags,
-                subcommands: HashMap::new(),
+                subcommands: Names::default(),
+                skip_slowlog,
             };
             match command.spec.container.clone() {
                 Some(container) => subs.push((container.to_lowercase(), command)),

@@ -4,7 +4,7 @@
 //! connection drives it, and so do the snapshot tests.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -13,6 +13,7 @@ use crate::clients::{Endpoint, Entry};
 use crate::context::{Client, Ctx};
 use crate::dispatch::{dispatch, Resolved};
 use crate::error::CommandError;
+use crate::keyspace::Keyspace;
 use crate::reply::Reply;
 use crate::shared::{Clock, Shared};
 use crate::stats::Outcome;
@@ -38,6 +39,8 @@ impl Session {
 
     /// A session for a client connected from `endpoint`, listed by CLIENT LIST until dropped.
     pub fn connected(shared: Arc<Shared>, endpoint: Endpoint) -> Session {
+        // Background saves reach the server through this (set once; every session can).
+        shared.persistence.attach(&shared);
         let id = shared.next_client_id();
         shared.stats.client_connected();
         let mut client = Client::new(id);
@@ -49,6 +52,7 @@ impl Session {
             .unwrap_or_else(|p| p.into_inner())
             .requirepass()
             .is_empty();
+        client.local = is_local(&endpoint);
         let entry = shared.registry.register(id, endpoint);
         Session {
             shared,
@@ -71,14 +75,34 @@ impl Session {
     /// A panic in a handler is a bug; it must not take the server or other clients down, so it
     /// is caught here, logged, and answered with an error while the connection carries on.
     pub fn execute(&mut self, argv: &[Bytes]) -> Reply {
-        let shared = &*self.shared;
+        let shared = Arc::clone(&self.shared);
+        let mut held = None;
+        self.execute_held(argv, &shared, &mut held)
+    }
+
+    /// Execute one request of a batch. The keyspace lock is taken into `held` if it is not
+    /// there already, and left there for the next request: the connection holds it across
+    /// the requests it has buffered (one lock per batch instead of one per request) and
+    /// releases it before it waits for the socket. `shared` is this session's `shared()`.
+    pub fn execute_held<'s>(
+        &mut self,
+        argv: &[Bytes],
+        shared: &'s Shared,
+        held: &mut Option<MutexGuard<'s, Keyspace>>,
+    ) -> Reply {
+        debug_assert!(std::ptr::eq(shared, &*self.shared));
         let client = &mut self.client;
         let started = std::time::Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let (now_ms, now_us) = now(&shared.clock);
-            let mut keyspace = shared.lock_keyspace();
+            let keyspace = held.get_or_insert_with(|| shared.lock_keyspace());
+            // CLIENT NO-TOUCH: lookups leave access times alone, except TOUCH's (as Redis 7.2).
+            let touch_command = argv
+                .first()
+                .is_some_and(|name| name.eq_ignore_ascii_case(b"touch"));
+            keyspace.set_touching(!client.no_touch || touch_command);
             let mut ctx = Ctx {
-                keyspace: &mut keyspace,
+                keyspace,
                 config: &shared.config,
                 client,
                 clients: &shared.registry,
@@ -90,6 +114,9 @@ impl Session {
                 log_level: &shared.log_level,
                 shutdown: &shared.shutdown,
                 slowlog: &shared.slowlog,
+                persistence: &shared.persistence,
+                latency: &shared.latency,
+                active_expire: &shared.active_expire,
             };
             dispatch(shared.table, &mut ctx, argv)
         }));
@@ -145,14 +172,11 @@ impl Session {
                 stats.record(Some(&command.full_name), elapsed, outcome, code.as_deref());
                 // Only commands that ran are logged, as in Redis, and not those flagged
                 // SKIP_SLOWLOG.
-                if !command
-                    .spec
-                    .command_flags
-                    .iter()
-                    .any(|f| f == "SKIP_SLOWLOG")
-                {
+                if !command.skip_slowlog {
                     self.log_if_slow(argv, elapsed);
                 }
+                let fast = command.spec.command_flags.iter().any(|f| f == "FAST");
+                self.record_latency(fast, elapsed);
             }
             Resolved::ArityRejected(name) => {
                 stats.record(Some(&name), elapsed, Outcome::Rejected, code.as_deref());
@@ -193,6 +217,28 @@ impl Session {
         );
     }
 
+    /// Feed the latency monitor, as Redis does for every command that ran: "fast-command" for
+    /// commands flagged FAST, "command" for the others, in whole milliseconds.
+    fn record_latency(&self, fast: bool, elapsed: std::time::Duration) {
+        let threshold = self
+            .shared
+            .config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .latency_monitor_threshold();
+        if threshold == 0 {
+            return;
+        }
+        let event = if fast { "fast-command" } else { "command" };
+        let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        self.shared.latency.record_if_needed(
+            event,
+            ms,
+            threshold,
+            self.shared.clock.now_ms() / 1000,
+        );
+    }
+
     /// Copy what CLIENT LIST shows of this client into its registry entry.
     fn publish(&self) {
         let mut state = self.entry.state();
@@ -202,6 +248,7 @@ impl Session {
         state.last_interaction = Instant::now();
         state.resp = self.client.protocol_version();
         state.no_evict = self.client.no_evict;
+        state.no_touch = self.client.no_touch;
     }
 }
 
@@ -236,6 +283,21 @@ fn describe_args(argv: &[Bytes]) -> String {
         out.push(format!("... ({} arguments)", argv.len() - 1));
     }
     out.join(" ")
+}
+
+/// Redis's notion of a local client: one with no socket (our in-process sessions), or connected
+/// from exactly 127.0.0.1 or ::1 (not any loopback address: Redis compares the text).
+fn is_local(endpoint: &Endpoint) -> bool {
+    if endpoint.fd < 0 {
+        return true;
+    }
+    match endpoint.addr.parse::<std::net::SocketAddr>() {
+        Ok(addr) => {
+            let ip = addr.ip();
+            ip == std::net::Ipv4Addr::LOCALHOST || ip == std::net::Ipv6Addr::LOCALHOST
+        }
+        Err(_) => false,
+    }
 }
 
 /// The current time in milliseconds and microseconds. A manual clock (tests) only has

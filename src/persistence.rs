@@ -1,0 +1,587 @@
+//! Persistence as a framework service: the count of changes since the last save (Redis's
+//! `server.dirty`), loading the RDB file at startup, SAVE, BGSAVE, save points, the save at
+//! shutdown and after FLUSHALL, and the state INFO persistence reports.
+//!
+//! Handlers reach this only through `Ctx` (`ctx.mark_dirty(n)`, `ctx.save()`,
+//! `ctx.bgsave()`...); they never touch files or threads themselves.
+//!
+//! The change count is kept as a monotonic total of every change since startup plus the total
+//! at the last successful save, so "changes since the last save" is their difference and a
+//! save that completes in the middle of a command (FLUSHALL writing an empty dump) never hides
+//! the command's own changes from whoever compares the total before and after it (replication).
+//!
+//! BGSAVE without fork: the command marks the snapshot's instant in the keyspace (copy-before-
+//! write, see `Keyspace::snapshot_begin`) and a thread copies the keyspace in slices of
+//! [`SLICE_KEYS`] keys, taking the lock once per slice, then encodes the copy and writes the
+//! file with the lock free. Other clients wait at most one slice.
+//!
+//! Every file is written crash-safe: a temporary file in `dir`, fsync, rename over
+//! `dbfilename`, fsync of the directory. A crash at any moment leaves the old file or the new
+//! one, whole.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::config::Config;
+use crate::keyspace::Keyspace;
+use crate::rdb::{self, RdbOptions};
+use crate::shared::Shared;
+
+/// Keys copied per lock hold by a background save.
+pub const SLICE_KEYS: usize = 2_000;
+
+/// After a failed background save, save points wait this long before trying again (Redis's
+/// `CONFIG_BGSAVE_RETRY_DELAY`).
+const RETRY_DELAY_SECS: i64 = 5;
+
+/// The persistence state shared by every connection.
+#[derive(Debug, Default)]
+pub struct Persistence {
+    /// Every change since startup.
+    changes: AtomicU64,
+    /// `changes` as it was when the last successful save took its snapshot.
+    saved_at: AtomicU64,
+    state: Mutex<State>,
+    /// The server, for the background save thread (set once the state is shared).
+    shared: OnceLock<Weak<Shared>>,
+    /// Set when SHUTDOWN has already saved (or was told not to): the server does not save
+    /// again on its way out.
+    final_save_done: AtomicBool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// The background save in progress, if any.
+    bgsave: Option<Bgsave>,
+    /// Bumped to abandon a background save: one whose generation is stale never renames its
+    /// file over the dump.
+    generation: u64,
+    /// Unix seconds of the last successful save (startup counts as one, as in Redis).
+    last_save: i64,
+    last_bgsave_ok: bool,
+    last_bgsave_secs: i64,
+    last_bgsave_try: i64,
+    saves: u64,
+    keys_loaded: u64,
+    keys_expired: u64,
+}
+
+#[derive(Debug)]
+struct Bgsave {
+    generation: u64,
+    started: Instant,
+    keys_total: u64,
+    keys_processed: Arc<AtomicU64>,
+}
+
+/// What INFO persistence reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub changes_since_last_save: u64,
+    pub bgsave_in_progress: bool,
+    pub last_save_time: i64,
+    pub last_bgsave_ok: bool,
+    pub last_bgsave_time_sec: i64,
+    pub current_bgsave_time_sec: i64,
+    pub saves: u64,
+    pub keys_processed: u64,
+    pub keys_total: u64,
+    pub last_load_keys_loaded: u64,
+    pub last_load_keys_expired: u64,
+}
+
+/// Why BGSAVE did not start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BgsaveRefused {
+    AlreadyInProgress,
+    /// The server's state is not shared yet (never the case once it serves clients).
+    NoServer,
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn unix_now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Where and how to write, read from the configuration at the moment a save starts.
+#[derive(Debug, Clone)]
+struct Target {
+    dir: PathBuf,
+    file: String,
+    options: RdbOptions,
+}
+
+impl Target {
+    fn from(config: &Config) -> Target {
+        Target {
+            dir: config.dir().to_path_buf(),
+            file: config.dbfilename().to_string(),
+            options: RdbOptions {
+                compression: config.rdbcompression(),
+                checksum: config.rdbchecksum(),
+                ctime: unix_now(),
+                used_mem: crate::stats::process().used_memory,
+            },
+        }
+    }
+}
+
+/// Write a file crash-safe: `write` fills a temporary file in `dir`, which is flushed, synced
+/// and renamed over `dir/name`, then the directory is synced. On any failure the temporary
+/// file is removed and the old file is left as it was.
+fn write_atomically(
+    dir: &Path,
+    name: &str,
+    tag: &str,
+    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> Result<(), String> {
+    let temp = dir.join(format!("temp-{}-{tag}.rdb", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let file = File::create(&temp)?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        write(&mut out)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&temp, dir.join(name))?;
+        File::open(dir)?.sync_all()
+    })();
+    result.map_err(|err| {
+        let _ = std::fs::remove_file(&temp);
+        format!(
+            "could not write {}: {err}",
+            dir.join(name).to_string_lossy()
+        )
+    })
+}
+
+impl Persistence {
+    pub fn new() -> Persistence {
+        Persistence {
+            state: Mutex::new(State {
+                last_save: unix_now(),
+                last_bgsave_ok: true,
+                last_bgsave_secs: -1,
+                ..State::default()
+            }),
+            ..Persistence::default()
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // Every update of the state is a few assignments: a poisoned lock still holds a
+        // consistent state.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Let background saves reach the server (done once the state is in its `Arc`).
+    pub fn attach(&self, shared: &Arc<Shared>) {
+        let _ = self.shared.set(Arc::downgrade(shared));
+    }
+
+    /// Count `n` changes to the dataset (what Redis adds to `server.dirty`).
+    pub fn mark_dirty(&self, n: u64) {
+        self.changes.fetch_add(n, Ordering::SeqCst);
+    }
+
+    /// Every change since startup: compare it before and after a command to learn whether
+    /// the command changed the dataset.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::SeqCst)
+    }
+
+    /// Changes since the last successful save (INFO's `rdb_changes_since_last_save`).
+    pub fn dirty(&self) -> u64 {
+        self.changes()
+            .saturating_sub(self.saved_at.load(Ordering::SeqCst))
+    }
+
+    /// A save whose snapshot was taken when `changes()` was `at` has completed.
+    pub fn saved(&self, at: u64) {
+        self.saved_at.fetch_max(at, Ordering::SeqCst);
+    }
+
+    /// Unix seconds of the last successful save (LASTSAVE).
+    pub fn last_save(&self) -> i64 {
+        self.state().last_save
+    }
+
+    pub fn bgsave_in_progress(&self) -> bool {
+        self.state().bgsave.is_some()
+    }
+
+    /// What INFO persistence shows.
+    pub fn report(&self) -> Report {
+        let state = self.state();
+        let current = state.bgsave.as_ref();
+        Report {
+            changes_since_last_save: self.dirty(),
+            bgsave_in_progress: current.is_some(),
+            last_save_time: state.last_save,
+            last_bgsave_ok: state.last_bgsave_ok,
+            last_bgsave_time_sec: state.last_bgsave_secs,
+            current_bgsave_time_sec: current.map_or(-1, |b| {
+                i64::try_from(b.started.elapsed().as_secs()).unwrap_or(0)
+            }),
+            saves: state.saves,
+            keys_processed: current.map_or(0, |b| b.keys_processed.load(Ordering::Relaxed)),
+            keys_total: current.map_or(0, |b| b.keys_total),
+            last_load_keys_loaded: state.keys_loaded,
+            last_load_keys_expired: state.keys_expired,
+        }
+    }
+
+    /// Whether write commands (and PING) are refused with MISCONF: the last background save
+    /// failed, save points are configured and `stop-writes-on-bgsave-error` is on.
+    pub fn writes_refused(&self, config: &Config) -> bool {
+        config.stop_writes_on_bgsave_error()
+            && !config.save().is_empty()
+            && !self.state().last_bgsave_ok
+    }
+
+    /// SAVE: write the keyspace now, with the lock held by the caller. Refused while a
+    /// background save runs (the caller says so to the client).
+    pub fn save(&self, keyspace: &Keyspace, config: &Config) -> Result<(), String> {
+        let target = Target::from(config);
+        let at = self.changes();
+        let started = Instant::now();
+        let mut keys = 0;
+        write_atomically(&target.dir, &target.file, "save", |out| {
+            keys = rdb::encode(keyspace, out, &target.options)?.0;
+            Ok(())
+        })
+        .inspect_err(|reason| tracing::warn!("Error saving DB on disk: {reason}"))?;
+        self.saved(at);
+        let mut state = self.state();
+        state.last_save = unix_now();
+        state.last_bgsave_ok = true;
+        state.saves += 1;
+        drop(state);
+        tracing::info!(
+            keys,
+            "DB saved on disk in {:.3} seconds",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    }
+
+    /// Abandon a background save in progress (FLUSHALL, SHUTDOWN): its file is never
+    /// renamed over the dump, and it is not counted as a failure.
+    pub fn abort_bgsave(&self, keyspace: &mut Keyspace) {
+        let mut state = self.state();
+        if state.bgsave.take().is_some() {
+            state.generation += 1;
+            keyspace.snapshot_abort();
+            tracing::info!("Background saving abandoned");
+        }
+    }
+
+    /// BGSAVE: mark the snapshot's instant in the keyspace (locked by the caller) and start a
+    /// thread that copies, encodes and writes it.
+    pub fn bgsave(&self, keyspace: &mut Keyspace, config: &Config) -> Result<(), BgsaveRefused> {
+        let shared = self
+            .shared
+            .get()
+            .and_then(Weak::upgrade)
+            .ok_or(BgsaveRefused::NoServer)?;
+        let mut state = self.state();
+        if state.bgsave.is_some() {
+            return Err(BgsaveRefused::AlreadyInProgress);
+        }
+        state.generation += 1;
+        let generation = state.generation;
+        let keys_processed = Arc::new(AtomicU64::new(0));
+        let keys_total = (0..keyspace.len())
+            .map(|db| keyspace.sizes(db).0 as u64)
+            .sum();
+        state.bgsave = Some(Bgsave {
+            generation,
+            started: Instant::now(),
+            keys_total,
+            keys_processed: Arc::clone(&keys_processed),
+        });
+        state.last_bgsave_try = unix_now();
+        state.saves += 1;
+        drop(state);
+        keyspace.snapshot_begin();
+        let job = Job {
+            shared,
+            generation,
+            at: self.changes(),
+            target: Target::from(config),
+            keys_processed,
+        };
+        let spawned = std::thread::Builder::new()
+            .name("bgsave".into())
+            .spawn(move || job.run());
+        if let Err(err) = spawned {
+            tracing::warn!("Can't save in background: {err}");
+            keyspace.snapshot_abort();
+            let mut state = self.state();
+            state.bgsave = None;
+            state.last_bgsave_ok = false;
+            return Err(BgsaveRefused::NoServer);
+        }
+        tracing::info!("Background saving started");
+        Ok(())
+    }
+
+    /// The timer's check of the save points (and of a save the caller can no longer do in
+    /// place): start a background save when one is due, as Redis's cron does.
+    pub fn cron(shared: &Arc<Shared>) {
+        let persistence = &shared.persistence;
+        let (rules, dirty) = {
+            let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+            (config.save().to_vec(), persistence.dirty())
+        };
+        if rules.is_empty() {
+            return;
+        }
+        let now = unix_now();
+        let due = {
+            let state = persistence.state();
+            if state.bgsave.is_some() {
+                return;
+            }
+            let may_try = now - state.last_bgsave_try > RETRY_DELAY_SECS || state.last_bgsave_ok;
+            rules.iter().copied().find(|&(seconds, changes)| {
+                dirty >= u64::try_from(changes).unwrap_or(0)
+                    && now - state.last_save > seconds
+                    && may_try
+            })
+        };
+        let Some((seconds, changes)) = due else {
+            return;
+        };
+        tracing::info!("{changes} changes in {seconds} seconds. Saving...");
+        let mut keyspace = shared.lock_keyspace();
+        let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+        let _ = persistence.bgsave(&mut keyspace, &config);
+    }
+
+    /// SHUTDOWN has saved (or was told not to save): nothing to do on the way out.
+    pub fn mark_final_save_done(&self) {
+        self.final_save_done.store(true, Ordering::SeqCst);
+    }
+
+    /// On the way out after a signal: save when save points are configured, unless SHUTDOWN
+    /// already dealt with it. A background save in progress is abandoned first.
+    pub fn save_on_exit(shared: &Shared) -> Result<(), String> {
+        let persistence = &shared.persistence;
+        if persistence.final_save_done.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+        if config.save().is_empty() {
+            return Ok(());
+        }
+        let mut keyspace = shared.lock_keyspace();
+        persistence.abort_bgsave(&mut keyspace);
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        persistence.save(&keyspace, &config)
+    }
+
+    /// Load `dir`/`dbfilename` into `keyspace` at startup, if the file exists. A file that
+    /// cannot be read whole is an error, and the keyspace is then left empty.
+    pub fn load(&self, keyspace: &mut Keyspace, config: &Config) -> Result<(), String> {
+        let path = config.dir().join(config.dbfilename());
+        let file = match File::open(&path) {
+            Ok(file) => file,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(err) => return Err(format!("cannot open {}: {err}", path.to_string_lossy())),
+        };
+        let started = Instant::now();
+        let info = load_into(
+            keyspace,
+            &mut BufReader::with_capacity(1 << 20, file),
+            unix_now_ms(),
+        )
+        .map_err(|err| {
+            *keyspace = Keyspace::new(keyspace.len());
+            format!("{}: {err}", path.to_string_lossy())
+        })?;
+        let mut state = self.state();
+        state.keys_loaded = info.keys_loaded;
+        state.keys_expired = info.keys_expired;
+        drop(state);
+        tracing::info!(
+            "Done loading RDB, keys loaded: {}, keys expired: {}.",
+            info.keys_loaded,
+            info.keys_expired
+        );
+        tracing::info!(
+            "DB loaded from disk: {:.3} seconds",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    }
+}
+
+/// Decode an RDB file from `input` into `keyspace`. A key that appears twice in one database
+/// is corruption, as Redis treats it.
+pub fn load_into(
+    keyspace: &mut Keyspace,
+    input: &mut impl std::io::Read,
+    now_ms: i64,
+) -> Result<rdb::LoadInfo, rdb::RdbError> {
+    let databases = keyspace.len();
+    rdb::decode_with(input, databases, now_ms, |loaded| {
+        let db = keyspace.db(loaded.db);
+        if db.contains(&loaded.key, now_ms) {
+            return Err(rdb::RdbError::Unsupported {
+                offset: 0,
+                what: format!(
+                    "key '{}' twice in db {}",
+                    loaded.key.escape_ascii(),
+                    loaded.db
+                ),
+            });
+        }
+        db.set(loaded.key, loaded.value, loaded.expire_at, false, now_ms);
+        Ok(())
+    })
+}
+
+/// One background save, run on its own thread.
+struct Job {
+    shared: Arc<Shared>,
+    generation: u64,
+    /// The change count at the snapshot's instant.
+    at: u64,
+    target: Target,
+    keys_processed: Arc<AtomicU64>,
+}
+
+impl Job {
+    fn run(mut self) {
+        let started = Instant::now();
+        let outcome = self.copy().map(|snapshot| {
+            let mut keys = 0;
+            let written = write_atomically(&self.target.dir, &self.target.file, "bgsave", |out| {
+                keys = rdb::encode(&snapshot, out, &self.target.options)?.0;
+                Ok(())
+            });
+            // The snapshot is large: free it here, not while holding any lock.
+            drop(snapshot);
+            (written, keys)
+        });
+        let persistence = &self.shared.persistence;
+        let mut state = persistence.state();
+        if state.bgsave.as_ref().map(|b| b.generation) != Some(self.generation) {
+            // Abandoned (FLUSHALL, SHUTDOWN): whatever was written must not stay.
+            return;
+        }
+        state.bgsave = None;
+        let elapsed = started.elapsed();
+        state.last_bgsave_secs = i64::try_from(elapsed.as_secs()).unwrap_or(0);
+        match outcome {
+            None => {
+                // Abandoned between the generation check in `copy` and here: not a failure.
+                tracing::info!("Background saving abandoned");
+            }
+            Some((Ok(()), keys)) => {
+                persistence.saved(self.at);
+                state.last_save = unix_now();
+                state.last_bgsave_ok = true;
+                tracing::info!(
+                    keys,
+                    "Background saving terminated with success in {:.3} seconds",
+                    elapsed.as_secs_f64()
+                );
+            }
+            Some((Err(reason), _)) => {
+                state.last_bgsave_ok = false;
+                tracing::warn!("Background saving error: {reason}");
+            }
+        }
+    }
+
+    /// Copy the keyspace in slices, then merge the copy-before-write logs. `None` when the
+    /// save was abandoned (FLUSHALL, SHUTDOWN). A snapshot that FLUSHDB or SWAPDB made
+    /// impossible to complete (the old contents are gone) starts again at a new instant.
+    fn copy(&mut self) -> Option<rdb::Snapshot> {
+        loop {
+            if let Some(snapshot) = self.copy_once() {
+                return Some(snapshot);
+            }
+            let mut keyspace = self.shared.lock_keyspace();
+            if !self.current() {
+                return None;
+            }
+            tracing::info!("A database was emptied or swapped during the background save: taking the snapshot again");
+            keyspace.snapshot_abort();
+            keyspace.snapshot_begin();
+            self.at = self.shared.persistence.changes();
+            self.keys_processed.store(0, Ordering::Relaxed);
+        }
+    }
+
+    fn copy_once(&self) -> Option<rdb::Snapshot> {
+        let databases = self.shared.lock_keyspace().len();
+        let mut copied = Vec::with_capacity(databases);
+        for db in 0..databases {
+            let mut entries = Vec::new();
+            let mut cursor = 0;
+            loop {
+                let keyspace = self.shared.lock_keyspace();
+                // Checked under the keyspace lock, where saves are abandoned and started: a
+                // later save's snapshot is never mistaken for this one's.
+                if !keyspace.snapshot_active() || !self.current() {
+                    return None;
+                }
+                let before = entries.len();
+                cursor = keyspace.snapshot_copy(db, cursor, SLICE_KEYS, &mut entries);
+                drop(keyspace);
+                self.keys_processed
+                    .fetch_add((entries.len() - before) as u64, Ordering::Relaxed);
+                if cursor == 0 {
+                    break;
+                }
+            }
+            copied.push(entries);
+        }
+        let mut keyspace = self.shared.lock_keyspace();
+        if !self.current() {
+            return None;
+        }
+        let logs = keyspace.snapshot_end()?;
+        drop(keyspace);
+        Some(crate::keyspace::assemble_snapshot(copied, logs))
+    }
+
+    /// Whether this save is still the one in progress.
+    fn current(&self) -> bool {
+        let state = self.shared.persistence.state();
+        state.bgsave.as_ref().map(|b| b.generation) == Some(self.generation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dirty_counts_changes_since_the_last_save() {
+        let p = Persistence::new();
+        p.mark_dirty(3);
+        assert_eq!(p.dirty(), 3);
+        let at = p.changes();
+        p.mark_dirty(2);
+        p.saved(at);
+        assert_eq!(p.dirty(), 2);
+        assert_eq!(p.changes(), 5);
+    }
+}
