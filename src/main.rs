@@ -47,12 +47,6 @@ fn start(args: &[String]) -> Result<(), String> {
             .filter_map(|l| l.local_addr().ok())
             .map(|a| a.to_string())
             .collect();
-        tracing::info!(
-            "redis-clone {VERSION} (Redis {REDIS_VERSION} compatible) ready on {} with {} commands, pid {}",
-            addresses.join(", "),
-            table.len(),
-            std::process::id()
-        );
         let shared = Arc::new(Shared::new(config, table, Clock::System));
         shared.log_level.attach(log_level);
         shared.persistence.attach(&shared);
@@ -66,6 +60,12 @@ fn start(args: &[String]) -> Result<(), String> {
                 .load(&mut keyspace, &config)
                 .map_err(|reason| format!("cannot load the RDB file {reason}"))?;
         }
+        tracing::info!(
+            "redis-clone {VERSION} (Redis {REDIS_VERSION} compatible) ready on {} with {} commands, pid {}",
+            addresses.join(", "),
+            table.len(),
+            std::process::id()
+        );
         // Stop on a signal or on SHUTDOWN, whichever comes first.
         let asked = Arc::clone(&shared);
         let stop = async move {

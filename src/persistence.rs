@@ -532,11 +532,18 @@ impl Job {
     fn copy_once(&self) -> Option<rdb::Snapshot> {
         let databases = self.shared.lock_keyspace().len();
         let mut copied = Vec::with_capacity(databases);
+        let mut longest = std::time::Duration::ZERO;
         for db in 0..databases {
             let mut entries = Vec::new();
             let mut cursor = 0;
             loop {
+                // Grow the copy outside the lock: a reallocation of a large vector (and the
+                // page faults of its new memory) must not happen while clients wait.
+                if entries.capacity() - entries.len() < 2 * SLICE_KEYS {
+                    entries.reserve(entries.len().max(4 * SLICE_KEYS));
+                }
                 let keyspace = self.shared.lock_keyspace();
+                let locked = Instant::now();
                 // Checked under the keyspace lock, where saves are abandoned and started: a
                 // later save's snapshot is never mistaken for this one's.
                 if !keyspace.snapshot_active() || !self.current() {
@@ -545,6 +552,14 @@ impl Job {
                 let before = entries.len();
                 cursor = keyspace.snapshot_copy(db, cursor, SLICE_KEYS, &mut entries);
                 drop(keyspace);
+                let held = locked.elapsed();
+                longest = longest.max(held);
+                // std's mutex is not fair: a thread that locks again right after unlocking
+                // keeps a woken waiter out, slice after slice. Stepping aside for as long as
+                // the slice held the lock lets the clients waiting for it in first.
+                if cursor != 0 {
+                    std::thread::sleep(held.max(std::time::Duration::from_micros(200)));
+                }
                 self.keys_processed
                     .fetch_add((entries.len() - before) as u64, Ordering::Relaxed);
                 if cursor == 0 {
@@ -559,6 +574,10 @@ impl Job {
         }
         let logs = keyspace.snapshot_end()?;
         drop(keyspace);
+        tracing::info!(
+            "Background saving copied the keyspace; the longest lock hold was {:.3} ms",
+            longest.as_secs_f64() * 1000.0
+        );
         Some(crate::keyspace::assemble_snapshot(copied, logs))
     }
 
