@@ -139,33 +139,54 @@ impl Target {
     }
 }
 
-/// Write a file crash-safe: `write` fills a temporary file in `dir`, which is flushed, synced
-/// and renamed over `dir/name`, then the directory is synced. On any failure the temporary
-/// file is removed and the old file is left as it was.
+/// The temporary file a save of kind `tag` writes in `dir` before renaming it.
+fn temp_path(dir: &Path, tag: &str) -> PathBuf {
+    dir.join(format!("temp-{}-{tag}.rdb", std::process::id()))
+}
+
+/// First half of a crash-safe write: `write` fills the temporary file `temp`, which is
+/// flushed and synced. On failure it is removed.
+fn write_temp(
+    temp: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> Result<(), String> {
+    let result = (|| -> std::io::Result<()> {
+        let file = File::create(temp)?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        write(&mut out)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()
+    })();
+    result.map_err(|err| {
+        let _ = std::fs::remove_file(temp);
+        format!("could not write {}: {err}", temp.to_string_lossy())
+    })
+}
+
+/// Second half: rename the synced temporary file over `dir/name`, then sync the directory so
+/// the rename itself survives a crash. A crash at any moment leaves the old file or the new
+/// one, whole.
+fn commit_temp(temp: &Path, dir: &Path, name: &str) -> Result<(), String> {
+    let result = std::fs::rename(temp, dir.join(name)).and_then(|()| File::open(dir)?.sync_all());
+    result.map_err(|err| {
+        let _ = std::fs::remove_file(temp);
+        format!(
+            "could not rename {} to {name}: {err}",
+            temp.to_string_lossy()
+        )
+    })
+}
+
+/// A whole crash-safe write (SAVE and the saves done in place).
 fn write_atomically(
     dir: &Path,
     name: &str,
     tag: &str,
     write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
 ) -> Result<(), String> {
-    let temp = dir.join(format!("temp-{}-{tag}.rdb", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let file = File::create(&temp)?;
-        let mut out = BufWriter::with_capacity(1 << 20, file);
-        write(&mut out)?;
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&temp, dir.join(name))?;
-        File::open(dir)?.sync_all()
-    })();
-    result.map_err(|err| {
-        let _ = std::fs::remove_file(&temp);
-        format!(
-            "could not write {}: {err}",
-            dir.join(name).to_string_lossy()
-        )
-    })
+    let temp = temp_path(dir, tag);
+    write_temp(&temp, write)?;
+    commit_temp(&temp, dir, name)
 }
 
 impl Persistence {
@@ -292,6 +313,37 @@ impl Persistence {
     /// BGSAVE: mark the snapshot's instant in the keyspace (locked by the caller) and start a
     /// thread that copies, encodes and writes it.
     pub fn bgsave(&self, keyspace: &mut Keyspace, config: &Config) -> Result<(), BgsaveRefused> {
+        self.start_background(keyspace, config, None)
+    }
+
+    /// For a replica's full synchronization: take a snapshot of the keyspace (locked by the
+    /// caller) at this instant, as BGSAVE does, and hand it to `deliver` on the saving thread
+    /// instead of writing the file (encode it with `rdb::encode` onto the socket, with
+    /// `options_for`). It occupies the background save slot while it is copied (INFO shows
+    /// `rdb_bgsave_in_progress:1`, as Redis's diskless sync does) but is not a save: the change
+    /// count and LASTSAVE do not move. `deliver` is not called when the snapshot is
+    /// abandoned (FLUSHALL, SHUTDOWN).
+    pub fn snapshot_for(
+        &self,
+        keyspace: &mut Keyspace,
+        config: &Config,
+        deliver: Deliver,
+    ) -> Result<(), BgsaveRefused> {
+        self.start_background(keyspace, config, Some(deliver))
+    }
+
+    /// The options a file written now would use (`rdbcompression`, `rdbchecksum`, `ctime`).
+    pub fn options_for(config: &Config) -> RdbOptions {
+        Target::from(config).options
+    }
+
+    fn start_background(
+        &self,
+        keyspace: &mut Keyspace,
+        config: &Config,
+        deliver: Option<Deliver>,
+    ) -> Result<(), BgsaveRefused> {
+        let to_file = deliver.is_none();
         let shared = self
             .shared
             .get()
@@ -313,8 +365,10 @@ impl Persistence {
             keys_total,
             keys_processed: Arc::clone(&keys_processed),
         });
-        state.last_bgsave_try = unix_now();
-        state.saves += 1;
+        if to_file {
+            state.last_bgsave_try = unix_now();
+            state.saves += 1;
+        }
         drop(state);
         keyspace.snapshot_begin();
         let job = Job {
@@ -323,6 +377,8 @@ impl Persistence {
             at: self.changes(),
             target: Target::from(config),
             keys_processed,
+            to_file,
+            deliver,
         };
         let spawned = std::thread::Builder::new()
             .name("bgsave".into())
@@ -332,10 +388,14 @@ impl Persistence {
             keyspace.snapshot_abort();
             let mut state = self.state();
             state.bgsave = None;
-            state.last_bgsave_ok = false;
+            if to_file {
+                state.last_bgsave_ok = false;
+            }
             return Err(BgsaveRefused::NoServer);
         }
-        tracing::info!("Background saving started");
+        if to_file {
+            tracing::info!("Background saving started");
+        }
         Ok(())
     }
 
@@ -381,15 +441,22 @@ impl Persistence {
     /// already dealt with it. A background save in progress is abandoned first.
     pub fn save_on_exit(shared: &Shared) -> Result<(), String> {
         let persistence = &shared.persistence;
-        if persistence.final_save_done.load(Ordering::SeqCst) {
-            return Ok(());
-        }
         let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
-        if config.save().is_empty() {
+        let mut keyspace = shared.lock_keyspace();
+        // A background save still running will not finish: abandon it (it then never renames
+        // its file) and remove its temporary file, as Redis removes its child's.
+        persistence.abort_bgsave(&mut keyspace);
+        let prefix = format!("temp-{}-bgsave-", std::process::id());
+        if let Ok(entries) = std::fs::read_dir(config.dir()) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        if persistence.final_save_done.load(Ordering::SeqCst) || config.save().is_empty() {
             return Ok(());
         }
-        let mut keyspace = shared.lock_keyspace();
-        persistence.abort_bgsave(&mut keyspace);
         tracing::info!("Saving the final RDB snapshot before exiting.");
         persistence.save(&keyspace, &config)
     }
@@ -463,27 +530,62 @@ struct Job {
     at: u64,
     target: Target,
     keys_processed: Arc<AtomicU64>,
+    /// Whether the snapshot goes to `dbfilename` (BGSAVE) ...
+    to_file: bool,
+    /// ... or to this function (a replica's full synchronization).
+    deliver: Option<Deliver>,
 }
+
+/// Receives a background snapshot instead of the file (see `Persistence::snapshot_for`).
+pub type Deliver = Box<dyn FnOnce(rdb::Snapshot) + Send>;
 
 impl Job {
     fn run(mut self) {
         let started = Instant::now();
-        let outcome = self.copy().map(|snapshot| {
-            let mut keys = 0;
-            let written = write_atomically(&self.target.dir, &self.target.file, "bgsave", |out| {
-                keys = rdb::encode(&snapshot, out, &self.target.options)?.0;
-                Ok(())
-            });
-            // The snapshot is large: free it here, not while holding any lock.
-            drop(snapshot);
-            (written, keys)
-        });
+        // One name per save: an abandoned save still writing must never share its file with
+        // the next one.
+        let temp = temp_path(&self.target.dir, &format!("bgsave-{}", self.generation));
+        let snapshot = self.copy();
+        let outcome = match (snapshot, self.deliver.take()) {
+            (Some(snapshot), Some(deliver)) => {
+                // Replication: the snapshot goes to the caller, no file is written.
+                let keys = (0..snapshot.dbs.len())
+                    .map(|db| snapshot.dbs[db].len() as u64)
+                    .sum();
+                deliver(snapshot);
+                Some((Ok(()), keys))
+            }
+            (Some(snapshot), None) => {
+                let mut keys = 0;
+                let written = write_temp(&temp, |out| {
+                    keys = rdb::encode(&snapshot, out, &self.target.options)?.0;
+                    Ok(())
+                });
+                // The snapshot is large: free it here, not while holding any lock.
+                drop(snapshot);
+                Some((written, keys))
+            }
+            (None, _) => None,
+        };
         let persistence = &self.shared.persistence;
+        // The rename happens under the state lock, after checking that this save is still
+        // the current one: a save abandoned by FLUSHALL or SHUTDOWN (which take this lock to
+        // abandon it) never replaces the dump they write.
         let mut state = persistence.state();
         if state.bgsave.as_ref().map(|b| b.generation) != Some(self.generation) {
-            // Abandoned (FLUSHALL, SHUTDOWN): whatever was written must not stay.
+            let _ = std::fs::remove_file(&temp);
             return;
         }
+        let outcome = outcome.map(|(written, keys)| {
+            let committed = written.and_then(|()| {
+                if self.to_file {
+                    commit_temp(&temp, &self.target.dir, &self.target.file)
+                } else {
+                    Ok(())
+                }
+            });
+            (committed, keys)
+        });
         state.bgsave = None;
         let elapsed = started.elapsed();
         state.last_bgsave_secs = i64::try_from(elapsed.as_secs()).unwrap_or(0);
@@ -491,6 +593,9 @@ impl Job {
             None => {
                 // Abandoned between the generation check in `copy` and here: not a failure.
                 tracing::info!("Background saving abandoned");
+            }
+            Some((Ok(()), keys)) if !self.to_file => {
+                tracing::info!(keys, "Snapshot for a replica taken");
             }
             Some((Ok(()), keys)) => {
                 persistence.saved(self.at);

@@ -668,3 +668,161 @@ fn a_failed_bgsave_stops_writes_as_redis_does() {
     let reference = support::start_reference_from_file(dir, &binary, &config);
     assert_eq!(mine, after_failed_bgsave(&reference));
 }
+
+// ---------------------------------------------------------------------------------------------
+// In process: the background save against writes, FLUSHALL and replication's snapshots.
+// ---------------------------------------------------------------------------------------------
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use redis_clone::config::Config;
+use redis_clone::session::Session;
+use redis_clone::shared::{Clock, Shared};
+
+fn in_process(name: &str) -> (Arc<Shared>, Session, std::path::PathBuf) {
+    let dir = support::scratch_dir(name);
+    let mut config = Config::default();
+    config
+        .set("dir", dir.to_string_lossy().as_bytes(), false)
+        .expect("dir");
+    let table = redis_clone::registry::init().expect("specs");
+    let shared = Arc::new(Shared::new(config, table, Clock::System));
+    let session = Session::new(Arc::clone(&shared));
+    (shared, session, dir)
+}
+
+fn run(session: &mut Session, words: &[&str]) -> redis_clone::reply::Reply {
+    let argv: Vec<Bytes> = words
+        .iter()
+        .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+        .collect();
+    session.execute(&argv)
+}
+
+fn fill(session: &mut Session, keys: usize) {
+    for i in 0..keys {
+        run(session, &["SET", &format!("k{i}"), &format!("v{i}")]);
+    }
+}
+
+fn wait_idle(shared: &Shared) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while shared.persistence.bgsave_in_progress() {
+        assert!(std::time::Instant::now() < deadline, "the save never ended");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+fn dump_keys(dir: &std::path::Path) -> Vec<redis_clone::rdb::LoadedKey> {
+    let mut file = std::fs::File::open(dir.join("dump.rdb")).expect("dump");
+    redis_clone::rdb::decode(&mut file, 16, 0)
+        .expect("a good dump")
+        .keys
+}
+
+#[test]
+fn writes_during_bgsave_are_not_in_it_and_flushall_wins_over_it() {
+    let (shared, mut session, dir) = in_process("persistence-inproc-bgsave");
+    fill(&mut session, 100_000);
+    let started = run(&mut session, &["BGSAVE"]);
+    assert_eq!(
+        started,
+        redis_clone::reply::Reply::simple("Background saving started")
+    );
+    // Whatever happens after the command is not in the snapshot.
+    run(&mut session, &["SET", "k1", "changed"]);
+    run(&mut session, &["DEL", "k2"]);
+    run(&mut session, &["SET", "late", "x"]);
+    if shared.persistence.bgsave_in_progress() {
+        let again = run(&mut session, &["BGSAVE"]);
+        assert_eq!(
+            format!("{again:?}"),
+            format!(
+                "{:?}",
+                redis_clone::reply::Reply::Error(redis_clone::error::CommandError::err(
+                    "Background save already in progress"
+                ))
+            )
+        );
+    }
+    wait_idle(&shared);
+    let keys = dump_keys(&dir);
+    assert_eq!(keys.len(), 100_000);
+    let find = |k: &str| {
+        keys.iter()
+            .find(|l| &l.key[..] == k.as_bytes())
+            .map(|l| l.value.clone())
+    };
+    assert_eq!(
+        find("k1"),
+        Some(redis_clone::keyspace::Value::Str(
+            redis_clone::keyspace::Str::encoded(Bytes::from_static(b"v1"))
+        ))
+    );
+    assert!(find("k2").is_some() && find("late").is_none());
+
+    // FLUSHALL abandons a save in progress and writes the empty dump, which stays: here the
+    // save has copied everything and is encoding or writing when FLUSHALL comes.
+    fill(&mut session, 100_000);
+    run(&mut session, &["BGSAVE"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while shared.persistence.report().keys_processed < 100_000
+        && shared.persistence.bgsave_in_progress()
+    {
+        assert!(std::time::Instant::now() < deadline, "the copy never ended");
+        std::thread::yield_now();
+    }
+    run(&mut session, &["FLUSHALL"]);
+    wait_idle(&shared);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        dump_keys(&dir).is_empty(),
+        "the abandoned save replaced the dump"
+    );
+    let leftovers: Vec<String> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("temp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_replica_snapshot_is_delivered_without_touching_the_file() {
+    let (shared, mut session, dir) = in_process("persistence-inproc-replica");
+    fill(&mut session, 1_000);
+    let (tx, rx) = std::sync::mpsc::channel();
+    {
+        let mut keyspace = shared.lock_keyspace();
+        let config = shared.config.read().expect("config");
+        shared
+            .persistence
+            .snapshot_for(
+                &mut keyspace,
+                &config,
+                Box::new(move |snapshot| {
+                    let mut bytes = Vec::new();
+                    let options = redis_clone::rdb::RdbOptions {
+                        compression: true,
+                        checksum: true,
+                        ctime: 0,
+                        used_mem: 0,
+                    };
+                    redis_clone::rdb::encode(&snapshot, &mut bytes, &options).expect("encode");
+                    tx.send(bytes).expect("send");
+                }),
+            )
+            .expect("started");
+    }
+    run(&mut session, &["SET", "after", "x"]);
+    let bytes = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("delivered");
+    let loaded = redis_clone::rdb::decode(&mut &bytes[..], 16, 0).expect("decodes");
+    assert_eq!(loaded.keys.len(), 1_000);
+    wait_idle(&shared);
+    assert!(!dir.join("dump.rdb").exists(), "no file written");
+    assert_eq!(shared.persistence.report().saves, 0);
+}
