@@ -251,7 +251,7 @@ impl Ctx<'_> {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             self.persistence.save(self.keyspace, &config)?;
         }
-        self.persistence.mark_final_save_done();
+        self.persistence.decide_exit(save);
         Ok(())
     }
 

@@ -22,7 +22,7 @@
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -30,6 +30,12 @@ use crate::config::Config;
 use crate::keyspace::Keyspace;
 use crate::rdb::{self, RdbOptions};
 use crate::shared::Shared;
+
+// `exit` starts at 0: nobody decided yet, so the way out saves when save points exist.
+/// SHUTDOWN NOSAVE (or no save points): nothing is saved on the way out.
+const EXIT_NOSAVE: u8 = 1;
+/// Saved before stopping: save again on the way out only if writes slipped in meanwhile.
+const EXIT_SAVED: u8 = 2;
 
 /// Keys copied per lock hold by a background save.
 pub const SLICE_KEYS: usize = 2_000;
@@ -48,9 +54,9 @@ pub struct Persistence {
     state: Mutex<State>,
     /// The server, for the background save thread (set once the state is shared).
     shared: OnceLock<Weak<Shared>>,
-    /// Set when SHUTDOWN has already saved (or was told not to): the server does not save
-    /// again on its way out.
-    final_save_done: AtomicBool,
+    /// What the way out does: decided by SHUTDOWN or by the save a signal triggers
+    /// (`EXIT_*`).
+    exit: AtomicU8,
 }
 
 #[derive(Debug, Default)]
@@ -76,6 +82,8 @@ struct Bgsave {
     started: Instant,
     keys_total: u64,
     keys_processed: Arc<AtomicU64>,
+    /// Set when the save is abandoned, so its thread stops writing early.
+    cancelled: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What INFO persistence reports.
@@ -303,7 +311,8 @@ impl Persistence {
     /// renamed over the dump, and it is not counted as a failure.
     pub fn abort_bgsave(&self, keyspace: &mut Keyspace) {
         let mut state = self.state();
-        if state.bgsave.take().is_some() {
+        if let Some(abandoned) = state.bgsave.take() {
+            abandoned.cancelled.store(true, Ordering::SeqCst);
             state.generation += 1;
             keyspace.snapshot_abort();
             tracing::info!("Background saving abandoned");
@@ -356,6 +365,7 @@ impl Persistence {
         state.generation += 1;
         let generation = state.generation;
         let keys_processed = Arc::new(AtomicU64::new(0));
+        let cancelled = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let keys_total = (0..keyspace.len())
             .map(|db| keyspace.sizes(db).0 as u64)
             .sum();
@@ -364,6 +374,7 @@ impl Persistence {
             started: Instant::now(),
             keys_total,
             keys_processed: Arc::clone(&keys_processed),
+            cancelled: Arc::clone(&cancelled),
         });
         if to_file {
             state.last_bgsave_try = unix_now();
@@ -377,6 +388,7 @@ impl Persistence {
             at: self.changes(),
             target: Target::from(config),
             keys_processed,
+            cancelled,
             to_file,
             deliver,
         };
@@ -432,20 +444,17 @@ impl Persistence {
         let _ = persistence.bgsave(&mut keyspace, &config);
     }
 
-    /// SHUTDOWN has saved (or was told not to save): nothing to do on the way out.
-    pub fn mark_final_save_done(&self) {
-        self.final_save_done.store(true, Ordering::SeqCst);
+    /// SHUTDOWN has saved (`saved`) or was told not to: the way out only saves again what
+    /// was written in between, or nothing.
+    pub fn decide_exit(&self, saved: bool) {
+        let mode = if saved { EXIT_SAVED } else { EXIT_NOSAVE };
+        self.exit.store(mode, Ordering::SeqCst);
     }
 
-    /// On the way out after a signal: save when save points are configured, unless SHUTDOWN
-    /// already dealt with it. A background save in progress is abandoned first.
-    pub fn save_on_exit(shared: &Shared) -> Result<(), String> {
-        let persistence = &shared.persistence;
-        let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
-        let mut keyspace = shared.lock_keyspace();
-        // A background save still running will not finish: abandon it (it then never renames
-        // its file) and remove its temporary file, as Redis removes its child's.
-        persistence.abort_bgsave(&mut keyspace);
+    /// Abandon a background save that will not finish, and remove its temporary files, as
+    /// Redis removes its child's.
+    fn stop_background(&self, keyspace: &mut Keyspace, config: &Config) {
+        self.abort_bgsave(keyspace);
         let prefix = format!("temp-{}-bgsave-", std::process::id());
         if let Ok(entries) = std::fs::read_dir(config.dir()) {
             for entry in entries.flatten() {
@@ -454,7 +463,40 @@ impl Persistence {
                 }
             }
         }
-        if persistence.final_save_done.load(Ordering::SeqCst) || config.save().is_empty() {
+    }
+
+    /// On SIGTERM or SIGINT, before the server stops: save when save points are configured,
+    /// as Redis does. An error means the save failed and, as in Redis, the server must not
+    /// exit ("can't exit").
+    pub fn save_before_exit(shared: &Shared) -> Result<(), String> {
+        let persistence = &shared.persistence;
+        let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+        let mut keyspace = shared.lock_keyspace();
+        persistence.stop_background(&mut keyspace, &config);
+        if config.save().is_empty() {
+            persistence.decide_exit(false);
+            return Ok(());
+        }
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        persistence.save(&keyspace, &config)?;
+        persistence.decide_exit(true);
+        Ok(())
+    }
+
+    /// Once the server has stopped serving: save what was written after the save that
+    /// preceded the stop (other clients may have written between that save and the stop),
+    /// or, when nothing decided, save if save points are configured.
+    pub fn save_on_exit(shared: &Shared) -> Result<(), String> {
+        let persistence = &shared.persistence;
+        let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+        let mut keyspace = shared.lock_keyspace();
+        persistence.stop_background(&mut keyspace, &config);
+        let needed = match persistence.exit.load(Ordering::SeqCst) {
+            EXIT_NOSAVE => false,
+            EXIT_SAVED => persistence.dirty() > 0,
+            _ => !config.save().is_empty(),
+        };
+        if !needed {
             return Ok(());
         }
         tracing::info!("Saving the final RDB snapshot before exiting.");
@@ -530,6 +572,7 @@ struct Job {
     at: u64,
     target: Target,
     keys_processed: Arc<AtomicU64>,
+    cancelled: Arc<std::sync::atomic::AtomicBool>,
     /// Whether the snapshot goes to `dbfilename` (BGSAVE) ...
     to_file: bool,
     /// ... or to this function (a replica's full synchronization).
@@ -558,7 +601,11 @@ impl Job {
             (Some(snapshot), None) => {
                 let mut keys = 0;
                 let written = write_temp(&temp, |out| {
-                    keys = rdb::encode(&snapshot, out, &self.target.options)?.0;
+                    let mut out = Cancellable {
+                        inner: out,
+                        cancelled: &self.cancelled,
+                    };
+                    keys = rdb::encode(&snapshot, &mut out, &self.target.options)?.0;
                     Ok(())
                 });
                 // The snapshot is large: free it here, not while holding any lock.
@@ -690,6 +737,25 @@ impl Job {
     fn current(&self) -> bool {
         let state = self.shared.persistence.state();
         state.bgsave.as_ref().map(|b| b.generation) == Some(self.generation)
+    }
+}
+
+/// A writer that fails once its save is abandoned, so an abandoned save stops early.
+struct Cancellable<'a, W: std::io::Write> {
+    inner: &'a mut W,
+    cancelled: &'a std::sync::atomic::AtomicBool,
+}
+
+impl<W: std::io::Write> std::io::Write for Cancellable<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.cancelled.load(Ordering::Relaxed) {
+            return Err(std::io::Error::other("the save was abandoned"));
+        }
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 

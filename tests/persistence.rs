@@ -775,18 +775,25 @@ fn writes_during_bgsave_are_not_in_it_and_flushall_wins_over_it() {
     }
     run(&mut session, &["FLUSHALL"]);
     wait_idle(&shared);
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    // The abandoned save's thread stops on its own and removes its temporary file.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let leftovers: Vec<String> = std::fs::read_dir(&dir)
+            .expect("dir")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("temp-"))
+            .collect();
+        if leftovers.is_empty() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{leftovers:?}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     assert!(
         dump_keys(&dir).is_empty(),
         "the abandoned save replaced the dump"
     );
-    let leftovers: Vec<String> = std::fs::read_dir(&dir)
-        .expect("dir")
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("temp-"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[test]
@@ -825,4 +832,40 @@ fn a_replica_snapshot_is_delivered_without_touching_the_file() {
     wait_idle(&shared);
     assert!(!dir.join("dump.rdb").exists(), "no file written");
     assert_eq!(shared.persistence.report().saves, 0);
+}
+
+#[test]
+fn sigterm_saves_first_and_keeps_running_when_it_cannot() {
+    let dir = support::scratch_dir("persistence-sigterm");
+    let config = dir.join("../persistence-sigterm.conf");
+    std::fs::write(&config, format!("dir {}\n", dir.to_string_lossy())).expect("config");
+    let mut server = support::start_ours_from_file(dir.clone(), &config);
+    assert_eq!(server.call(&["SET", "k", "v"]), b"+OK\r\n");
+    // The save cannot be written (a non-empty directory stands where the dump goes): the
+    // server says so in its log and keeps serving.
+    let blocker = dir.join("dump.rdb");
+    std::fs::create_dir_all(blocker.join("x")).expect("a directory in the dump's place");
+    support::send_signal(server.child.id(), "TERM");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+        if log.contains("can't exit") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no refusal logged: {log}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(server.call(&["GET", "k"]), b"$1\r\nv\r\n");
+    // Once it can save, the next SIGTERM saves and exits.
+    std::fs::remove_dir_all(&blocker).expect("remove the blocker");
+    support::send_signal(server.child.id(), "TERM");
+    let status = support::wait_exit(&mut server.child, std::time::Duration::from_secs(20))
+        .expect("the server stops");
+    assert!(status.success(), "exit status {status}");
+    let keys = dump_keys(&dir);
+    assert_eq!(keys.len(), 1);
+    assert_eq!(&keys[0].key[..], b"k");
 }
