@@ -869,3 +869,22 @@ fn sigterm_saves_first_and_keeps_running_when_it_cannot() {
     assert_eq!(keys.len(), 1);
     assert_eq!(&keys[0].key[..], b"k");
 }
+
+#[test]
+fn dumps_with_lru_and_lfu_fields_load() {
+    let Some(binary) = support::reference_server() else {
+        return;
+    };
+    // With an LRU or LFU eviction policy, Redis writes each key's idle time or frequency.
+    for policy in ["allkeys-lru", "allkeys-lfu"] {
+        let dir = support::scratch_dir(&format!("persistence-{policy}"));
+        let config = config_in(&dir, &format!("maxmemory-policy {policy}"));
+        let redis = support::start_reference_from_file(dir.clone(), &binary, &config);
+        redis.call(&["SET", "a", "1"]);
+        redis.call(&["SET", "b", "two", "EX", "1000"]);
+        assert_eq!(redis.call(&["SAVE"]), b"+OK\r\n");
+        let mut file = std::fs::File::open(dir.join("dump.rdb")).expect("dump");
+        let loaded = redis_clone::rdb::decode(&mut file, 16, 0).expect(policy);
+        assert_eq!(loaded.keys.len(), 2, "{policy}");
+    }
+}
