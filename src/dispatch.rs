@@ -38,7 +38,8 @@ pub fn dispatch(
         .as_ref()
         .ok()
         .map(|(command, _)| command.full_name.as_str());
-    let found = Resolved::from(&resolved);
+    let mut found = Resolved::from(&resolved);
+    let mut rejected = None;
     let reply = match resolved.and_then(|(command, skip)| {
         let handler = command
             .handler
@@ -55,6 +56,8 @@ pub fn dispatch(
         let writes = command.spec.command_flags.iter().any(|f| f == "WRITE");
         if (writes || command.full_name == "ping") && ctx.persistence.writes_refused(&ctx.config())
         {
+            // Counted as a rejected call, as Redis counts the commands it refuses to run.
+            rejected = Some(command.full_name.clone());
             return Err(CommandError::Custom(MISCONF.into()));
         }
         let too_many = || CommandError::WrongArity(command.full_name.clone());
@@ -70,6 +73,9 @@ pub fn dispatch(
         Ok(reply) => reply,
         Err(err) => Reply::Error(err),
     };
+    if let Some(name) = rejected {
+        found = Resolved::ArityRejected(name);
+    }
     (reply, found)
 }
 
@@ -95,7 +101,8 @@ pub fn resolved(table: &'static CommandTable, argv: &[Bytes]) -> Resolved {
 pub enum Resolved {
     /// The command (or subcommand) that ran.
     Command(&'static Command),
-    /// A known command refused for its number of arguments (its full name).
+    /// A known command refused before it ran (its full name): for its number of arguments,
+    /// or by MISCONF after a failed background save.
     ArityRejected(String),
     /// No such command or subcommand.
     Unknown,

@@ -644,6 +644,17 @@ fn after_failed_bgsave(server: &ServerProcess) -> Vec<String> {
             String::from_utf8_lossy(&conn.call(command))
         ));
     }
+    // Refused commands count as rejected calls, not failed ones.
+    let raw = conn.call(&["INFO", "commandstats"]);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    for name in ["set", "ping", "del"] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("cmdstat_{name}:")))
+            .unwrap_or_default();
+        let counts = line.find("rejected_calls").map_or("", |at| &line[at..]);
+        out.push(format!("{name}: {counts}"));
+    }
     out
 }
 
