@@ -347,6 +347,35 @@ impl Ctx<'_> {
         ok
     }
 
+    /// `maxmemory`: evict keys by the policy until the heap in use is under the limit (Redis
+    /// does this before every command). True when it stays over with nothing left to evict:
+    /// the dispatcher then refuses commands flagged DENYOOM.
+    pub fn out_of_memory(&mut self) -> bool {
+        let (maxmemory, policy, samples) = {
+            let config = self.config();
+            (
+                config.maxmemory(),
+                crate::evict::Policy::from_name(config.maxmemory_policy()),
+                usize::try_from(config.maxmemory_samples()).unwrap_or(5),
+            )
+        };
+        if maxmemory == 0 {
+            return false;
+        }
+        let rng = self.rng;
+        let outcome = crate::evict::perform_evictions(
+            self.keyspace,
+            policy,
+            maxmemory,
+            samples,
+            self.now_ms,
+            |_| crate::stats::used_memory(),
+            || rng.next_u64(),
+        );
+        self.stats.keys_evicted(outcome.evicted);
+        outcome.out_of_memory
+    }
+
     /// Write access to the configuration.
     pub fn config_mut(&self) -> RwLockWriteGuard<'_, Config> {
         self.config

@@ -39,7 +39,8 @@ pub fn dispatch(
         .as_ref()
         .ok()
         .map(|(command, _)| command.full_name.as_str());
-    let found = Resolved::from(&resolved);
+    let mut found = Resolved::from(&resolved);
+    let mut rejected = None;
     let reply = match resolved.and_then(|(command, skip)| {
         let handler = command
             .handler
@@ -50,8 +51,17 @@ pub fn dispatch(
             return Err(refusal);
         }
         if !allowed_without_auth(command) && ctx.auth_required() {
+            rejected = Some(command);
             return Err(CommandError::Custom(
                 "NOAUTH Authentication required.".into(),
+            ));
+        }
+        // Then `maxmemory`: evictions run before every command, and when memory stays over
+        // the limit, commands that may grow it are refused before their syntax is looked at.
+        if ctx.out_of_memory() && is_denyoom(command) {
+            rejected = Some(command);
+            return Err(CommandError::Custom(
+                "OOM command not allowed when used memory > 'maxmemory'.".into(),
             ));
         }
         // The last background save failed and stop-writes-on-bgsave-error is on: writes (and
@@ -59,6 +69,7 @@ pub fn dispatch(
         let writes = command.spec.command_flags.iter().any(|f| f == "WRITE");
         if (writes || command.full_name == "ping") && ctx.persistence.writes_refused(&ctx.config())
         {
+            rejected = Some(command);
             return Err(CommandError::Custom(MISCONF.into()));
         }
         let too_many = || match command.spec.too_many_error {
@@ -92,6 +103,9 @@ pub fn dispatch(
         Ok(reply) => reply,
         Err(err) => Reply::Error(err),
     };
+    if let Some(command) = rejected {
+        found = Resolved::Rejected(command);
+    }
     (reply, found)
 }
 
@@ -119,6 +133,8 @@ pub enum Resolved {
     Command(&'static Command),
     /// A known command refused for its number of arguments (its full name).
     ArityRejected(String),
+    /// A known command refused before it ran (NOAUTH, OOM): Redis counts it as rejected.
+    Rejected(&'static Command),
     /// No such command or subcommand.
     Unknown,
 }
@@ -171,6 +187,11 @@ fn protected_refusal(command: &Command, ctx: &Ctx<'_>) -> Option<CommandError> {
         command.name.to_uppercase(),
         command.name,
     )))
+}
+
+/// Commands flagged DENYOOM: refused while memory is over `maxmemory`.
+fn is_denyoom(command: &Command) -> bool {
+    command.spec.command_flags.iter().any(|f| f == "DENYOOM")
 }
 
 /// Commands flagged NO_AUTH in their spec (AUTH, HELLO, QUIT, RESET) run before AUTH.

@@ -539,11 +539,58 @@ impl Db {
         }
     }
 
+    /// Up to `count` random keys for eviction (`maxmemory`): from every key, or with `volatile`
+    /// only from those with a deadline; each with its last access (Unix seconds, the LRU clock)
+    /// and its deadline.
+    pub fn eviction_sample(
+        &self,
+        volatile: bool,
+        count: usize,
+        random: impl FnMut() -> u64,
+    ) -> Vec<EvictionCandidate> {
+        let accessed = |key: &CompactBytes| {
+            self.map
+                .slot_of(&key[..])
+                .map_or(0, |slot| self.map.meta_at(slot))
+        };
+        if volatile {
+            self.map
+                .sample_stamped(count, random)
+                .into_iter()
+                .map(|(key, _, deadline)| EvictionCandidate {
+                    key: Bytes::copy_from_slice(key),
+                    accessed: accessed(key),
+                    deadline: Some(deadline),
+                })
+                .collect()
+        } else {
+            self.map
+                .sample(count, random)
+                .into_iter()
+                .map(|(key, _)| EvictionCandidate {
+                    key: Bytes::copy_from_slice(key),
+                    accessed: accessed(key),
+                    deadline: None,
+                })
+                .collect()
+        }
+    }
+
     /// Move an ongoing rehash of the table forward for about `budget` (Redis's active
     /// rehashing, run from the server's timer); true while work remains.
     pub fn rehash_for(&mut self, budget: std::time::Duration) -> bool {
         self.map.rehash_for(budget)
     }
+}
+
+/// A key sampled for eviction, with what the policies rank it by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvictionCandidate {
+    pub key: Bytes,
+    /// Last access in Unix seconds.
+    pub accessed: u32,
+    /// The deadline in Unix milliseconds, for keys sampled among those with one.
+    pub deadline: Option<i64>,
 }
 
 /// All databases of the server.
@@ -552,6 +599,8 @@ pub struct Keyspace {
     dbs: Vec<Db>,
     /// See [`Keyspace::set_touching`].
     no_touch: bool,
+    /// The best eviction candidates seen so far (`maxmemory`), kept between commands.
+    pub(crate) eviction_pool: crate::evict::Pool,
 }
 
 impl Keyspace {
@@ -559,6 +608,7 @@ impl Keyspace {
         Keyspace {
             dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
             no_touch: false,
+            eviction_pool: crate::evict::Pool::default(),
         }
     }
 
