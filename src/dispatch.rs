@@ -66,8 +66,8 @@ pub fn dispatch(
         }
         // The last background save failed and stop-writes-on-bgsave-error is on: writes (and
         // PING, as Redis does) are refused before their syntax is looked at.
-        let writes = command.spec.command_flags.iter().any(|f| f == "WRITE");
-        if (writes || command.full_name == "ping") && ctx.persistence.writes_refused(&ctx.config())
+        if (command.flags.write || command.full_name == "ping")
+            && ctx.persistence.writes_refused(&ctx.config())
         {
             rejected = Some(command);
             return Err(CommandError::Custom(MISCONF.into()));
@@ -169,7 +169,7 @@ pub fn resolve<'t>(
 /// `local` for a client connected over loopback. Redis refuses the rest with this text, before
 /// it asks for authentication.
 fn protected_refusal(command: &Command, ctx: &Ctx<'_>) -> Option<CommandError> {
-    if !command.spec.command_flags.iter().any(|f| f == "PROTECTED") {
+    if !command.flags.protected {
         return None;
     }
     let allowed = match ctx.config().enable_debug_command() {
@@ -191,12 +191,12 @@ fn protected_refusal(command: &Command, ctx: &Ctx<'_>) -> Option<CommandError> {
 
 /// Commands flagged DENYOOM: refused while memory is over `maxmemory`.
 fn is_denyoom(command: &Command) -> bool {
-    command.spec.command_flags.iter().any(|f| f == "DENYOOM")
+    command.flags.denyoom
 }
 
 /// Commands flagged NO_AUTH in their spec (AUTH, HELLO, QUIT, RESET) run before AUTH.
 fn allowed_without_auth(command: &Command) -> bool {
-    command.spec.command_flags.iter().any(|f| f == "NO_AUTH")
+    command.flags.no_auth
 }
 
 /// Redis's arity rule: positive means exactly that many words, negative at least that many.

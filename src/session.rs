@@ -175,8 +175,7 @@ impl Session {
                 if !command.skip_slowlog {
                     self.log_if_slow(argv, elapsed);
                 }
-                let fast = command.spec.command_flags.iter().any(|f| f == "FAST");
-                self.record_latency(fast, elapsed);
+                self.record_latency(command.flags.fast, elapsed);
             }
             Resolved::ArityRejected(name) => {
                 stats.record(Some(&name), elapsed, Outcome::Rejected, code.as_deref());
