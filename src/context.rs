@@ -50,6 +50,13 @@ pub struct Client {
     pub silent: bool,
     /// Set by a command whose reply must never be sent (SHUTDOWN closes without one).
     pub suppress_reply: bool,
+    /// Whether the client is local as Redis decides it (connected from 127.0.0.1 or ::1, or
+    /// with no socket at all), for the `local` setting of `enable-debug-command` and
+    /// `enable-protected-configs`.
+    pub local: bool,
+    /// CLIENT NO-TOUCH ON (Redis 7.2): this client's commands do not update keys' access
+    /// time, except TOUCH.
+    pub no_touch: bool,
 }
 
 impl Client {
@@ -70,6 +77,8 @@ impl Client {
             reply_skip_next: false,
             suppress_reply: false,
             silent: false,
+            local: false,
+            no_touch: false,
         }
     }
 
@@ -178,6 +187,10 @@ pub struct Ctx<'a> {
     pub slowlog: &'a crate::slowlog::SlowLog,
     /// Changes since the last save, and RDB snapshots.
     pub persistence: &'a crate::persistence::Persistence,
+    /// The latency monitor (LATENCY).
+    pub latency: &'a crate::latency::LatencyMonitor,
+    /// Whether the active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire: &'a std::sync::atomic::AtomicBool,
 }
 
 impl Ctx<'_> {
@@ -255,6 +268,17 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// Stop the whole server for `duration` (DEBUG SLEEP): the keyspace stays locked, so every
+    /// other client waits, as Redis's single thread does.
+    pub fn block_server_for(&self, duration: std::time::Duration) {
+        std::thread::sleep(duration);
+    }
+
+    /// Turn the active expiry cycle on or off (DEBUG SET-ACTIVE-EXPIRE).
+    pub fn set_active_expire(&self, on: bool) {
+        self.active_expire.store(on, Ordering::Relaxed);
+    }
+
     /// Ask the server to shut down gracefully once this reply is written (SHUTDOWN). The
     /// request is kept until the server takes it, so it cannot be missed.
     pub fn request_shutdown(&self) {
@@ -298,6 +322,7 @@ impl Ctx<'_> {
                 state.last_interaction = now;
                 state.resp = self.client.protocol_version();
                 state.no_evict = self.client.no_evict;
+                state.no_touch = self.client.no_touch;
                 out.push_str(&entry.line_with(now, &state));
             } else {
                 out.push_str(&entry.line(now));
@@ -320,6 +345,35 @@ impl Ctx<'_> {
             self.client.authenticated = true;
         }
         ok
+    }
+
+    /// `maxmemory`: evict keys by the policy until the heap in use is under the limit (Redis
+    /// does this before every command). True when it stays over with nothing left to evict:
+    /// the dispatcher then refuses commands flagged DENYOOM.
+    pub fn out_of_memory(&mut self) -> bool {
+        let (maxmemory, policy, samples) = {
+            let config = self.config();
+            (
+                config.maxmemory(),
+                crate::evict::Policy::from_name(config.maxmemory_policy()),
+                usize::try_from(config.maxmemory_samples()).unwrap_or(5),
+            )
+        };
+        if maxmemory == 0 {
+            return false;
+        }
+        let rng = self.rng;
+        let outcome = crate::evict::perform_evictions(
+            self.keyspace,
+            policy,
+            maxmemory,
+            samples,
+            self.now_ms,
+            |_| crate::stats::used_memory(),
+            || rng.next_u64(),
+        );
+        self.stats.keys_evicted(outcome.evicted);
+        outcome.out_of_memory
     }
 
     /// Write access to the configuration.

@@ -17,6 +17,11 @@ struct Conn {
 impl Conn {
     fn open(server: &ServerProcess) -> Conn {
         let writer = server.connect();
+        // SAVE and loading 100,000 keys in a debug build on a loaded 2-core machine can take
+        // longer than the usual 10 s.
+        writer
+            .set_read_timeout(Some(std::time::Duration::from_secs(120)))
+            .expect("read timeout");
         let reader = BufReader::new(writer.try_clone().expect("clone"));
         Conn { writer, reader }
     }
