@@ -281,8 +281,15 @@ impl Persistence {
             && !self.state().last_bgsave_ok
     }
 
-    /// SAVE: write the keyspace now, with the lock held by the caller. Refused while a
-    /// background save runs (the caller says so to the client).
+    /// SAVE counts in `rdb_saves` (whether it succeeds or not), as BGSAVE does; the saves
+    /// of FLUSHALL, SHUTDOWN and DEBUG RELOAD do not, as in Redis.
+    pub fn count_save(&self) {
+        self.state().saves += 1;
+    }
+
+    /// Write the keyspace now, with the lock held by the caller (SAVE, and the saves of
+    /// FLUSHALL, SHUTDOWN, signals and DEBUG RELOAD). SAVE refuses while a background save
+    /// runs (the caller says so to the client).
     pub fn save(&self, keyspace: &Keyspace, config: &Config) -> Result<(), String> {
         let target = Target::from(config);
         let at = self.changes();
@@ -297,7 +304,6 @@ impl Persistence {
         let mut state = self.state();
         state.last_save = unix_now();
         state.last_bgsave_ok = true;
-        state.saves += 1;
         drop(state);
         tracing::info!(
             keys,
@@ -535,6 +541,71 @@ impl Persistence {
             "DB loaded from disk: {:.3} seconds",
             started.elapsed().as_secs_f64()
         );
+        Ok(())
+    }
+}
+
+/// Why DEBUG RELOAD failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReloadError {
+    /// The save before the load failed (the reason is logged).
+    Save,
+    /// The file could not be loaded (the reason is logged); nothing was changed.
+    Load,
+}
+
+impl Persistence {
+    /// DEBUG RELOAD: save (unless `nosave`), then load the file back. The whole file is
+    /// decoded into a fresh keyspace first, so a file that cannot be loaded changes nothing
+    /// (Redis has flushed by then); then its keys replace the current ones, or join them with
+    /// `noflush` (a key in both is replaced with `merge`, and refused without: Redis stops
+    /// the server on such a key, we refuse the reload).
+    pub fn reload(
+        &self,
+        keyspace: &mut Keyspace,
+        config: &Config,
+        merge: bool,
+        noflush: bool,
+        nosave: bool,
+        now_ms: i64,
+    ) -> Result<(), ReloadError> {
+        if !nosave {
+            self.save(keyspace, config).map_err(|_| ReloadError::Save)?;
+        }
+        let path = config.dir().join(config.dbfilename());
+        let mut fresh = Keyspace::new(keyspace.len());
+        let loaded = File::open(&path)
+            .map_err(|err| err.to_string())
+            .and_then(|file| {
+                load_into(
+                    &mut fresh,
+                    &mut BufReader::with_capacity(1 << 20, file),
+                    now_ms,
+                )
+                .map_err(|err| err.to_string())
+            });
+        let info = match loaded {
+            Ok(info) => info,
+            Err(reason) => {
+                tracing::warn!(
+                    "DEBUG RELOAD: cannot load {}: {reason}",
+                    path.to_string_lossy()
+                );
+                return Err(ReloadError::Load);
+            }
+        };
+        if let Err((db, key)) = keyspace.absorb(fresh, !noflush, merge, now_ms) {
+            tracing::warn!(
+                "DEBUG RELOAD NOFLUSH: key '{}' of db {db} is both in memory and in the RDB file (use MERGE)",
+                key.escape_ascii()
+            );
+            return Err(ReloadError::Load);
+        }
+        let mut state = self.state();
+        state.keys_loaded = info.keys_loaded;
+        state.keys_expired = info.keys_expired;
+        drop(state);
+        tracing::warn!("DB reloaded by DEBUG RELOAD");
         Ok(())
     }
 }
