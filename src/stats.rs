@@ -321,12 +321,26 @@ impl Stats {
         let millis = u64::try_from(elapsed.as_millis())
             .unwrap_or(u64::MAX)
             .max(1);
-        let next = ops.next;
-        for (rate, count) in counts.iter().enumerate() {
-            let delta = count.saturating_sub(ops.last_count[rate]);
-            ops.samples[rate][next] = delta.saturating_mul(1000) / millis;
+        // Redis samples every 100 ms whatever happens; we sample when a command runs or INFO
+        // asks. Commands counted since the last sample ran within one period of it (a later
+        // command would have sampled otherwise), so a longer gap is that period's activity
+        // followed by quiet periods, and after a quiet spell of 16 periods every sample is 0,
+        // as in Redis.
+        let period_ms = OPS_SAMPLE_EVERY.as_millis() as u64;
+        let periods = (millis / period_ms).max(1);
+        for k in 0..periods.min(OPS_SAMPLES as u64) {
+            let next = ops.next;
+            let busy = k == 0 && periods <= OPS_SAMPLES as u64;
+            for (rate, count) in counts.iter().enumerate() {
+                let delta = count.saturating_sub(ops.last_count[rate]);
+                ops.samples[rate][next] = match (busy, periods) {
+                    (true, 1) => delta.saturating_mul(1000) / millis,
+                    (true, _) => delta.saturating_mul(1000) / period_ms,
+                    (false, _) => 0,
+                };
+            }
+            ops.next = (next + 1) % OPS_SAMPLES;
         }
-        ops.next = (next + 1) % OPS_SAMPLES;
         ops.last_at = Some(now);
         ops.last_count = counts;
     }
