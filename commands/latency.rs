@@ -1,6 +1,6 @@
 //! LATENCY <subcommand> [argument ...]
 //!
-//! A container: LATEST, HISTORY, RESET and HELP. (Redis's DOCTOR, GRAPH and HISTOGRAM are not
+//! A container: LATEST, HISTORY, RESET, HISTOGRAM and HELP. (Redis's DOCTOR and GRAPH are not
 //! here yet; they answer as unknown subcommands.)
 
 use crate::prelude::*;

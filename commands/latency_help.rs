@@ -1,7 +1,7 @@
 //! LATENCY HELP
 //!
 //! The LATENCY subcommands we have, one line each, worded as Redis's own help words them
-//! (Redis also lists DOCTOR, GRAPH and HISTOGRAM, which we do not have yet).
+//! (Redis also lists DOCTOR and GRAPH, which we do not have yet).
 
 use crate::prelude::*;
 
@@ -16,6 +16,9 @@ const LINES: &[&str] = &[
     "RESET [<event> ...]",
     "    Reset latency data of one or more <event> classes.",
     "    (default: reset all data for all event classes)",
+    "HISTOGRAM [COMMAND ...]",
+    "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+    "    If no commands are specified then all histograms are replied.",
     "HELP",
     "    Prints this help.",
 ];

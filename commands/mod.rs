@@ -55,6 +55,7 @@ mod info;
 mod keys;
 mod latency;
 mod latency_help;
+mod latency_histogram;
 mod latency_history;
 mod latency_latest;
 mod latency_reset;

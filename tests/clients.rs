@@ -27,7 +27,12 @@ fn redis_py_works_in_both_protocols() {
     }
     let server = support::start_ours(
         "clients-redis-py",
-        &["--enable-debug-command", "local", "--latency-monitor-threshold", "1"],
+        &[
+            "--enable-debug-command",
+            "local",
+            "--latency-monitor-threshold",
+            "1",
+        ],
     );
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
