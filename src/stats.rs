@@ -564,6 +564,32 @@ mod tests {
     }
 
     #[test]
+    fn expiry_cycle_figures_follow_redis_s_formulas() {
+        let stats = Stats::new();
+        // Each cycle weighs 5% in the moving average, as Redis's does.
+        stats.expire_cycle_done(20, 20, false);
+        assert!((stats.expired_stale_perc() - 5.0).abs() < 1e-9);
+        stats.expire_cycle_done(20, 0, true);
+        assert!((stats.expired_stale_perc() - 4.75).abs() < 1e-9);
+        stats.expire_cycle_done(0, 0, true);
+        assert_eq!(stats.expired_time_cap_reached_count(), 2);
+        stats.net_read(10);
+        stats.net_written(7);
+        assert_eq!(
+            (
+                stats.total_net_input_bytes(),
+                stats.total_net_output_bytes(),
+                stats.total_reads_processed(),
+                stats.total_writes_processed()
+            ),
+            (10, 7, 1, 1)
+        );
+        stats.reset();
+        assert_eq!(stats.expired_stale_perc(), 0.0);
+        assert_eq!(stats.total_net_input_bytes(), 0);
+    }
+
+    #[test]
     fn ids_are_forty_hex_digits_and_differ() {
         let stats = Stats::new();
         assert_eq!(stats.master_replid.len(), 40);
