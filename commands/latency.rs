@@ -1,7 +1,7 @@
 //! LATENCY <subcommand> [argument ...]
 //!
-//! A container: LATEST, HISTORY, RESET, HISTOGRAM and HELP. (Redis's DOCTOR and GRAPH are not
-//! here yet; they answer as unknown subcommands.)
+//! A container: LATEST, HISTORY, GRAPH, RESET, HISTOGRAM and HELP. (Redis's DOCTOR is not
+//! here yet; it answers as an unknown subcommand.)
 
 use crate::prelude::*;
 

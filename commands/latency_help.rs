@@ -1,7 +1,7 @@
 //! LATENCY HELP
 //!
 //! The LATENCY subcommands we have, one line each, worded as Redis's own help words them
-//! (Redis also lists DOCTOR and GRAPH, which we do not have yet).
+//! (Redis also lists DOCTOR, which we do not have yet).
 
 use crate::prelude::*;
 
@@ -9,6 +9,8 @@ register_command!("latency-help", latency_help);
 
 const LINES: &[&str] = &[
     "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GRAPH <event>",
+    "    Return an ASCII latency graph for the <event> class.",
     "HISTORY <event>",
     "    Return time-latency samples for the <event> class.",
     "LATEST",

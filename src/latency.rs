@@ -136,6 +136,14 @@ impl LatencyMonitor {
             .unwrap_or_default()
     }
 
+    /// LATENCY GRAPH's text for `event` at `now_s`, or `None` for an event never seen.
+    pub fn graph(&self, event: &[u8], now_s: i64) -> Option<String> {
+        let events = self.events();
+        let name = std::str::from_utf8(event).ok()?;
+        let series = events.get(name)?;
+        Some(graph(name, &series.history(), series.max, now_s))
+    }
+
     /// Forget the named events (every event for `None`); the number of events forgotten.
     pub fn reset(&self, names: Option<&[Bytes]>) -> usize {
         let mut events = self.events();
@@ -155,6 +163,71 @@ impl LatencyMonitor {
                 .count(),
         }
     }
+}
+
+/// Columns of LATENCY GRAPH before the graph wraps, and rows of its bars.
+const GRAPH_COLUMNS: usize = 80;
+const GRAPH_ROWS: usize = 4;
+/// Each row draws three heights: low, middle, top of the row; a bar through a row is `|`.
+const BAR_HEIGHTS: &[u8; 3] = b"_o#";
+
+/// LATENCY GRAPH: a title line (the event, the highest and lowest sample shown, the highest
+/// ever), a rule, then one column per sample: a bar 4 rows high scaled between the lowest and
+/// highest sample, a blank line, and how long ago the sample was (`12s`, `3m`, `2h`, `1d`)
+/// written downwards. Every 80 samples the graph starts again below.
+pub fn graph(event: &str, samples: &[Sample], all_time_max: u64, now_s: i64) -> String {
+    let low = samples.iter().map(|s| s.latency).min().unwrap_or(0);
+    let high = samples.iter().map(|s| s.latency).max().unwrap_or(0);
+    let mut out = format!(
+        "{event} - high {high} ms, low {low} ms (all time high {all_time_max} ms)\n{}\n",
+        "-".repeat(GRAPH_COLUMNS)
+    );
+    let span = match high - low {
+        0 => 1.0,
+        span => span as f64,
+    };
+    let steps = (BAR_HEIGHTS.len() * GRAPH_ROWS) as i64;
+    let columns: Vec<(i64, String)> = samples
+        .iter()
+        .map(|s| {
+            // Scaled as Redis scales it: the product is truncated before the division.
+            let scaled = (((s.latency - low) as f64 * steps as f64).trunc() / span) as i64;
+            let ago = now_s - s.time;
+            let label = match ago {
+                a if a < 60 => format!("{a}s"),
+                a if a < 3600 => format!("{}m", a / 60),
+                a if a < 86_400 => format!("{}h", a / 3600),
+                a => format!("{}d", a / 86_400),
+            };
+            (scaled.clamp(0, steps - 1), label)
+        })
+        .collect();
+    for (n, chunk) in columns.chunks(GRAPH_COLUMNS).enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        for row in 0..GRAPH_ROWS {
+            let floor = ((GRAPH_ROWS - row - 1) * BAR_HEIGHTS.len()) as i64;
+            for (step, _) in chunk {
+                out.push(match step - floor {
+                    h if h < 0 => ' ',
+                    h if h < BAR_HEIGHTS.len() as i64 => char::from(BAR_HEIGHTS[h as usize]),
+                    _ => '|',
+                });
+            }
+            out.push('\n');
+        }
+        out.push_str(&" ".repeat(chunk.len()));
+        out.push('\n');
+        let longest = chunk.iter().map(|(_, l)| l.len()).max().unwrap_or(0);
+        for i in 0..longest {
+            for (_, label) in chunk {
+                out.push(label.as_bytes().get(i).map_or(' ', |&b| char::from(b)));
+            }
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// Histogram bounds and precision, as Redis sets them up (nanoseconds).
@@ -365,6 +438,40 @@ mod tests {
         ];
         assert_eq!(monitor.reset(Some(&names)), 1);
         assert_eq!(monitor.reset(None), 0);
+    }
+
+    #[test]
+    fn graphs_draw_as_redis_s_do() {
+        // redis-server 7.0.15 for DEBUG SLEEP 0.02, a second later DEBUG SLEEP 0.05.
+        let samples = [
+            Sample {
+                time: 998,
+                latency: 20,
+            },
+            Sample {
+                time: 1000,
+                latency: 50,
+            },
+        ];
+        assert_eq!(
+            graph("command", &samples, 50, 1000),
+            format!(
+                "command - high 50 ms, low 20 ms (all time high 50 ms)\n{}\n #\n |\n |\n_|\n  \n20\nss\n",
+                "-".repeat(80)
+            )
+        );
+        // Labels of different lengths, and a flat line.
+        let samples = [
+            Sample {
+                time: 1,
+                latency: 7,
+            },
+            Sample {
+                time: 3540,
+                latency: 7,
+            },
+        ];
+        assert!(graph("e", &samples, 9, 3600).ends_with("\n  \n  \n  \n__\n  \n51\n9m\nm \n"));
     }
 
     #[test]

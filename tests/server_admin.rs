@@ -378,3 +378,41 @@ fn latency_histograms_have_redis_s_shape() {
         assert!(!client.call_text(&["INFO"]).contains("Latencystats"));
     }
 }
+
+#[test]
+fn latency_graph_is_drawn_as_redis_draws_it() {
+    let mut graphs = Vec::new();
+    for server in both(
+        "admin-graph",
+        &[
+            "--enable-debug-command",
+            "local",
+            "--latency-monitor-threshold",
+            "1",
+        ],
+    ) {
+        let mut client = Client::connect(&server);
+        client.call(&["DEBUG", "SLEEP", "0.02"]);
+        let reply = client.call_text(&["LATENCY", "GRAPH", "command"]);
+        // The figures are timings and the label says how many seconds ago (0 or 1, as the
+        // clock ticks): keep the layout, drop the digits.
+        let (_, body) = reply.split_once("\r\n").expect("bulk header");
+        let mut masked = String::new();
+        for c in body.chars() {
+            let c = if c.is_ascii_digit() { '#' } else { c };
+            // A number of any length becomes one '#'.
+            if !(c == '#' && masked.ends_with('#')) {
+                masked.push(c);
+            }
+        }
+        graphs.push(masked);
+    }
+    let expected = format!(
+        "command - high # ms, low # ms (all time high # ms)\n{}\n \n \n \n_\n \n#\ns\n\r\n",
+        "-".repeat(80)
+    );
+    assert_eq!(graphs[0], expected);
+    if let Some(theirs) = graphs.get(1) {
+        assert_eq!(&graphs[0], theirs, "ours, then redis-server's");
+    }
+}
