@@ -1,7 +1,6 @@
 //! LATENCY <subcommand> [argument ...]
 //!
-//! A container: LATEST, HISTORY, GRAPH, RESET, HISTOGRAM and HELP. (Redis's DOCTOR is not
-//! here yet; it answers as an unknown subcommand.)
+//! A container: DOCTOR, GRAPH, HISTORY, LATEST, RESET, HISTOGRAM and HELP.
 
 use crate::prelude::*;
 

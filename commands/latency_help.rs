@@ -1,7 +1,6 @@
 //! LATENCY HELP
 //!
-//! The LATENCY subcommands we have, one line each, worded as Redis's own help words them
-//! (Redis also lists DOCTOR, which we do not have yet).
+//! Redis's own help text for LATENCY, line for line.
 
 use crate::prelude::*;
 
@@ -9,6 +8,8 @@ register_command!("latency-help", latency_help);
 
 const LINES: &[&str] = &[
     "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DOCTOR",
+    "    Return a human readable latency analysis report.",
     "GRAPH <event>",
     "    Return an ASCII latency graph for the <event> class.",
     "HISTORY <event>",

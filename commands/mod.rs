@@ -54,6 +54,7 @@ mod incrbyfloat;
 mod info;
 mod keys;
 mod latency;
+mod latency_doctor;
 mod latency_graph;
 mod latency_help;
 mod latency_histogram;

@@ -10,6 +10,7 @@
 //! read the configuration or the clock: the threshold and the time are parameters.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::sync::{Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -144,6 +145,75 @@ impl LatencyMonitor {
         Some(graph(name, &series.history(), series.max, now_s))
     }
 
+    /// LATENCY DOCTOR's report on the events seen so far: each event's figures, then advice
+    /// that follows from them and from the settings given (the threshold in ms,
+    /// `slowlog-log-slower-than` in us, whether the process uses transparent huge pages).
+    pub fn doctor(
+        &self,
+        threshold_ms: u64,
+        slowlog_slower_than_us: i64,
+        huge_pages: bool,
+        now_s: i64,
+    ) -> String {
+        let events = self.events();
+        if events.is_empty() && threshold_ms == 0 {
+            return DOCTOR_DISABLED.to_string();
+        }
+        let mut report = String::new();
+        let mut advice = Advice::default();
+        for (number, (name, series)) in events.iter().enumerate() {
+            if number == 0 {
+                report.push_str(DOCTOR_SPIKES);
+            }
+            let samples = series.history();
+            let count = samples.len() as u64;
+            let sum: u64 = samples.iter().map(|s| s.latency).sum();
+            let average = sum.checked_div(count).unwrap_or(0);
+            let deviation = samples
+                .iter()
+                .map(|s| s.latency.abs_diff(average))
+                .sum::<u64>()
+                .checked_div(count)
+                .unwrap_or(0);
+            let oldest = samples.iter().map(|s| s.time).min().unwrap_or(now_s);
+            let period = (now_s - oldest).max(1);
+            let _ = writeln!(
+                report,
+                "{}. {name}: {count} latency spikes (average {average}ms, mean deviation \
+                 {deviation}ms, period {:.2} sec). Worst all time event {}ms.",
+                number + 1,
+                period as f64 / count.max(1) as f64,
+                series.max
+            );
+            match name.as_str() {
+                "command" => {
+                    if slowlog_slower_than_us < 0 {
+                        advice.slowlog_enable = true;
+                    } else if slowlog_slower_than_us / 1000 > threshold_ms as i64 {
+                        advice.slowlog_tune = true;
+                    }
+                    advice.slowlog_inspect = true;
+                    advice.large_objects = true;
+                }
+                "fast-command" => advice.scheduler = true,
+                _ => {}
+            }
+        }
+        advice.huge_pages = huge_pages;
+        let lines = advice.lines(threshold_ms);
+        match (events.is_empty(), lines.is_empty()) {
+            (true, true) => report.push_str(DOCTOR_QUIET),
+            (false, true) => report.push_str(DOCTOR_NO_ADVICE),
+            _ => {
+                report.push_str("\nI have a few advices for you:\n\n");
+                for line in lines {
+                    report.push_str(&line);
+                }
+            }
+        }
+        report
+    }
+
     /// Forget the named events (every event for `None`); the number of events forgotten.
     pub fn reset(&self, names: Option<&[Bytes]>) -> usize {
         let mut events = self.events();
@@ -153,15 +223,61 @@ impl LatencyMonitor {
                 events.clear();
                 count
             }
+            // Redis compares the names without regard to case here (and only here).
             Some(names) => names
                 .iter()
-                .filter(|name| {
-                    std::str::from_utf8(name)
-                        .ok()
-                        .is_some_and(|n| events.remove(n).is_some())
+                .map(|name| {
+                    let before = events.len();
+                    events.retain(|event, _| !event.as_bytes().eq_ignore_ascii_case(name));
+                    before - events.len()
                 })
-                .count(),
+                .sum(),
         }
+    }
+}
+
+// LATENCY DOCTOR's texts are replies, so they are Redis's, word for word.
+const DOCTOR_DISABLED: &str = "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n";
+const DOCTOR_SPIKES: &str = "Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n";
+const DOCTOR_QUIET: &str = "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n";
+const DOCTOR_NO_ADVICE: &str = "\nWhile there are latency events logged, I'm not able to suggest any easy fix. Please use the Redis community to get some help, providing this report in your help request.\n";
+
+/// The advice LATENCY DOCTOR gives, for the events we record ("command", "fast-command") and
+/// for transparent huge pages.
+#[derive(Debug, Default)]
+struct Advice {
+    slowlog_enable: bool,
+    slowlog_tune: bool,
+    slowlog_inspect: bool,
+    scheduler: bool,
+    large_objects: bool,
+    huge_pages: bool,
+}
+
+impl Advice {
+    /// The advice lines, in Redis's order.
+    fn lines(&self, threshold_ms: u64) -> Vec<String> {
+        let suggested = threshold_ms.saturating_mul(1000);
+        let mut out = Vec::new();
+        if self.slowlog_enable {
+            out.push(format!("- There are latency issues with potentially slow commands you are using. Try to enable the Slow Log Redis feature using the command 'CONFIG SET slowlog-log-slower-than {suggested}'. If the Slow log is disabled Redis is not able to log slow commands execution for you.\n"));
+        }
+        if self.slowlog_tune {
+            out.push(format!("- Your current Slow Log configuration only logs events that are slower than your configured latency monitor threshold. Please use 'CONFIG SET slowlog-log-slower-than {suggested}'.\n"));
+        }
+        if self.slowlog_inspect {
+            out.push("- Check your Slow Log to understand what are the commands you are running which are too slow to execute. Please check https://redis.io/commands/slowlog for more information.\n".to_string());
+        }
+        if self.scheduler {
+            out.push("- The system is slow to execute Redis code paths not containing system calls. This usually means the system does not provide Redis CPU time to run for long periods. You should try to:\n  1) Lower the system load.\n  2) Use a computer / VM just for Redis if you are running other software in the same system.\n  3) Check if you have a \"noisy neighbour\" problem.\n  4) Check with 'redis-cli --intrinsic-latency 100' what is the intrinsic latency in your system.\n  5) Check if the problem is allocator-related by recompiling Redis with MALLOC=libc, if you are using Jemalloc. However this may create fragmentation problems.\n".to_string());
+        }
+        if self.large_objects {
+            out.push("- Deleting, expiring or evicting (because of maxmemory policy) large objects is a blocking operation. If you have very large objects that are often deleted, expired, or evicted, try to fragment those objects into multiple smaller objects.\n".to_string());
+        }
+        if self.huge_pages {
+            out.push("- I detected a non zero amount of anonymous huge pages used by your process. This creates very serious latency events in different conditions, especially when Redis is persisting on disk. To disable THP support use the command 'echo never > /sys/kernel/mm/transparent_hugepage/enabled', make sure to also add it into /etc/rc.local so that the command will be executed again after a reboot. Note that even if you have already disabled THP, you still need to restart the Redis process to get rid of the huge pages already created.\n".to_string());
+        }
+        out
     }
 }
 
@@ -438,6 +554,37 @@ mod tests {
         ];
         assert_eq!(monitor.reset(Some(&names)), 1);
         assert_eq!(monitor.reset(None), 0);
+    }
+
+    #[test]
+    fn the_doctor_counts_and_advises() {
+        let monitor = LatencyMonitor::default();
+        assert!(monitor
+            .doctor(0, 10_000, false, 0)
+            .starts_with("I'm sorry, Dave"));
+        assert!(monitor
+            .doctor(5, 10_000, false, 0)
+            .starts_with("Dave, no latency spike"));
+        assert!(monitor
+            .doctor(5, 10_000, true, 0)
+            .contains("\nI have a few advices for you:\n\n- I detected a non zero amount"));
+        monitor.record_if_needed("command", 20, 5, 100);
+        monitor.record_if_needed("command", 40, 5, 101);
+        monitor.record_if_needed("fast-command", 9, 5, 101);
+        let report = monitor.doctor(5, 10_000, false, 102);
+        assert!(report.contains("1. command: 2 latency spikes (average 30ms, mean deviation 10ms, period 1.00 sec). Worst all time event 40ms.\n2. fast-command: 1 latency spikes (average 9ms, mean deviation 0ms, period 1.00 sec). Worst all time event 9ms.\n"), "{report}");
+        assert!(
+            report.contains("'CONFIG SET slowlog-log-slower-than 5000'"),
+            "{report}"
+        );
+        assert!(
+            report.contains("- The system is slow to execute Redis code paths"),
+            "{report}"
+        );
+        // A slow log that already logs what the monitor sees needs no tuning.
+        assert!(!monitor
+            .doctor(5, 5000, false, 102)
+            .contains("slowlog-log-slower-than"));
     }
 
     #[test]

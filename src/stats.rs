@@ -471,6 +471,21 @@ pub struct Process {
     pub cpu_user: f64,
     pub cpu_sys_children: f64,
     pub cpu_user_children: f64,
+    /// Bytes of transparent huge pages the process uses (LATENCY DOCTOR warns about them).
+    pub anon_huge_pages: u64,
+}
+
+/// `AnonHugePages` of every mapping of the process, summed (the kernel's rollup has the sum).
+fn anon_huge_pages(read: &dyn Fn(&str) -> String) -> u64 {
+    let mut text = read("/proc/self/smaps_rollup");
+    if text.is_empty() {
+        text = read("/proc/self/smaps");
+    }
+    text.lines()
+        .filter_map(|l| l.strip_prefix("AnonHugePages:"))
+        .filter_map(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .sum::<u64>()
+        * 1024
 }
 
 /// Reads the process's figures from `/proc` (zeros where it is not available).
@@ -525,6 +540,7 @@ pub fn process() -> Process {
         cpu_sys: ticks(12),
         cpu_user_children: ticks(13),
         cpu_sys_children: ticks(14),
+        anon_huge_pages: anon_huge_pages(&read),
     }
 }
 

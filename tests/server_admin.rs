@@ -397,15 +397,7 @@ fn latency_graph_is_drawn_as_redis_draws_it() {
         // The figures are timings and the label says how many seconds ago (0 or 1, as the
         // clock ticks): keep the layout, drop the digits.
         let (_, body) = reply.split_once("\r\n").expect("bulk header");
-        let mut masked = String::new();
-        for c in body.chars() {
-            let c = if c.is_ascii_digit() { '#' } else { c };
-            // A number of any length becomes one '#'.
-            if !(c == '#' && masked.ends_with('#')) {
-                masked.push(c);
-            }
-        }
-        graphs.push(masked);
+        graphs.push(mask_numbers(body));
     }
     let expected = format!(
         "command - high # ms, low # ms (all time high # ms)\n{}\n \n \n \n_\n \n#\ns\n\r\n",
@@ -414,5 +406,47 @@ fn latency_graph_is_drawn_as_redis_draws_it() {
     assert_eq!(graphs[0], expected);
     if let Some(theirs) = graphs.get(1) {
         assert_eq!(&graphs[0], theirs, "ours, then redis-server's");
+    }
+}
+
+/// Every run of digits replaced by one `#`: timings and counts differ between runs.
+fn mask_numbers(text: &str) -> String {
+    let mut masked = String::new();
+    for c in text.chars() {
+        let c = if c.is_ascii_digit() { '#' } else { c };
+        if !(c == '#' && masked.ends_with('#')) {
+            masked.push(c);
+        }
+    }
+    masked
+}
+
+#[test]
+fn latency_doctor_reports_as_redis_does() {
+    let mut reports = Vec::new();
+    for server in both(
+        "admin-doctor",
+        &[
+            "--enable-debug-command",
+            "local",
+            "--latency-monitor-threshold",
+            "1",
+        ],
+    ) {
+        let mut client = Client::connect(&server);
+        client.call(&["DEBUG", "SLEEP", "0.02"]);
+        let mut report = mask_numbers(&client.call_text(&["LATENCY", "DOCTOR"]));
+        // With the slow log off, the advice changes.
+        client.call(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
+        report.push_str(&mask_numbers(&client.call_text(&["LATENCY", "DOCTOR"])));
+        reports.push(report);
+    }
+    assert!(
+        reports[0].contains("#. command: # latency spikes (average #ms, mean deviation #ms"),
+        "{}",
+        reports[0]
+    );
+    if let Some(theirs) = reports.get(1) {
+        assert_eq!(&reports[0], theirs, "ours, then redis-server's");
     }
 }
