@@ -537,7 +537,9 @@ impl Config {
         let text = match param.kind {
             // Multi-argument parameters take their arguments joined by spaces, which is also the
             // form CONFIG SET gives them. Zero arguments (`--save` alone) means empty.
-            Kind::Save | Kind::Bind | Kind::OutputBufferLimits | Kind::Percentiles => args.join(&b' '),
+            Kind::Save | Kind::Bind | Kind::OutputBufferLimits | Kind::Percentiles => {
+                args.join(&b' ')
+            }
             Kind::ReplicaOf if args.len() == 2 => args.join(&b' '),
             Kind::ReplicaOf => return Err(wrong_arity()),
             _ if args.len() == 1 => args[0].clone(),
