@@ -191,8 +191,8 @@ async fn run(
         } = settings;
         // Run every complete request buffered, until the unsent replies reach the pause mark.
         // `drained` says whether the buffered requests ran out (rather than the run pausing).
-        // The keyspace lock is held across them (at most `BATCH_MAX` in a row) and released at
-        // the end of this block, before the next `.await`.
+        // The keyspace lock is held across the buffered requests (at most `BATCH_MAX` in a
+        // row) and released at the end of this block, before the next `.await`.
         let mut drained = false;
         {
             let mut held = None;

@@ -207,10 +207,32 @@ impl Ctx<'_> {
         if self.persistence.bgsave_in_progress() {
             return Err(CommandError::err("Background save already in progress"));
         }
+        self.persistence.count_save();
         let config = self.config();
         self.persistence
             .save(self.keyspace, &config)
             .map_err(|_| CommandError::Custom("ERR".into()))
+    }
+
+    /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the dataset and load it back.
+    pub fn debug_reload(
+        &mut self,
+        merge: bool,
+        noflush: bool,
+        nosave: bool,
+    ) -> Result<(), CommandError> {
+        let config = self
+            .config
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.persistence
+            .reload(self.keyspace, &config, merge, noflush, nosave, self.now_ms)
+            .map_err(|err| match err {
+                crate::persistence::ReloadError::Save => CommandError::Custom("ERR".into()),
+                crate::persistence::ReloadError::Load => {
+                    CommandError::err("Error trying to load the RDB dump, check server logs.")
+                }
+            })
     }
 
     /// BGSAVE: start saving the dataset as it is now, in the background.
@@ -264,7 +286,7 @@ impl Ctx<'_> {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             self.persistence.save(self.keyspace, &config)?;
         }
-        self.persistence.mark_final_save_done();
+        self.persistence.decide_exit(save);
         Ok(())
     }
 

@@ -66,9 +66,10 @@ pub fn dispatch(
         }
         // The last background save failed and stop-writes-on-bgsave-error is on: writes (and
         // PING, as Redis does) are refused before their syntax is looked at.
-        let writes = command.spec.command_flags.iter().any(|f| f == "WRITE");
-        if (writes || command.full_name == "ping") && ctx.persistence.writes_refused(&ctx.config())
+        if (command.flags.write || command.full_name == "ping")
+            && ctx.persistence.writes_refused(&ctx.config())
         {
+            rejected = Some(command);
             return Err(CommandError::Custom(MISCONF.into()));
         }
         let too_many = || match command.spec.too_many_error {
@@ -132,7 +133,8 @@ pub enum Resolved {
     Command(&'static Command),
     /// A known command refused for its number of arguments (its full name).
     ArityRejected(String),
-    /// A known command refused before it ran (NOAUTH, OOM): Redis counts it as rejected.
+    /// A known command refused before it ran (NOAUTH, OOM, MISCONF): Redis counts it as
+    /// rejected.
     Rejected(&'static Command),
     /// No such command or subcommand.
     Unknown,
@@ -164,16 +166,11 @@ pub fn resolve<'t>(
     Ok((sub, 2))
 }
 
-/// Commands flagged DENYOOM: refused while memory is over `maxmemory`.
-fn is_denyoom(command: &Command) -> bool {
-    command.spec.command_flags.iter().any(|f| f == "DENYOOM")
-}
-
 /// Commands flagged PROTECTED (DEBUG) run only as `enable-<name>-command` allows: `yes`, or
 /// `local` for a client connected over loopback. Redis refuses the rest with this text, before
 /// it asks for authentication.
 fn protected_refusal(command: &Command, ctx: &Ctx<'_>) -> Option<CommandError> {
-    if !command.spec.command_flags.iter().any(|f| f == "PROTECTED") {
+    if !command.flags.protected {
         return None;
     }
     let allowed = match ctx.config().enable_debug_command() {
@@ -193,9 +190,14 @@ fn protected_refusal(command: &Command, ctx: &Ctx<'_>) -> Option<CommandError> {
     )))
 }
 
+/// Commands flagged DENYOOM: refused while memory is over `maxmemory`.
+fn is_denyoom(command: &Command) -> bool {
+    command.flags.denyoom
+}
+
 /// Commands flagged NO_AUTH in their spec (AUTH, HELLO, QUIT, RESET) run before AUTH.
 fn allowed_without_auth(command: &Command) -> bool {
-    command.spec.command_flags.iter().any(|f| f == "NO_AUTH")
+    command.flags.no_auth
 }
 
 /// Redis's arity rule: positive means exactly that many words, negative at least that many.

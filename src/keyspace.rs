@@ -604,18 +604,18 @@ pub struct EvictionCandidate {
 #[derive(Debug)]
 pub struct Keyspace {
     dbs: Vec<Db>,
-    /// The best eviction candidates seen so far (`maxmemory`), kept between commands.
-    pub(crate) eviction_pool: crate::evict::Pool,
     /// See [`Keyspace::set_touching`].
     no_touch: bool,
+    /// The best eviction candidates seen so far (`maxmemory`), kept between commands.
+    pub(crate) eviction_pool: crate::evict::Pool,
 }
 
 impl Keyspace {
     pub fn new(databases: usize) -> Keyspace {
         Keyspace {
             dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
-            eviction_pool: crate::evict::Pool::default(),
             no_touch: false,
+            eviction_pool: crate::evict::Pool::default(),
         }
     }
 
@@ -1277,5 +1277,49 @@ mod object_info_tests {
         assert_eq!(rdb_string_len(&Str::plain(Bytes::from_static(b"300"))), 3);
         assert_eq!(rdb_string_len(&Str::plain(Bytes::from_static(b"007"))), 4);
         assert_eq!(rdb_string_len(&Str::plain(Bytes::from("x".repeat(64)))), 66);
+    }
+}
+
+// DEBUG RELOAD (issue #6): the keys of a freshly loaded keyspace replace or join these.
+impl Keyspace {
+    /// Take every key of `loaded`. With `flush` the current keys go first (a snapshot being
+    /// copied is abandoned, as by FLUSHALL); otherwise they stay, and a key in both is
+    /// replaced by the loaded one when `replace`, or refused (the first such key, db and name,
+    /// before anything changes) when not.
+    pub fn absorb(
+        &mut self,
+        loaded: Keyspace,
+        flush: bool,
+        replace: bool,
+        now: i64,
+    ) -> Result<(), (usize, Bytes)> {
+        if !flush && !replace {
+            for (index, (db, fresh)) in self.dbs.iter().zip(&loaded.dbs).enumerate() {
+                if let Some((key, _, _)) = fresh
+                    .map
+                    .iter_stamped()
+                    .find(|(key, _, _)| db.map.get(&key[..]).is_some())
+                {
+                    return Err((index, Bytes::copy_from_slice(key)));
+                }
+            }
+        }
+        for (db, fresh) in self.dbs.iter_mut().zip(loaded.dbs) {
+            if flush {
+                db.clear();
+                db.map = fresh.map;
+                continue;
+            }
+            for (key, value, deadline) in fresh.map.iter_stamped() {
+                db.set(
+                    Bytes::copy_from_slice(key),
+                    value.clone(),
+                    deadline,
+                    false,
+                    now,
+                );
+            }
+        }
+        Ok(())
     }
 }

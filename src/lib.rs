@@ -21,8 +21,8 @@
 //! * `dispatch`: lookup, arity and argument validation, then the handler call.
 //! * `dict`: the hash table behind the keyspace (incremental rehash, SCAN cursor, sampling).
 //! * `keyspace`: the databases, values and expiry.
-//! * `evict`: `maxmemory` and the eviction policies.
 //! * `latency`: the latency monitor (LATENCY).
+//! * `evict`: `maxmemory` and the eviction policies.
 //! * `number`: Redis's long double arithmetic (INCRBYFLOAT), emulated exactly.
 //! * `rdb`: the RDB file format (encode, decode, CRC64, LZF), pure.
 //! * `persistence`: the change count since the last save, RDB loading and saving.

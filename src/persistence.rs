@@ -22,7 +22,7 @@
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -30,6 +30,12 @@ use crate::config::Config;
 use crate::keyspace::Keyspace;
 use crate::rdb::{self, RdbOptions};
 use crate::shared::Shared;
+
+// `exit` starts at 0: nobody decided yet, so the way out saves when save points exist.
+/// SHUTDOWN NOSAVE (or no save points): nothing is saved on the way out.
+const EXIT_NOSAVE: u8 = 1;
+/// Saved before stopping: save again on the way out only if writes slipped in meanwhile.
+const EXIT_SAVED: u8 = 2;
 
 /// Keys copied per lock hold by a background save.
 pub const SLICE_KEYS: usize = 2_000;
@@ -48,9 +54,9 @@ pub struct Persistence {
     state: Mutex<State>,
     /// The server, for the background save thread (set once the state is shared).
     shared: OnceLock<Weak<Shared>>,
-    /// Set when SHUTDOWN has already saved (or was told not to): the server does not save
-    /// again on its way out.
-    final_save_done: AtomicBool,
+    /// What the way out does: decided by SHUTDOWN or by the save a signal triggers
+    /// (`EXIT_*`).
+    exit: AtomicU8,
 }
 
 #[derive(Debug, Default)]
@@ -76,6 +82,8 @@ struct Bgsave {
     started: Instant,
     keys_total: u64,
     keys_processed: Arc<AtomicU64>,
+    /// Set when the save is abandoned, so its thread stops writing early.
+    cancelled: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What INFO persistence reports.
@@ -139,33 +147,54 @@ impl Target {
     }
 }
 
-/// Write a file crash-safe: `write` fills a temporary file in `dir`, which is flushed, synced
-/// and renamed over `dir/name`, then the directory is synced. On any failure the temporary
-/// file is removed and the old file is left as it was.
+/// The temporary file a save of kind `tag` writes in `dir` before renaming it.
+fn temp_path(dir: &Path, tag: &str) -> PathBuf {
+    dir.join(format!("temp-{}-{tag}.rdb", std::process::id()))
+}
+
+/// First half of a crash-safe write: `write` fills the temporary file `temp`, which is
+/// flushed and synced. On failure it is removed.
+fn write_temp(
+    temp: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> Result<(), String> {
+    let result = (|| -> std::io::Result<()> {
+        let file = File::create(temp)?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        write(&mut out)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()
+    })();
+    result.map_err(|err| {
+        let _ = std::fs::remove_file(temp);
+        format!("could not write {}: {err}", temp.to_string_lossy())
+    })
+}
+
+/// Second half: rename the synced temporary file over `dir/name`, then sync the directory so
+/// the rename itself survives a crash. A crash at any moment leaves the old file or the new
+/// one, whole.
+fn commit_temp(temp: &Path, dir: &Path, name: &str) -> Result<(), String> {
+    let result = std::fs::rename(temp, dir.join(name)).and_then(|()| File::open(dir)?.sync_all());
+    result.map_err(|err| {
+        let _ = std::fs::remove_file(temp);
+        format!(
+            "could not rename {} to {name}: {err}",
+            temp.to_string_lossy()
+        )
+    })
+}
+
+/// A whole crash-safe write (SAVE and the saves done in place).
 fn write_atomically(
     dir: &Path,
     name: &str,
     tag: &str,
     write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
 ) -> Result<(), String> {
-    let temp = dir.join(format!("temp-{}-{tag}.rdb", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let file = File::create(&temp)?;
-        let mut out = BufWriter::with_capacity(1 << 20, file);
-        write(&mut out)?;
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&temp, dir.join(name))?;
-        File::open(dir)?.sync_all()
-    })();
-    result.map_err(|err| {
-        let _ = std::fs::remove_file(&temp);
-        format!(
-            "could not write {}: {err}",
-            dir.join(name).to_string_lossy()
-        )
-    })
+    let temp = temp_path(dir, tag);
+    write_temp(&temp, write)?;
+    commit_temp(&temp, dir, name)
 }
 
 impl Persistence {
@@ -252,8 +281,15 @@ impl Persistence {
             && !self.state().last_bgsave_ok
     }
 
-    /// SAVE: write the keyspace now, with the lock held by the caller. Refused while a
-    /// background save runs (the caller says so to the client).
+    /// SAVE counts in `rdb_saves` (whether it succeeds or not), as BGSAVE does; the saves
+    /// of FLUSHALL, SHUTDOWN and DEBUG RELOAD do not, as in Redis.
+    pub fn count_save(&self) {
+        self.state().saves += 1;
+    }
+
+    /// Write the keyspace now, with the lock held by the caller (SAVE, and the saves of
+    /// FLUSHALL, SHUTDOWN, signals and DEBUG RELOAD). SAVE refuses while a background save
+    /// runs (the caller says so to the client).
     pub fn save(&self, keyspace: &Keyspace, config: &Config) -> Result<(), String> {
         let target = Target::from(config);
         let at = self.changes();
@@ -268,7 +304,6 @@ impl Persistence {
         let mut state = self.state();
         state.last_save = unix_now();
         state.last_bgsave_ok = true;
-        state.saves += 1;
         drop(state);
         tracing::info!(
             keys,
@@ -282,7 +317,8 @@ impl Persistence {
     /// renamed over the dump, and it is not counted as a failure.
     pub fn abort_bgsave(&self, keyspace: &mut Keyspace) {
         let mut state = self.state();
-        if state.bgsave.take().is_some() {
+        if let Some(abandoned) = state.bgsave.take() {
+            abandoned.cancelled.store(true, Ordering::SeqCst);
             state.generation += 1;
             keyspace.snapshot_abort();
             tracing::info!("Background saving abandoned");
@@ -292,6 +328,37 @@ impl Persistence {
     /// BGSAVE: mark the snapshot's instant in the keyspace (locked by the caller) and start a
     /// thread that copies, encodes and writes it.
     pub fn bgsave(&self, keyspace: &mut Keyspace, config: &Config) -> Result<(), BgsaveRefused> {
+        self.start_background(keyspace, config, None)
+    }
+
+    /// For a replica's full synchronization: take a snapshot of the keyspace (locked by the
+    /// caller) at this instant, as BGSAVE does, and hand it to `deliver` on the saving thread
+    /// instead of writing the file (encode it with `rdb::encode` onto the socket, with
+    /// `options_for`). It occupies the background save slot while it is copied (INFO shows
+    /// `rdb_bgsave_in_progress:1`, as Redis's diskless sync does) but is not a save: the change
+    /// count and LASTSAVE do not move. `deliver` is not called when the snapshot is
+    /// abandoned (FLUSHALL, SHUTDOWN).
+    pub fn snapshot_for(
+        &self,
+        keyspace: &mut Keyspace,
+        config: &Config,
+        deliver: Deliver,
+    ) -> Result<(), BgsaveRefused> {
+        self.start_background(keyspace, config, Some(deliver))
+    }
+
+    /// The options a file written now would use (`rdbcompression`, `rdbchecksum`, `ctime`).
+    pub fn options_for(config: &Config) -> RdbOptions {
+        Target::from(config).options
+    }
+
+    fn start_background(
+        &self,
+        keyspace: &mut Keyspace,
+        config: &Config,
+        deliver: Option<Deliver>,
+    ) -> Result<(), BgsaveRefused> {
+        let to_file = deliver.is_none();
         let shared = self
             .shared
             .get()
@@ -304,6 +371,7 @@ impl Persistence {
         state.generation += 1;
         let generation = state.generation;
         let keys_processed = Arc::new(AtomicU64::new(0));
+        let cancelled = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let keys_total = (0..keyspace.len())
             .map(|db| keyspace.sizes(db).0 as u64)
             .sum();
@@ -312,9 +380,12 @@ impl Persistence {
             started: Instant::now(),
             keys_total,
             keys_processed: Arc::clone(&keys_processed),
+            cancelled: Arc::clone(&cancelled),
         });
-        state.last_bgsave_try = unix_now();
-        state.saves += 1;
+        if to_file {
+            state.last_bgsave_try = unix_now();
+            state.saves += 1;
+        }
         drop(state);
         keyspace.snapshot_begin();
         let job = Job {
@@ -323,6 +394,9 @@ impl Persistence {
             at: self.changes(),
             target: Target::from(config),
             keys_processed,
+            cancelled,
+            to_file,
+            deliver,
         };
         let spawned = std::thread::Builder::new()
             .name("bgsave".into())
@@ -332,10 +406,14 @@ impl Persistence {
             keyspace.snapshot_abort();
             let mut state = self.state();
             state.bgsave = None;
-            state.last_bgsave_ok = false;
+            if to_file {
+                state.last_bgsave_ok = false;
+            }
             return Err(BgsaveRefused::NoServer);
         }
-        tracing::info!("Background saving started");
+        if to_file {
+            tracing::info!("Background saving started");
+        }
         Ok(())
     }
 
@@ -372,24 +450,61 @@ impl Persistence {
         let _ = persistence.bgsave(&mut keyspace, &config);
     }
 
-    /// SHUTDOWN has saved (or was told not to save): nothing to do on the way out.
-    pub fn mark_final_save_done(&self) {
-        self.final_save_done.store(true, Ordering::SeqCst);
+    /// SHUTDOWN has saved (`saved`) or was told not to: the way out only saves again what
+    /// was written in between, or nothing.
+    pub fn decide_exit(&self, saved: bool) {
+        let mode = if saved { EXIT_SAVED } else { EXIT_NOSAVE };
+        self.exit.store(mode, Ordering::SeqCst);
     }
 
-    /// On the way out after a signal: save when save points are configured, unless SHUTDOWN
-    /// already dealt with it. A background save in progress is abandoned first.
+    /// Abandon a background save that will not finish, and remove its temporary files, as
+    /// Redis removes its child's.
+    fn stop_background(&self, keyspace: &mut Keyspace, config: &Config) {
+        self.abort_bgsave(keyspace);
+        let prefix = format!("temp-{}-bgsave-", std::process::id());
+        if let Ok(entries) = std::fs::read_dir(config.dir()) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+    }
+
+    /// On SIGTERM or SIGINT, before the server stops: save when save points are configured,
+    /// as Redis does. An error means the save failed and, as in Redis, the server must not
+    /// exit ("can't exit").
+    pub fn save_before_exit(shared: &Shared) -> Result<(), String> {
+        let persistence = &shared.persistence;
+        let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+        let mut keyspace = shared.lock_keyspace();
+        persistence.stop_background(&mut keyspace, &config);
+        if config.save().is_empty() {
+            persistence.decide_exit(false);
+            return Ok(());
+        }
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        persistence.save(&keyspace, &config)?;
+        persistence.decide_exit(true);
+        Ok(())
+    }
+
+    /// Once the server has stopped serving: save what was written after the save that
+    /// preceded the stop (other clients may have written between that save and the stop),
+    /// or, when nothing decided, save if save points are configured.
     pub fn save_on_exit(shared: &Shared) -> Result<(), String> {
         let persistence = &shared.persistence;
-        if persistence.final_save_done.load(Ordering::SeqCst) {
-            return Ok(());
-        }
         let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
-        if config.save().is_empty() {
+        let mut keyspace = shared.lock_keyspace();
+        persistence.stop_background(&mut keyspace, &config);
+        let needed = match persistence.exit.load(Ordering::SeqCst) {
+            EXIT_NOSAVE => false,
+            EXIT_SAVED => persistence.dirty() > 0,
+            _ => !config.save().is_empty(),
+        };
+        if !needed {
             return Ok(());
         }
-        let mut keyspace = shared.lock_keyspace();
-        persistence.abort_bgsave(&mut keyspace);
         tracing::info!("Saving the final RDB snapshot before exiting.");
         persistence.save(&keyspace, &config)
     }
@@ -430,6 +545,71 @@ impl Persistence {
     }
 }
 
+/// Why DEBUG RELOAD failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReloadError {
+    /// The save before the load failed (the reason is logged).
+    Save,
+    /// The file could not be loaded (the reason is logged); nothing was changed.
+    Load,
+}
+
+impl Persistence {
+    /// DEBUG RELOAD: save (unless `nosave`), then load the file back. The whole file is
+    /// decoded into a fresh keyspace first, so a file that cannot be loaded changes nothing
+    /// (Redis has flushed by then); then its keys replace the current ones, or join them with
+    /// `noflush` (a key in both is replaced with `merge`, and refused without: Redis stops
+    /// the server on such a key, we refuse the reload).
+    pub fn reload(
+        &self,
+        keyspace: &mut Keyspace,
+        config: &Config,
+        merge: bool,
+        noflush: bool,
+        nosave: bool,
+        now_ms: i64,
+    ) -> Result<(), ReloadError> {
+        if !nosave {
+            self.save(keyspace, config).map_err(|_| ReloadError::Save)?;
+        }
+        let path = config.dir().join(config.dbfilename());
+        let mut fresh = Keyspace::new(keyspace.len());
+        let loaded = File::open(&path)
+            .map_err(|err| err.to_string())
+            .and_then(|file| {
+                load_into(
+                    &mut fresh,
+                    &mut BufReader::with_capacity(1 << 20, file),
+                    now_ms,
+                )
+                .map_err(|err| err.to_string())
+            });
+        let info = match loaded {
+            Ok(info) => info,
+            Err(reason) => {
+                tracing::warn!(
+                    "DEBUG RELOAD: cannot load {}: {reason}",
+                    path.to_string_lossy()
+                );
+                return Err(ReloadError::Load);
+            }
+        };
+        if let Err((db, key)) = keyspace.absorb(fresh, !noflush, merge, now_ms) {
+            tracing::warn!(
+                "DEBUG RELOAD NOFLUSH: key '{}' of db {db} is both in memory and in the RDB file (use MERGE)",
+                key.escape_ascii()
+            );
+            return Err(ReloadError::Load);
+        }
+        let mut state = self.state();
+        state.keys_loaded = info.keys_loaded;
+        state.keys_expired = info.keys_expired;
+        drop(state);
+        tracing::warn!("DB reloaded by DEBUG RELOAD");
+        Ok(())
+    }
+}
+
 /// Decode an RDB file from `input` into `keyspace`. A key that appears twice in one database
 /// is corruption, as Redis treats it.
 pub fn load_into(
@@ -463,27 +643,67 @@ struct Job {
     at: u64,
     target: Target,
     keys_processed: Arc<AtomicU64>,
+    cancelled: Arc<std::sync::atomic::AtomicBool>,
+    /// Whether the snapshot goes to `dbfilename` (BGSAVE) ...
+    to_file: bool,
+    /// ... or to this function (a replica's full synchronization).
+    deliver: Option<Deliver>,
 }
+
+/// Receives a background snapshot instead of the file (see `Persistence::snapshot_for`).
+pub type Deliver = Box<dyn FnOnce(rdb::Snapshot) + Send>;
 
 impl Job {
     fn run(mut self) {
         let started = Instant::now();
-        let outcome = self.copy().map(|snapshot| {
-            let mut keys = 0;
-            let written = write_atomically(&self.target.dir, &self.target.file, "bgsave", |out| {
-                keys = rdb::encode(&snapshot, out, &self.target.options)?.0;
-                Ok(())
-            });
-            // The snapshot is large: free it here, not while holding any lock.
-            drop(snapshot);
-            (written, keys)
-        });
+        // One name per save: an abandoned save still writing must never share its file with
+        // the next one.
+        let temp = temp_path(&self.target.dir, &format!("bgsave-{}", self.generation));
+        let snapshot = self.copy();
+        let outcome = match (snapshot, self.deliver.take()) {
+            (Some(snapshot), Some(deliver)) => {
+                // Replication: the snapshot goes to the caller, no file is written.
+                let keys = (0..snapshot.dbs.len())
+                    .map(|db| snapshot.dbs[db].len() as u64)
+                    .sum();
+                deliver(snapshot);
+                Some((Ok(()), keys))
+            }
+            (Some(snapshot), None) => {
+                let mut keys = 0;
+                let written = write_temp(&temp, |out| {
+                    let mut out = Cancellable {
+                        inner: out,
+                        cancelled: &self.cancelled,
+                    };
+                    keys = rdb::encode(&snapshot, &mut out, &self.target.options)?.0;
+                    Ok(())
+                });
+                // The snapshot is large: free it here, not while holding any lock.
+                drop(snapshot);
+                Some((written, keys))
+            }
+            (None, _) => None,
+        };
         let persistence = &self.shared.persistence;
+        // The rename happens under the state lock, after checking that this save is still
+        // the current one: a save abandoned by FLUSHALL or SHUTDOWN (which take this lock to
+        // abandon it) never replaces the dump they write.
         let mut state = persistence.state();
         if state.bgsave.as_ref().map(|b| b.generation) != Some(self.generation) {
-            // Abandoned (FLUSHALL, SHUTDOWN): whatever was written must not stay.
+            let _ = std::fs::remove_file(&temp);
             return;
         }
+        let outcome = outcome.map(|(written, keys)| {
+            let committed = written.and_then(|()| {
+                if self.to_file {
+                    commit_temp(&temp, &self.target.dir, &self.target.file)
+                } else {
+                    Ok(())
+                }
+            });
+            (committed, keys)
+        });
         state.bgsave = None;
         let elapsed = started.elapsed();
         state.last_bgsave_secs = i64::try_from(elapsed.as_secs()).unwrap_or(0);
@@ -491,6 +711,9 @@ impl Job {
             None => {
                 // Abandoned between the generation check in `copy` and here: not a failure.
                 tracing::info!("Background saving abandoned");
+            }
+            Some((Ok(()), keys)) if !self.to_file => {
+                tracing::info!(keys, "Snapshot for a replica taken");
             }
             Some((Ok(()), keys)) => {
                 persistence.saved(self.at);
@@ -532,11 +755,18 @@ impl Job {
     fn copy_once(&self) -> Option<rdb::Snapshot> {
         let databases = self.shared.lock_keyspace().len();
         let mut copied = Vec::with_capacity(databases);
+        let mut longest = std::time::Duration::ZERO;
         for db in 0..databases {
             let mut entries = Vec::new();
             let mut cursor = 0;
             loop {
+                // Grow the copy outside the lock: a reallocation of a large vector (and the
+                // page faults of its new memory) must not happen while clients wait.
+                if entries.capacity() - entries.len() < 2 * SLICE_KEYS {
+                    entries.reserve(entries.len().max(4 * SLICE_KEYS));
+                }
                 let keyspace = self.shared.lock_keyspace();
+                let locked = Instant::now();
                 // Checked under the keyspace lock, where saves are abandoned and started: a
                 // later save's snapshot is never mistaken for this one's.
                 if !keyspace.snapshot_active() || !self.current() {
@@ -545,6 +775,14 @@ impl Job {
                 let before = entries.len();
                 cursor = keyspace.snapshot_copy(db, cursor, SLICE_KEYS, &mut entries);
                 drop(keyspace);
+                let held = locked.elapsed();
+                longest = longest.max(held);
+                // std's mutex is not fair: a thread that locks again right after unlocking
+                // keeps a woken waiter out, slice after slice. Stepping aside for as long as
+                // the slice held the lock lets the clients waiting for it in first.
+                if cursor != 0 {
+                    std::thread::sleep(held.max(std::time::Duration::from_micros(200)));
+                }
                 self.keys_processed
                     .fetch_add((entries.len() - before) as u64, Ordering::Relaxed);
                 if cursor == 0 {
@@ -559,6 +797,10 @@ impl Job {
         }
         let logs = keyspace.snapshot_end()?;
         drop(keyspace);
+        tracing::info!(
+            "Background saving copied the keyspace; the longest lock hold was {:.3} ms",
+            longest.as_secs_f64() * 1000.0
+        );
         Some(crate::keyspace::assemble_snapshot(copied, logs))
     }
 
@@ -566,6 +808,25 @@ impl Job {
     fn current(&self) -> bool {
         let state = self.shared.persistence.state();
         state.bgsave.as_ref().map(|b| b.generation) == Some(self.generation)
+    }
+}
+
+/// A writer that fails once its save is abandoned, so an abandoned save stops early.
+struct Cancellable<'a, W: std::io::Write> {
+    inner: &'a mut W,
+    cancelled: &'a std::sync::atomic::AtomicBool,
+}
+
+impl<W: std::io::Write> std::io::Write for Cancellable<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.cancelled.load(Ordering::Relaxed) {
+            return Err(std::io::Error::other("the save was abandoned"));
+        }
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 

@@ -175,8 +175,7 @@ impl Session {
                 if !command.skip_slowlog {
                     self.log_if_slow(argv, elapsed);
                 }
-                let fast = command.spec.command_flags.iter().any(|f| f == "FAST");
-                self.record_latency(fast, elapsed);
+                self.record_latency(&command.full_name, command.flags.fast, elapsed);
             }
             Resolved::ArityRejected(name) => {
                 stats.record(Some(&name), elapsed, Outcome::Rejected, code.as_deref());
@@ -218,14 +217,20 @@ impl Session {
     }
 
     /// Feed the latency monitor, as Redis does for every command that ran: "fast-command" for
-    /// commands flagged FAST, "command" for the others, in whole milliseconds.
-    fn record_latency(&self, fast: bool, elapsed: std::time::Duration) {
-        let threshold = self
-            .shared
-            .config
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .latency_monitor_threshold();
+    /// commands flagged FAST, "command" for the others, in whole milliseconds; and, with
+    /// `latency-tracking`, the command's histogram, in microseconds.
+    fn record_latency(&self, name: &str, fast: bool, elapsed: std::time::Duration) {
+        let (threshold, tracking) = {
+            let config = self.shared.config.read().unwrap_or_else(|p| p.into_inner());
+            (
+                config.latency_monitor_threshold(),
+                config.latency_tracking(),
+            )
+        };
+        if tracking {
+            let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+            self.shared.latency.commands.record(name, micros);
+        }
         if threshold == 0 {
             return;
         }
@@ -260,6 +265,21 @@ impl Drop for Session {
     }
 }
 
+/// Redis's notion of a local client: one with no socket (our in-process sessions), or connected
+/// from exactly 127.0.0.1 or ::1 (not any loopback address: Redis compares the text).
+fn is_local(endpoint: &Endpoint) -> bool {
+    if endpoint.fd < 0 {
+        return true;
+    }
+    match endpoint.addr.parse::<std::net::SocketAddr>() {
+        Ok(addr) => {
+            let ip = addr.ip();
+            ip == std::net::Ipv4Addr::LOCALHOST || ip == std::net::Ipv6Addr::LOCALHOST
+        }
+        Err(_) => false,
+    }
+}
+
 /// A panic's message, when it has one (`panic!` with a literal or a format string).
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     if let Some(text) = panic.downcast_ref::<&str>() {
@@ -283,21 +303,6 @@ fn describe_args(argv: &[Bytes]) -> String {
         out.push(format!("... ({} arguments)", argv.len() - 1));
     }
     out.join(" ")
-}
-
-/// Redis's notion of a local client: one with no socket (our in-process sessions), or connected
-/// from exactly 127.0.0.1 or ::1 (not any loopback address: Redis compares the text).
-fn is_local(endpoint: &Endpoint) -> bool {
-    if endpoint.fd < 0 {
-        return true;
-    }
-    match endpoint.addr.parse::<std::net::SocketAddr>() {
-        Ok(addr) => {
-            let ip = addr.ip();
-            ip == std::net::Ipv4Addr::LOCALHOST || ip == std::net::Ipv6Addr::LOCALHOST
-        }
-        Err(_) => false,
-    }
 }
 
 /// The current time in milliseconds and microseconds. A manual clock (tests) only has
