@@ -928,6 +928,39 @@ mod tests {
     }
 
     #[test]
+    fn random_damage_never_panics() {
+        // Without a checksum, damaged contents reach every corner of the parser: it must
+        // answer with a result, never panic or allocate what a damaged length claims.
+        let mut out = Vec::new();
+        let opts = RdbOptions {
+            checksum: false,
+            ..options()
+        };
+        encode(&sample(), &mut out, &opts).unwrap();
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut random = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let mut bad = out.clone();
+            for _ in 0..1 + random() % 4 {
+                let at = (random() % bad.len() as u64) as usize;
+                match random() % 3 {
+                    0 => bad[at] = random() as u8,
+                    1 => bad.insert(at, random() as u8),
+                    _ => {
+                        bad.remove(at);
+                    }
+                }
+            }
+            let _ = decode(&mut &bad[..], 16, 0);
+        }
+    }
+
+    #[test]
     fn other_types_are_refused_by_name() {
         let mut file = b"REDIS0010".to_vec();
         file.extend_from_slice(&[0xFE, 3, 18, 4]);
