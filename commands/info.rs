@@ -374,8 +374,12 @@ fn stats(ctx: &mut Ctx, out: &mut String) {
         "expired_time_cap_reached_count",
         stats.expired_time_cap_reached_count(),
     );
-    for field in [
+    line(
+        out,
         "expire_cycle_cpu_milliseconds",
+        stats.expire_cycle_cpu_milliseconds(),
+    );
+    for field in [
         "evicted_keys",
         "evicted_clients",
         "total_eviction_exceeded_time",
