@@ -39,6 +39,7 @@ fn copy(ctx: &mut Ctx, args: &Args) -> CommandResult {
         return Ok(Reply::Integer(0));
     }
     target.set(destination.clone(), value, deadline, false, now);
+    ctx.mark_dirty(1);
     Ok(Reply::Integer(1))
 }
 

@@ -2,13 +2,14 @@
 //!
 //! Tools for test suites: `DEBUG SLEEP seconds` (stops the whole server; decimals allowed),
 //! `DEBUG SET-ACTIVE-EXPIRE 0|1` (turns the active expiry cycle off or on), `DEBUG OBJECT key`
-//! (Redis's line about a value) and `DEBUG HELP`. Anything else, or a known subcommand with
+//! (Redis's line about a value), `DEBUG RELOAD` and `DEBUG HELP`. Anything else, or a known subcommand with
 //! the wrong number of words, gets Redis's "unknown subcommand or wrong number of arguments".
 //!
 //! Redis runs DEBUG only as `enable-debug-command` allows (the dispatcher checks the PROTECTED
 //! flag). Like Redis's, this command reads its own words: its spec documents no arguments.
-//! DEBUG RELOAD belongs with RDB persistence: a `reload` arm goes in `debug` below once the
-//! server can save and load.
+//! `DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]` saves the dataset and loads it back (the
+//! persistence service does the work; a file that cannot be loaded changes nothing here,
+//! where Redis would have flushed already).
 
 use crate::prelude::*;
 
@@ -18,6 +19,19 @@ const HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -44,6 +58,23 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CommandResult {
             Ok(Reply::ok())
         }
         (b"object", 2) => object(ctx, &words[1]),
+        (b"reload", _) => {
+            let (mut merge, mut noflush, mut nosave) = (false, false, false);
+            for option in &words[1..] {
+                match option.to_ascii_lowercase().as_slice() {
+                    b"merge" => merge = true,
+                    b"noflush" => noflush = true,
+                    b"nosave" => nosave = true,
+                    _ => {
+                        return Err(CommandError::err(
+                            "DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+                        ))
+                    }
+                }
+            }
+            ctx.debug_reload(merge, noflush, nosave)?;
+            Ok(Reply::ok())
+        }
         _ => Err(CommandError::err(format_args!(
             "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
             quoted(&words[0])

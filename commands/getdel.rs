@@ -16,5 +16,6 @@ fn getdel(ctx: &mut Ctx, args: &Args) -> CommandResult {
         None => return Ok(Reply::Null),
     };
     db.remove(key, now);
+    ctx.mark_dirty(1);
     Ok(Reply::Bulk(value))
 }

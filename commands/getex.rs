@@ -18,10 +18,13 @@ fn getex(ctx: &mut Ctx, args: &Args) -> CommandResult {
         None => return Ok(Reply::Null),
     };
     if args.flag("persist") {
-        db.persist(key, now);
+        if db.persist(key, now) {
+            ctx.mark_dirty(1);
+        }
     } else if let Some(at) = super::set::deadline(args, now, "getex")? {
         // A deadline that has already passed deletes the key, as Redis does for EXAT/PXAT.
         db.set_deadline(key, at, now);
+        ctx.mark_dirty(1);
     }
     Ok(Reply::Bulk(value))
 }

@@ -19,5 +19,6 @@ fn getset(ctx: &mut Ctx, args: &Args) -> CommandResult {
     };
     let value = Value::Str(Str::encoded(args.bytes("value").clone()));
     db.set(key.clone(), value, None, false, now);
+    ctx.mark_dirty(1);
     Ok(old)
 }

@@ -3,6 +3,7 @@
 
 mod append;
 mod auth;
+mod bgsave;
 mod client;
 mod client_getname;
 mod client_help;
@@ -53,6 +54,7 @@ mod incrby;
 mod incrbyfloat;
 mod info;
 mod keys;
+mod lastsave;
 mod latency;
 mod latency_doctor;
 mod latency_graph;
@@ -84,6 +86,7 @@ mod randomkey;
 mod rename;
 mod renamenx;
 mod reset;
+mod save;
 mod scan;
 mod select;
 mod set;

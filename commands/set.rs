@@ -43,6 +43,7 @@ fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
         let keep_ttl = args.flag("keepttl");
         let value = Value::Str(Str::encoded(args.bytes("value").clone()));
         db.set(key.clone(), value, expire_at, keep_ttl, now);
+        ctx.mark_dirty(1);
     }
     Ok(match (args.flag("get"), refused) {
         (true, _) => old,

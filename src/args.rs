@@ -117,14 +117,26 @@ impl<'a> Args<'a> {
     /// Redis reuses names (LCS has a `len` token and a `len` number), so the accessor's kind
     /// picks between them: `int("len")` finds the number, `flag("len")` the token.
     fn node_where(&self, name: &str, fits: impl Fn(ArgType) -> bool) -> NodeId {
-        let nodes = &self.spec.nodes;
-        let named = |id: &NodeId| nodes[*id].name == name;
-        let value = |id: &NodeId| !matches!(nodes[*id].kind, ArgType::Oneof | ArgType::Block);
-        (0..nodes.len())
-            .filter(named)
-            .find(|id| value(id) && fits(nodes[*id].kind))
-            .or_else(|| (0..nodes.len()).filter(named).find(value))
-            .or_else(|| (0..nodes.len()).find(named))
+        // One pass (this runs several times per request): the first value node that fits
+        // wins at once; otherwise the first value node, else the first node, of that name.
+        let mut best: Option<(u8, NodeId)> = None;
+        let wanted = name.as_bytes();
+        for (id, node) in self.spec.nodes.iter().enumerate() {
+            // Length and first byte settle most comparisons without a call to memcmp.
+            let have = node.name.as_bytes();
+            if have.len() != wanted.len() || have.first() != wanted.first() || have != wanted {
+                continue;
+            }
+            let rank = match node.kind {
+                ArgType::Oneof | ArgType::Block => 2,
+                kind if fits(kind) => return id,
+                _ => 1,
+            };
+            if best.is_none_or(|(best_rank, _)| rank < best_rank) {
+                best = Some((rank, id));
+            }
+        }
+        best.map(|(_, id)| id)
             .unwrap_or_else(|| panic!("the spec has no argument named '{name}'"))
     }
 

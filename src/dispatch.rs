@@ -13,6 +13,9 @@ use crate::spec::TooMany;
 /// How many characters of a name or of the arguments an unknown-command error quotes.
 const QUOTE_LIMIT: usize = 128;
 
+/// Redis's refusal of writes after a failed background save (`stop-writes-on-bgsave-error`).
+pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
 /// Run one request (`argv[0]` is the command name) and produce its reply.
 pub fn dispatch(
     table: &'static CommandTable,
@@ -36,7 +39,8 @@ pub fn dispatch(
         .as_ref()
         .ok()
         .map(|(command, _)| command.full_name.as_str());
-    let found = Resolved::from(&resolved);
+    let mut found = Resolved::from(&resolved);
+    let mut rejected = None;
     let reply = match resolved.and_then(|(command, skip)| {
         let handler = command
             .handler
@@ -47,9 +51,26 @@ pub fn dispatch(
             return Err(refusal);
         }
         if !allowed_without_auth(command) && ctx.auth_required() {
+            rejected = Some(command);
             return Err(CommandError::Custom(
                 "NOAUTH Authentication required.".into(),
             ));
+        }
+        // Then `maxmemory`: evictions run before every command, and when memory stays over
+        // the limit, commands that may grow it are refused before their syntax is looked at.
+        if ctx.out_of_memory() && is_denyoom(command) {
+            rejected = Some(command);
+            return Err(CommandError::Custom(
+                "OOM command not allowed when used memory > 'maxmemory'.".into(),
+            ));
+        }
+        // The last background save failed and stop-writes-on-bgsave-error is on: writes (and
+        // PING, as Redis does) are refused before their syntax is looked at.
+        if (command.flags.write || command.full_name == "ping")
+            && ctx.persistence.writes_refused(&ctx.config())
+        {
+            rejected = Some(command);
+            return Err(CommandError::Custom(MISCONF.into()));
         }
         let too_many = || match command.spec.too_many_error {
             None => CommandError::WrongArity(command.full_name.clone()),
@@ -82,6 +103,9 @@ pub fn dispatch(
         Ok(reply) => reply,
         Err(err) => Reply::Error(err),
     };
+    if let Some(command) = rejected {
+        found = Resolved::Rejected(command);
+    }
     (reply, found)
 }
 
@@ -109,6 +133,9 @@ pub enum Resolved {
     Command(&'static Command),
     /// A known command refused for its number of arguments (its full name).
     ArityRejected(String),
+    /// A known command refused before it ran (NOAUTH, OOM, MISCONF): Redis counts it as
+    /// rejected.
+    Rejected(&'static Command),
     /// No such command or subcommand.
     Unknown,
 }
@@ -143,7 +170,7 @@ pub fn resolve<'t>(
 /// `local` for a client connected over loopback. Redis refuses the rest with this text, before
 /// it asks for authentication.
 fn protected_refusal(command: &Command, ctx: &Ctx<'_>) -> Option<CommandError> {
-    if !command.spec.command_flags.iter().any(|f| f == "PROTECTED") {
+    if !command.flags.protected {
         return None;
     }
     let allowed = match ctx.config().enable_debug_command() {
@@ -163,9 +190,14 @@ fn protected_refusal(command: &Command, ctx: &Ctx<'_>) -> Option<CommandError> {
     )))
 }
 
+/// Commands flagged DENYOOM: refused while memory is over `maxmemory`.
+fn is_denyoom(command: &Command) -> bool {
+    command.flags.denyoom
+}
+
 /// Commands flagged NO_AUTH in their spec (AUTH, HELLO, QUIT, RESET) run before AUTH.
 fn allowed_without_auth(command: &Command) -> bool {
-    command.spec.command_flags.iter().any(|f| f == "NO_AUTH")
+    command.flags.no_auth
 }
 
 /// Redis's arity rule: positive means exactly that many words, negative at least that many.

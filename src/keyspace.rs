@@ -1,7 +1,7 @@
 //! The databases: keys, values and expiry.
 //!
-//! Keys without a TTL pay nothing for expiry: deadlines live in a separate `expires` table, as
-//! in Redis. A key whose deadline has passed is removed when it is next touched (lazy expiry)
+//! Keys without a TTL pay nothing for expiry: a deadline is the dict's optional per-entry
+//! stamp, stored only where keys have one, and sampled from there by the active cycle. A key whose deadline has passed is removed when it is next touched (lazy expiry)
 //! or when the active expiry cycle samples it, whichever comes first. Time is always a
 //! parameter (`now`, Unix milliseconds), never read from the system here, so tests are
 //! deterministic; so is randomness (`random`, a source of u64s).
@@ -12,7 +12,7 @@
 use bytes::Bytes;
 
 use crate::compact::CompactBytes;
-use crate::dict::Dict;
+use crate::dict::{Dict, Slot};
 use crate::error::CommandError;
 use crate::glob::glob_match;
 
@@ -144,24 +144,22 @@ impl Value {
     }
 }
 
-/// A value with its access clock (OBJECT IDLETIME; later LRU/LFU eviction).
-#[derive(Debug, Clone)]
-struct Entry {
-    value: Value,
-    /// Last access, in seconds since the Unix epoch (Redis's LRU clock has 1 s resolution).
-    accessed: u32,
-}
-
 fn clock_seconds(now_ms: i64) -> u32 {
     u32::try_from(now_ms.max(0) / 1000).unwrap_or(u32::MAX)
 }
 
 /// One logical database (what SELECT chooses).
+///
+/// One table holds every key with its value, its access clock (the dict's 32-bit `meta`
+/// word: last access in seconds since the Unix epoch, as Redis's LRU clock has 1 s
+/// resolution; room for Redis's 24-bit LRU/LFU field) and its deadline (the dict's stamp, in
+/// Unix milliseconds, stored only where a chunk of keys has one).
 #[derive(Debug, Default)]
 pub struct Db {
-    map: Dict<CompactBytes, Entry>,
-    /// Deadline in Unix milliseconds for every key that has one.
-    expires: Dict<CompactBytes, i64>,
+    map: Dict<CompactBytes, Value>,
+    /// While a background save copies this database: what each key written since the
+    /// snapshot began held before its first write (see `Keyspace::snapshot_begin`).
+    cow: Option<Box<CowLog>>,
     /// What INFO counts about this database's lookups and expiry.
     counters: Counters,
     /// Whether lookups mark keys accessed: false while a CLIENT NO-TOUCH client's command
@@ -179,6 +177,18 @@ pub struct Counters {
     pub expired: u64,
 }
 
+/// A key's state as a snapshot must see it: its value and deadline, or absent.
+pub type Preimage = Option<(Value, Option<i64>)>;
+
+/// Copy-before-write log of one database during a background save.
+#[derive(Debug, Default)]
+pub struct CowLog {
+    /// The state at the snapshot's instant of every key written since.
+    pub before: std::collections::HashMap<CompactBytes, Preimage>,
+    /// The database was emptied or swapped away: the snapshot cannot be completed.
+    pub aborted: bool,
+}
+
 /// What one run of the active expiry cycle did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct CycleStats {
@@ -193,9 +203,16 @@ const FREE_IN_BACKGROUND_ABOVE: usize = 64;
 impl Db {
     /// Remove `key` if its deadline has passed; true when it was removed.
     fn expire_if_due(&mut self, key: &[u8], now: i64) -> bool {
-        match self.expires.get(key) {
-            Some(&when) if when <= now => {
-                self.expires.remove(key);
+        if self.map.stamped_len() == 0 {
+            return false;
+        }
+        match self
+            .map
+            .slot_of(key)
+            .and_then(|slot| self.map.stamp_at(slot))
+        {
+            Some(when) if when <= now => {
+                self.preserve(key);
                 self.map.remove(key);
                 self.counters.expired += 1;
                 true
@@ -204,32 +221,57 @@ impl Db {
         }
     }
 
-    /// Whether `key` has a deadline that has passed (without removing it).
-    fn is_due(&self, key: &[u8], now: i64) -> bool {
-        !self.expires.is_empty() && self.expires.get(key).is_some_and(|&when| when <= now)
+    /// Before a write to `key` while a snapshot is being copied: remember what the key held,
+    /// unless it was written already since the snapshot began (the first write saw the
+    /// snapshot's state).
+    fn preserve(&mut self, key: &[u8]) {
+        let Some(cow) = self.cow.as_deref_mut() else {
+            return;
+        };
+        if cow.aborted || cow.before.contains_key(key) {
+            return;
+        }
+        let state = self
+            .map
+            .slot_of(key)
+            .map(|slot| (self.map.at(slot).1.clone(), self.map.stamp_at(slot)));
+        cow.before.insert(CompactBytes::new(key), state);
     }
 
-    /// The live entry of `key`, expiring it first if due.
-    fn live(&mut self, key: &[u8], now: i64) -> Option<&mut Entry> {
-        if !self.expires.is_empty() {
-            self.expire_if_due(key, now);
+    /// Where the live entry of `key` is, expiring it first if due.
+    fn live(&mut self, key: &[u8], now: i64) -> Option<Slot> {
+        let slot = self.map.slot_of_mut(key)?;
+        if self.map.stamp_at(slot).is_some_and(|when| when <= now) {
+            self.preserve(key);
+            self.map.remove(key);
+            self.counters.expired += 1;
+            return None;
         }
-        self.map.get_mut(key)
+        Some(slot)
     }
 
     /// The live value of `key`, marking it accessed (as a read or write by a command does).
     pub fn get(&mut self, key: &[u8], now: i64) -> Option<&Value> {
-        self.get_mut(key, now).map(|v| &*v)
+        let touching = !self.no_touch;
+        let slot = self.live(key, now)?;
+        let (value, accessed) = self.map.at_mut(slot);
+        if touching {
+            *accessed = clock_seconds(now);
+        }
+        Some(&*value)
     }
 
     /// The live value of `key` for changing in place, marking it accessed.
     pub fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
+        // The caller may change the value in place (APPEND, INCR).
+        self.preserve(key);
         let touching = !self.no_touch;
-        let entry = self.live(key, now)?;
+        let slot = self.live(key, now)?;
+        let (value, accessed) = self.map.at_mut(slot);
         if touching {
-            entry.accessed = clock_seconds(now);
+            *accessed = clock_seconds(now);
         }
-        Some(&mut entry.value)
+        Some(value)
     }
 
     /// [`Db::get`] for a command that reads the key (GET, MGET, GETRANGE...): counted as a
@@ -245,20 +287,16 @@ impl Db {
     }
 
     fn lookup_counted(&mut self, key: &[u8], now: i64, touch: bool) -> Option<&Value> {
-        if !self.expires.is_empty() {
-            self.expire_if_due(key, now);
-        }
-        let entry = self.map.get_mut(key);
-        if entry.is_some() {
-            self.counters.hits += 1;
-        } else {
+        let Some(slot) = self.live(key, now) else {
             self.counters.misses += 1;
-        }
-        let entry = entry?;
+            return None;
+        };
+        self.counters.hits += 1;
+        let (value, accessed) = self.map.at_mut(slot);
         if touch {
-            entry.accessed = clock_seconds(now);
+            *accessed = clock_seconds(now);
         }
-        Some(&entry.value)
+        Some(&*value)
     }
 
     /// Count a read lookup a command made some other way (TTL's deadline lookup).
@@ -272,7 +310,8 @@ impl Db {
 
     /// The live value of `key` without marking it accessed (EXISTS, OBJECT, TYPE...).
     pub fn peek(&mut self, key: &[u8], now: i64) -> Option<&Value> {
-        self.live(key, now).map(|e| &e.value)
+        let slot = self.live(key, now)?;
+        Some(self.map.at(slot).1)
     }
 
     /// Whether `key` holds a live value (does not count as an access).
@@ -290,37 +329,32 @@ impl Db {
         keep_ttl: bool,
         now: i64,
     ) {
-        // A write looks the key up first, as Redis's does: a key whose deadline has passed is
-        // gone before the new value arrives, so KEEPTTL cannot keep a dead deadline.
-        if !self.expires.is_empty() {
-            self.expire_if_due(&key, now);
-        }
-        match expire_at {
-            Some(when) => {
-                self.expires.insert(CompactBytes::new(&key), when);
-            }
-            None if !keep_ttl && !self.expires.is_empty() => {
-                self.expires.remove(&key[..]);
-            }
-            None => {}
-        }
-        // One hash and one walk of the chain: `insert` replaces the value of an existing key.
-        // (A key over 22 bytes is copied to the heap even when it exists already; short keys
-        // are inline, so the common case allocates nothing for the key.)
-        let entry = Entry {
-            value,
-            accessed: clock_seconds(now),
+        self.preserve(&key);
+        // One hash and one walk of the chain: `insert_slot` replaces the value of an existing
+        // key. (A key over 22 bytes is copied to the heap even when it exists already; short
+        // keys are inline, so the common case allocates nothing for the key.)
+        let (slot, old) = self.map.insert_slot(CompactBytes::new(&key), value);
+        let stamp = match expire_at {
+            Some(when) => Some(when),
+            // A key whose deadline has passed was gone before the new value arrived (a
+            // write looks the key up first, as Redis's does), so KEEPTTL cannot keep a dead
+            // deadline.
+            None if keep_ttl && old.is_some() => self.map.stamp_at(slot).filter(|&when| when > now),
+            None => None,
         };
-        self.map.insert(CompactBytes::new(&key), entry);
+        self.map.set_stamp_at(slot, stamp);
+        self.map.set_meta_at(slot, clock_seconds(now));
     }
 
     /// Replace the value of an existing live key, keeping its deadline (INCR, APPEND...).
     /// Returns false (and stores nothing) when the key does not exist.
     pub fn replace(&mut self, key: &[u8], value: Value, now: i64) -> bool {
+        self.preserve(key);
         match self.live(key, now) {
-            Some(entry) => {
-                entry.value = value;
-                entry.accessed = clock_seconds(now);
+            Some(slot) => {
+                let (old, accessed) = self.map.at_mut(slot);
+                *old = value;
+                *accessed = clock_seconds(now);
                 true
             }
             None => false,
@@ -329,51 +363,48 @@ impl Db {
 
     /// Delete `key`, returning its value when it was live.
     pub fn remove(&mut self, key: &[u8], now: i64) -> Option<Value> {
-        if !self.expires.is_empty() && self.expire_if_due(key, now) {
-            return None;
-        }
-        self.expires.remove(key);
-        self.map.remove(key).map(|e| e.value)
+        self.take(key, now).map(|(value, _)| value)
     }
 
     /// Delete `key` and hand back its value and deadline (RENAME, MOVE).
     pub fn take(&mut self, key: &[u8], now: i64) -> Option<(Value, Option<i64>)> {
-        if !self.expires.is_empty() && self.expire_if_due(key, now) {
-            return None;
-        }
-        let when = self.expires.remove(key);
-        self.map.remove(key).map(|e| (e.value, when))
+        self.preserve(key);
+        let slot = self.live(key, now)?;
+        let when = self.map.stamp_at(slot);
+        self.map.remove(key).map(|value| (value, when))
     }
 
     /// The deadline of a live `key` in Unix ms: `None` when the key is missing,
     /// `Some(None)` when it has no deadline.
     pub fn deadline(&mut self, key: &[u8], now: i64) -> Option<Option<i64>> {
-        self.live(key, now)?;
-        Some(self.expires.get(key).copied())
+        let slot = self.live(key, now)?;
+        Some(self.map.stamp_at(slot))
     }
 
     /// Give a live `key` a deadline; false when the key does not exist. A deadline in the past
     /// deletes the key, as Redis does.
     pub fn set_deadline(&mut self, key: &[u8], when: i64, now: i64) -> bool {
-        if !self.contains(key, now) {
+        let Some(slot) = self.live(key, now) else {
             return false;
-        }
+        };
+        self.preserve(key);
         if when <= now {
-            self.remove(key, now);
-            return true;
-        }
-        match self.expires.get_mut(key) {
-            Some(existing) => *existing = when,
-            None => {
-                self.expires.insert(CompactBytes::new(key), when);
-            }
+            self.map.remove(key);
+        } else {
+            self.map.set_stamp_at(slot, Some(when));
         }
         true
     }
 
     /// Drop the deadline of a live `key`; true when it had one.
     pub fn persist(&mut self, key: &[u8], now: i64) -> bool {
-        self.contains(key, now) && self.expires.remove(key).is_some()
+        let Some(slot) = self.live(key, now) else {
+            return false;
+        };
+        let had = self.map.stamp_at(slot).is_some();
+        self.preserve(key);
+        self.map.set_stamp_at(slot, None);
+        had
     }
 
     /// Mark a live key accessed (TOUCH); true when it exists.
@@ -383,7 +414,8 @@ impl Db {
 
     /// Seconds since a live key was last accessed (OBJECT IDLETIME), without touching it.
     pub fn idle_seconds(&mut self, key: &[u8], now: i64) -> Option<u64> {
-        let accessed = self.live(key, now)?.accessed;
+        let slot = self.live(key, now)?;
+        let accessed = self.map.meta_at(slot);
         Some(u64::from(clock_seconds(now).saturating_sub(accessed)))
     }
 
@@ -398,7 +430,7 @@ impl Db {
 
     /// Number of keys with a deadline.
     pub fn volatile_len(&self) -> usize {
-        self.expires.len()
+        self.map.stamped_len()
     }
 
     /// Every live key matching `pattern` (KEYS). Expired keys are skipped, not deleted, so this
@@ -408,8 +440,8 @@ impl Db {
         let all = pattern == b"*";
         let mut buffer = bytes::BytesMut::new();
         let mut ends = Vec::new();
-        for key in self.map.keys() {
-            if (all || glob_match(pattern, key, false)) && !self.is_due(key, now) {
+        for (key, _, deadline) in self.map.iter_stamped() {
+            if (all || glob_match(pattern, key, false)) && deadline.is_none_or(|when| when > now) {
                 buffer.extend_from_slice(key);
                 ends.push(buffer.len());
             }
@@ -439,8 +471,8 @@ impl Db {
         let mut cursor = cursor;
         let mut budget = count.saturating_mul(10);
         loop {
-            cursor = self.map.scan(cursor, |key, entry| {
-                found.push((Bytes::copy_from_slice(key), entry.value.type_name()));
+            cursor = self.map.scan(cursor, |key, value| {
+                found.push((Bytes::copy_from_slice(key), value.type_name()));
             });
             budget = budget.saturating_sub(1);
             if cursor == 0 || budget == 0 || found.len() >= count {
@@ -462,10 +494,17 @@ impl Db {
         }
     }
 
-    /// Remove every key (the counters stay). A large database is dropped on a background
-    /// thread.
+    /// Remove every key. A large database is dropped on a background thread.
     pub fn clear(&mut self) {
+        // A snapshot being copied cannot see the old contents any more: it is abandoned.
+        let cow = self.cow.take().map(|_| {
+            Box::new(CowLog {
+                aborted: true,
+                ..CowLog::default()
+            })
+        });
         let old = std::mem::take(self);
+        self.cow = cow;
         self.counters = old.counters;
         if old.len() > FREE_IN_BACKGROUND_ABOVE {
             std::thread::spawn(move || drop(old));
@@ -480,17 +519,17 @@ impl Db {
         samples: usize,
         random: impl FnMut() -> u64,
     ) -> CycleStats {
-        let picked = self.expires.sample(samples, random);
-        // The dict may return fewer than asked (a sparse or resizing table): count what was
-        // really examined, or a round that found three expired keys looks "mostly live".
+        let picked = self.map.sample_stamped(samples, random);
+        // The dict may return fewer than asked (a sparse table): count what was really
+        // examined, or a round that found three expired keys looks "mostly live".
         let sampled = picked.len();
         let due: Vec<CompactBytes> = picked
             .into_iter()
-            .filter(|(_, &when)| when <= now)
-            .map(|(key, _)| key.clone())
+            .filter(|&(_, _, when)| when <= now)
+            .map(|(key, _, _)| key.clone())
             .collect();
         for key in &due {
-            self.expires.remove(&key[..]);
+            self.preserve(key);
             self.map.remove(&key[..]);
         }
         self.counters.expired += due.len() as u64;
@@ -500,12 +539,56 @@ impl Db {
         }
     }
 
-    /// Move an ongoing rehash of the tables forward for about `budget` (Redis's active
+    /// Up to `count` random keys for eviction (`maxmemory`): from every key, or with `volatile`
+    /// only from those with a deadline; each with its last access (Unix seconds, the LRU clock)
+    /// and its deadline.
+    pub fn eviction_sample(
+        &self,
+        volatile: bool,
+        count: usize,
+        random: impl FnMut() -> u64,
+    ) -> Vec<EvictionCandidate> {
+        let picked: Vec<(&CompactBytes, Option<i64>)> = if volatile {
+            self.map
+                .sample_stamped(count, random)
+                .into_iter()
+                .map(|(key, _, when)| (key, Some(when)))
+                .collect()
+        } else {
+            self.map
+                .sample(count, random)
+                .into_iter()
+                .map(|(key, _)| (key, None))
+                .collect()
+        };
+        picked
+            .into_iter()
+            .filter_map(|(key, deadline)| {
+                let slot = self.map.slot_of(&key[..])?;
+                Some(EvictionCandidate {
+                    key: Bytes::copy_from_slice(key),
+                    accessed: self.map.meta_at(slot),
+                    deadline,
+                })
+            })
+            .collect()
+    }
+
+    /// Move an ongoing rehash of the table forward for about `budget` (Redis's active
     /// rehashing, run from the server's timer); true while work remains.
     pub fn rehash_for(&mut self, budget: std::time::Duration) -> bool {
-        let more = self.map.rehash_for(budget / 2);
-        self.expires.rehash_for(budget / 2) || more
+        self.map.rehash_for(budget)
     }
+}
+
+/// A key sampled for eviction, with what the policies rank it by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvictionCandidate {
+    pub key: Bytes,
+    /// Last access in Unix seconds.
+    pub accessed: u32,
+    /// The deadline in Unix milliseconds, for keys sampled among those with one.
+    pub deadline: Option<i64>,
 }
 
 /// All databases of the server.
@@ -514,6 +597,8 @@ pub struct Keyspace {
     dbs: Vec<Db>,
     /// See [`Keyspace::set_touching`].
     no_touch: bool,
+    /// The best eviction candidates seen so far (`maxmemory`), kept between commands.
+    pub(crate) eviction_pool: crate::evict::Pool,
 }
 
 impl Keyspace {
@@ -521,6 +606,7 @@ impl Keyspace {
         Keyspace {
             dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
             no_touch: false,
+            eviction_pool: crate::evict::Pool::default(),
         }
     }
 
@@ -575,6 +661,13 @@ impl Keyspace {
     /// Exchange the contents of two databases (SWAPDB).
     pub fn swap(&mut self, a: usize, b: usize) {
         self.dbs.swap(a, b);
+        // A snapshot being copied follows databases by index: it is abandoned.
+        for index in [a, b] {
+            if let Some(cow) = self.dbs[index].cow.as_deref_mut() {
+                cow.aborted = true;
+                cow.before.clear();
+            }
+        }
     }
 
     /// Empty every database (FLUSHALL).
@@ -817,6 +910,259 @@ mod generic_tests {
     }
 }
 
+// Added for persistence (issue #6).
+impl Keyspace {
+    /// Keys in every database, expired ones not reclaimed yet included (what FLUSHALL counts
+    /// as changes).
+    pub fn total_keys(&self) -> usize {
+        self.dbs.iter().map(Db::len).sum()
+    }
+}
+
+// Consistent snapshots without fork (BGSAVE): copy-before-write at key granularity.
+//
+// `snapshot_begin` marks the instant. From then on, the first write to a key (set, delete,
+// expiry, in-place change, deadline change) records what the key held at that instant in
+// the database's `CowLog`. A saver copies the databases in bounded slices with SCAN
+// cursors (`snapshot_copy`), releasing the lock between slices, then `snapshot_end` hands
+// over the logs. The snapshot is: every copied key that is not in the log, plus every key
+// the log says existed. A key never written since the instant is live with the same value
+// for the whole copy, so SCAN returns it (perhaps twice, after a shrink: the saver drops
+// duplicates); a key written since is in the log with its state at the instant.
+impl Keyspace {
+    /// Start a snapshot at this instant (the caller holds the keyspace lock).
+    pub fn snapshot_begin(&mut self) {
+        for db in &mut self.dbs {
+            db.cow = Some(Box::default());
+        }
+    }
+
+    /// Whether a snapshot is being copied.
+    pub fn snapshot_active(&self) -> bool {
+        self.dbs.iter().any(|db| db.cow.is_some())
+    }
+
+    /// Copy keys of database `db` from `cursor` on into `out`, visiting buckets until at least
+    /// `budget` keys were copied or the database ends. Returns the next cursor (0: done).
+    pub fn snapshot_copy(
+        &self,
+        db: usize,
+        cursor: u64,
+        budget: usize,
+        out: &mut Vec<crate::rdb::SnapshotEntry>,
+    ) -> u64 {
+        let Some(db) = self.dbs.get(db) else {
+            return 0;
+        };
+        let start = out.len();
+        let mut cursor = cursor;
+        loop {
+            cursor = db.map.scan(cursor, |key, value| {
+                out.push(crate::rdb::SnapshotEntry {
+                    key: key.clone(),
+                    value: value.clone(),
+                    expire_at: db
+                        .map
+                        .slot_of(&key[..])
+                        .and_then(|slot| db.map.stamp_at(slot)),
+                });
+            });
+            if cursor == 0 || out.len() - start >= budget {
+                return cursor;
+            }
+        }
+    }
+
+    /// End the snapshot: the copy-before-write log of every database, or `None` when the
+    /// snapshot was abandoned (a database was emptied or swapped while it was copied).
+    pub fn snapshot_end(&mut self) -> Option<Vec<CowLog>> {
+        let logs: Vec<CowLog> = self
+            .dbs
+            .iter_mut()
+            .map(|db| db.cow.take().map(|b| *b).unwrap_or_default())
+            .collect();
+        if logs.iter().any(|log| log.aborted) {
+            return None;
+        }
+        Some(logs)
+    }
+
+    /// Abandon a snapshot being copied (FLUSHALL, SHUTDOWN).
+    pub fn snapshot_abort(&mut self) {
+        for db in &mut self.dbs {
+            db.cow = None;
+        }
+    }
+
+    /// Database sizes for RESIZEDB: keys, and keys with a deadline.
+    pub fn sizes(&self, db: usize) -> (usize, usize) {
+        self.dbs
+            .get(db)
+            .map_or((0, 0), |d| (d.map.len(), d.map.stamped_len()))
+    }
+}
+
+impl crate::rdb::Source for Keyspace {
+    fn databases(&self) -> usize {
+        self.dbs.len()
+    }
+
+    fn sizes(&self, db: usize) -> (usize, usize) {
+        Keyspace::sizes(self, db)
+    }
+
+    fn visit(&self, db: usize, visit: &mut crate::rdb::Visitor<'_>) -> std::io::Result<()> {
+        let db = &self.dbs[db];
+        for (key, value, deadline) in db.map.iter_stamped() {
+            visit(key, value, deadline)?;
+        }
+        Ok(())
+    }
+}
+
+/// Put a snapshot together from what the saver copied and the logs `snapshot_end` returned
+/// (see above). `copied[db]` is consumed.
+pub fn assemble_snapshot(
+    copied: Vec<Vec<crate::rdb::SnapshotEntry>>,
+    logs: Vec<CowLog>,
+) -> crate::rdb::Snapshot {
+    let mut dbs = Vec::with_capacity(copied.len());
+    for (mut entries, log) in copied.into_iter().zip(logs) {
+        let mut seen = std::collections::HashSet::with_capacity(entries.len());
+        entries.retain(|e| !log.before.contains_key(&e.key) && seen.insert(e.key.clone()));
+        for (key, state) in log.before {
+            if let Some((value, expire_at)) = state {
+                entries.push(crate::rdb::SnapshotEntry {
+                    key,
+                    value,
+                    expire_at,
+                });
+            }
+        }
+        dbs.push(entries);
+    }
+    crate::rdb::Snapshot { dbs }
+}
+
+#[cfg(test)]
+mod snapshot_tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn s(v: &str) -> Value {
+        Value::Str(Str::encoded(Bytes::copy_from_slice(v.as_bytes())))
+    }
+
+    /// Every key of every database with its value and deadline, in key order.
+    type Contents = Vec<BTreeMap<Vec<u8>, (Value, Option<i64>)>>;
+
+    fn contents(ks: &Keyspace) -> Contents {
+        (0..ks.len())
+            .map(|i| {
+                let db = &ks.dbs[i];
+                db.map
+                    .iter_stamped()
+                    .map(|(k, v, deadline)| (k.to_vec(), (v.clone(), deadline)))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_snapshot_copied_in_slices_sees_the_instant_it_began() {
+        let mut seed = 0x1234_5678_9ABC_DEF1u64;
+        let mut random = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..20 {
+            let mut ks = Keyspace::new(2);
+            for i in 0..3000 {
+                let deadline = (i % 5 == 0).then_some(10_000 + i);
+                ks.db(i as usize % 2).set(
+                    Bytes::from(format!("k{i}")),
+                    s(&format!("v{i}")),
+                    deadline,
+                    false,
+                    0,
+                );
+            }
+            let expected = contents(&ks);
+            ks.snapshot_begin();
+            let mut copied = vec![Vec::new(), Vec::new()];
+            let mut now = 0;
+            for (db, out) in copied.iter_mut().enumerate() {
+                let mut cursor = 0;
+                loop {
+                    cursor = ks.snapshot_copy(db, cursor, 50, out);
+                    // Writes between slices: sets, deletes (enough to shrink the table),
+                    // in-place changes, deadlines, expiry.
+                    for _ in 0..40 {
+                        let key = format!("k{}", random() % 4000);
+                        let target = (random() % 2) as usize;
+                        let d = ks.db(target);
+                        match random() % 7 {
+                            0 => d.set(Bytes::from(key), s("new"), None, false, now),
+                            1..=3 => {
+                                d.remove(key.as_bytes(), now);
+                            }
+                            4 => {
+                                if let Some(Value::Str(v)) = d.get_mut(key.as_bytes(), now) {
+                                    *v = Str::Int(-1);
+                                }
+                            }
+                            5 => {
+                                d.set_deadline(key.as_bytes(), now + 5, now);
+                            }
+                            _ => {
+                                d.persist(key.as_bytes(), now);
+                            }
+                        }
+                    }
+                    now += 1;
+                    ks.db(0).expire_sample(now + 20_000, 20, &mut random);
+                    if cursor == 0 {
+                        break;
+                    }
+                }
+            }
+            let logs = ks.snapshot_end().expect("not abandoned");
+            assert!(!ks.snapshot_active());
+            let snapshot = assemble_snapshot(copied, logs);
+            let got: Contents = snapshot
+                .dbs
+                .iter()
+                .map(|entries| {
+                    let map: BTreeMap<_, _> = entries
+                        .iter()
+                        .map(|e| (e.key.to_vec(), (e.value.clone(), e.expire_at)))
+                        .collect();
+                    assert_eq!(map.len(), entries.len(), "no key twice");
+                    map
+                })
+                .collect();
+            assert_eq!(got, expected, "round {round}");
+        }
+    }
+
+    #[test]
+    fn emptying_or_swapping_a_database_abandons_the_snapshot() {
+        let mut ks = Keyspace::new(2);
+        ks.db(0)
+            .set(Bytes::from_static(b"k"), s("v"), None, false, 0);
+        ks.snapshot_begin();
+        ks.db(1).clear();
+        assert!(ks.snapshot_end().is_none());
+        ks.snapshot_begin();
+        ks.swap(0, 1);
+        assert!(ks.snapshot_end().is_none());
+        ks.snapshot_begin();
+        assert!(ks.snapshot_end().is_some());
+    }
+}
+
 /// What DEBUG OBJECT shows about a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectInfo {
@@ -837,15 +1183,17 @@ impl Db {
     /// DEBUG OBJECT's facts about a key, without marking it accessed. Like Redis's, this looks
     /// at the table as it is: a key past its deadline that nothing has removed yet is shown.
     pub fn object_info(&mut self, key: &[u8], now: i64) -> Option<ObjectInfo> {
-        let entry = self.map.get(key)?;
-        let Value::Str(s) = &entry.value;
+        let slot = self.map.slot_of(key)?;
+        let value = self.map.at(slot).1;
+        let accessed = self.map.meta_at(slot);
+        let Value::Str(s) = value;
         Some(ObjectInfo {
-            address: std::ptr::from_ref(&entry.value) as usize,
+            address: std::ptr::from_ref(value) as usize,
             encoding: s.encoding(),
             serialized_len: rdb_string_len(s),
-            lru: entry.accessed & LRU_CLOCK_MAX,
+            lru: accessed & LRU_CLOCK_MAX,
             shared_integer: matches!(s, Str::Int(n) if (0..SHARED_INTEGERS).contains(n)),
-            idle_seconds: u64::from(clock_seconds(now).saturating_sub(entry.accessed)),
+            idle_seconds: u64::from(clock_seconds(now).saturating_sub(accessed)),
         })
     }
 }
@@ -920,5 +1268,49 @@ mod object_info_tests {
         assert_eq!(rdb_string_len(&Str::plain(Bytes::from_static(b"300"))), 3);
         assert_eq!(rdb_string_len(&Str::plain(Bytes::from_static(b"007"))), 4);
         assert_eq!(rdb_string_len(&Str::plain(Bytes::from("x".repeat(64)))), 66);
+    }
+}
+
+// DEBUG RELOAD (issue #6): the keys of a freshly loaded keyspace replace or join these.
+impl Keyspace {
+    /// Take every key of `loaded`. With `flush` the current keys go first (a snapshot being
+    /// copied is abandoned, as by FLUSHALL); otherwise they stay, and a key in both is
+    /// replaced by the loaded one when `replace`, or refused (the first such key, db and name,
+    /// before anything changes) when not.
+    pub fn absorb(
+        &mut self,
+        loaded: Keyspace,
+        flush: bool,
+        replace: bool,
+        now: i64,
+    ) -> Result<(), (usize, Bytes)> {
+        if !flush && !replace {
+            for (index, (db, fresh)) in self.dbs.iter().zip(&loaded.dbs).enumerate() {
+                if let Some((key, _, _)) = fresh
+                    .map
+                    .iter_stamped()
+                    .find(|(key, _, _)| db.map.get(&key[..]).is_some())
+                {
+                    return Err((index, Bytes::copy_from_slice(key)));
+                }
+            }
+        }
+        for (db, fresh) in self.dbs.iter_mut().zip(loaded.dbs) {
+            if flush {
+                db.clear();
+                db.map = fresh.map;
+                continue;
+            }
+            for (key, value, deadline) in fresh.map.iter_stamped() {
+                db.set(
+                    Bytes::copy_from_slice(key),
+                    value.clone(),
+                    deadline,
+                    false,
+                    now,
+                );
+            }
+        }
+        Ok(())
     }
 }

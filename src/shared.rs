@@ -71,6 +71,8 @@ pub struct Shared {
     pub active_expire: std::sync::atomic::AtomicBool,
     /// Signalled by SHUTDOWN; the server waits on it beside SIGINT/SIGTERM.
     pub shutdown: tokio::sync::Notify,
+    /// Changes since the last save; RDB snapshots.
+    pub persistence: crate::persistence::Persistence,
     next_client_id: AtomicU64,
 }
 
@@ -88,6 +90,7 @@ impl Shared {
             registry: ClientRegistry::default(),
             shutdown: tokio::sync::Notify::new(),
             slowlog: crate::slowlog::SlowLog::default(),
+            persistence: crate::persistence::Persistence::new(),
             latency: crate::latency::LatencyMonitor::default(),
             active_expire: std::sync::atomic::AtomicBool::new(true),
             next_client_id: AtomicU64::new(1),

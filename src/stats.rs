@@ -74,6 +74,7 @@ pub struct Stats {
     /// Redis's `stat_expired_stale_perc`: a moving average (5% weight per cycle) of the share
     /// of sampled keys the active expiry cycle found expired; f64 bits.
     expired_stale: AtomicU64,
+    evicted_keys: AtomicU64,
     startup_memory: u64,
     peak_memory: AtomicU64,
     commands: Mutex<BTreeMap<String, CommandStat>>,
@@ -131,6 +132,7 @@ impl Stats {
             expire_time_cap_reached: AtomicU64::new(0),
             expire_cycle_us: AtomicU64::new(0),
             expired_stale: AtomicU64::new(0f64.to_bits()),
+            evicted_keys: AtomicU64::new(0),
             startup_memory: ALLOCATED.load(Ordering::Relaxed),
             peak_memory: AtomicU64::new(0),
             commands: Mutex::new(BTreeMap::new()),
@@ -193,6 +195,17 @@ impl Stats {
 
     pub fn total_error_replies(&self) -> u64 {
         self.error_replies.load(Ordering::Relaxed)
+    }
+
+    /// Keys evicted for `maxmemory` (INFO's `evicted_keys`).
+    pub fn evicted_keys(&self) -> u64 {
+        self.evicted_keys.load(Ordering::Relaxed)
+    }
+
+    pub fn keys_evicted(&self, count: u64) {
+        if count > 0 {
+            self.evicted_keys.fetch_add(count, Ordering::Relaxed);
+        }
     }
 
     pub fn expired_keys(&self) -> u64 {
@@ -423,6 +436,7 @@ impl Stats {
         self.expire_time_cap_reached.store(0, Ordering::Relaxed);
         self.expire_cycle_us.store(0, Ordering::Relaxed);
         self.expired_stale.store(0f64.to_bits(), Ordering::Relaxed);
+        self.evicted_keys.store(0, Ordering::Relaxed);
         lock(&self.commands).clear();
         lock(&self.errors).clear();
         *lock(&self.ops) = OpsSampler::default();
@@ -431,6 +445,12 @@ impl Stats {
 
 /// Bytes the process has allocated and not freed, counted by [`CountingAllocator`].
 static ALLOCATED: AtomicU64 = AtomicU64::new(0);
+
+/// Live heap bytes now: INFO's `used_memory`, and what `maxmemory` is compared with. One
+/// atomic load, cheap enough for every command.
+pub fn used_memory() -> u64 {
+    ALLOCATED.load(Ordering::Relaxed)
+}
 
 /// The system allocator, counting live bytes so INFO's `used_memory` is a real figure (as
 /// Redis's own allocator accounting is). One relaxed atomic per allocation.

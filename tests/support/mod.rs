@@ -562,7 +562,8 @@ pub fn start_reference(name: &str, binary: &Path) -> ServerProcess {
     start_reference_with(name, binary, &[])
 }
 
-/// [`start_reference`] with extra directives after ours.
+/// [`start_reference`] with `extra` directives after ours (a later directive wins, so `--bind
+/// 0.0.0.0` replaces the loopback default).
 pub fn start_reference_with(name: &str, binary: &Path, extra: &[&str]) -> ServerProcess {
     let dir = scratch_dir(name);
     let dir_arg = dir.to_str().expect("utf-8 path").to_string();
