@@ -84,17 +84,20 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CommandResult {
 
 /// `Value at:<address> refcount:<n> encoding:<enc> serializedlength:<n> lru:<clock>
 /// lru_seconds_idle:<s>` as a status reply. Like Redis, this looks at the table as it is and
-/// shows a key past its deadline that nothing has removed yet. The serialized length is the uncompressed RDB
-/// size: Redis reports the LZF-compressed size for compressible strings over 20 bytes.
+/// shows a key past its deadline that nothing has removed yet. The serialized length is what
+/// our RDB writer spends on the value (LZF-compressed under `rdbcompression` when worth it).
 fn object(ctx: &mut Ctx, key: &Bytes) -> CommandResult {
     let now = ctx.now_ms;
-    let share_integers = {
+    let (share_integers, compression) = {
         let config = ctx.config();
         let policy = config.maxmemory_policy();
-        config.maxmemory() == 0 || !(policy.ends_with("-lru") || policy.ends_with("-lfu"))
+        (
+            config.maxmemory() == 0 || !(policy.ends_with("-lru") || policy.ends_with("-lfu")),
+            config.rdbcompression(),
+        )
     };
     let db = ctx.db();
-    let Some(info) = db.object_info(key, now) else {
+    let Some(info) = db.object_info(key, now, compression) else {
         return Err(CommandError::err("no such key"));
     };
     let refcount = if info.shared_integer && share_integers {
