@@ -9,7 +9,7 @@
 //! The session reports every command that ran; this file only keeps the samples. It does not
 //! read the configuration or the clock: the threshold and the time are parameters.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::{Mutex, MutexGuard};
 
@@ -446,25 +446,18 @@ impl Histogram {
     }
 }
 
-/// Every command's histogram, by full name (`config|get`).
+/// Every command's histogram, by full name (`config|get`). Recording happens on every
+/// command, so the names are the command table's own (no allocation) in a hash map.
 #[derive(Debug, Default)]
-pub struct CommandLatencies(Mutex<BTreeMap<String, Histogram>>);
+pub struct CommandLatencies(Mutex<HashMap<&'static str, Histogram, ahash::RandomState>>);
 
 impl CommandLatencies {
-    fn map(&self) -> MutexGuard<'_, BTreeMap<String, Histogram>> {
+    fn map(&self) -> MutexGuard<'_, HashMap<&'static str, Histogram, ahash::RandomState>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn record(&self, command: &str, micros: u64) {
-        let mut map = self.map();
-        match map.get_mut(command) {
-            Some(histogram) => histogram.record(micros),
-            None => {
-                let mut histogram = Histogram::default();
-                histogram.record(micros);
-                map.insert(command.to_string(), histogram);
-            }
-        }
+    pub fn record(&self, command: &'static str, micros: u64) {
+        self.map().entry(command).or_default().record(micros);
     }
 
     pub fn get(&self, command: &str) -> Option<Histogram> {
@@ -473,10 +466,13 @@ impl CommandLatencies {
 
     /// Every command with calls, by name.
     pub fn all(&self) -> Vec<(String, Histogram)> {
-        self.map()
+        let mut all: Vec<(String, Histogram)> = self
+            .map()
             .iter()
-            .map(|(name, h)| (name.clone(), h.clone()))
-            .collect()
+            .map(|(name, h)| (name.to_string(), h.clone()))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
     }
 
     /// CONFIG RESETSTAT.
@@ -487,7 +483,7 @@ impl CommandLatencies {
     /// INFO latencystats: `latency_percentiles_usec_<name>:p50=1.003,p99=...` for every
     /// command that ran.
     pub fn info_lines(&self, percentiles: &[f64]) -> Vec<String> {
-        self.map()
+        self.all()
             .iter()
             .map(|(name, histogram)| {
                 let figures: Vec<String> = percentiles
