@@ -2,8 +2,10 @@
 //!
 //! Tools for test suites: `DEBUG SLEEP seconds` (stops the whole server; decimals allowed),
 //! `DEBUG SET-ACTIVE-EXPIRE 0|1` (turns the active expiry cycle off or on), `DEBUG OBJECT key`
-//! (Redis's line about a value), `DEBUG RELOAD` and `DEBUG HELP`. Anything else, or a known subcommand with
-//! the wrong number of words, gets Redis's "unknown subcommand or wrong number of arguments".
+//! (Redis's line about a value), `DEBUG DIGEST` and `DEBUG DIGEST-VALUE key ...` (Redis's
+//! SHA-1 fingerprints of the dataset and of values), `DEBUG RELOAD` and `DEBUG HELP`. Anything
+//! else, or a known subcommand with the wrong number of words, gets Redis's "unknown subcommand
+//! or wrong number of arguments".
 //!
 //! Redis runs DEBUG only as `enable-debug-command` allows (the dispatcher checks the PROTECTED
 //! flag). Like Redis's, this command reads its own words: its spec documents no arguments.
@@ -17,6 +19,10 @@ register_command!("debug", debug);
 
 const HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
     "RELOAD [option ...]",
@@ -58,6 +64,13 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CommandResult {
             Ok(Reply::ok())
         }
         (b"object", 2) => object(ctx, &words[1]),
+        (b"digest", 1) => Ok(Reply::Simple(Bytes::from(ctx.dataset_digest()))),
+        (b"digest-value", _) => Ok(Reply::Array(
+            words[1..]
+                .iter()
+                .map(|key| Reply::Simple(Bytes::from(ctx.value_digest(key))))
+                .collect(),
+        )),
         (b"reload", _) => {
             let (mut merge, mut noflush, mut nosave) = (false, false, false);
             for option in &words[1..] {

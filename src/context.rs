@@ -296,6 +296,24 @@ impl Ctx<'_> {
         std::thread::sleep(duration);
     }
 
+    /// DEBUG DIGEST: Redis's fingerprint of every database, 40 hex digits.
+    pub fn dataset_digest(&self) -> String {
+        crate::digest::hex(&crate::digest::dataset(&*self.keyspace))
+    }
+
+    /// DEBUG DIGEST-VALUE: the fingerprint of one key's value (and whether it has a deadline)
+    /// in the selected database; zeros for a missing key. The lookup counts as a read.
+    pub fn value_digest(&mut self, key: &[u8]) -> String {
+        let now = self.now_ms;
+        let db = self.db();
+        let mut digest = [0u8; 20];
+        let has_deadline = db.deadline(key, now).flatten().is_some();
+        if let Some(value) = db.read_untouched(key, now) {
+            crate::digest::mix_value(&mut digest, value, has_deadline);
+        }
+        crate::digest::hex(&digest)
+    }
+
     /// Turn the active expiry cycle on or off (DEBUG SET-ACTIVE-EXPIRE).
     pub fn set_active_expire(&self, on: bool) {
         self.active_expire.store(on, Ordering::Relaxed);
