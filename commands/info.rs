@@ -383,7 +383,11 @@ fn stats(ctx: &mut Ctx, out: &mut String) {
         "expired_time_cap_reached_count",
         stats.expired_time_cap_reached_count(),
     );
-    line(out, "expire_cycle_cpu_milliseconds", 0);
+    line(
+        out,
+        "expire_cycle_cpu_milliseconds",
+        stats.expire_cycle_cpu_milliseconds(),
+    );
     line(out, "evicted_keys", stats.evicted_keys());
     for field in [
         "evicted_clients",

@@ -212,6 +212,20 @@ impl<W: Write> CrcWriter<'_, W> {
     }
 }
 
+/// The bytes `value` takes in an RDB file as we write it, LZF-compressed when `compression`
+/// (`rdbcompression`) and worth it: DEBUG OBJECT's `serializedlength`.
+pub fn value_len(value: &Value, compression: bool) -> usize {
+    let mut sink = io::sink();
+    let mut w = CrcWriter {
+        inner: &mut sink,
+        digest: CRC64.digest(),
+        written: 0,
+    };
+    // Writing to a sink cannot fail.
+    let _ = w.put_value(value, compression);
+    usize::try_from(w.written).unwrap_or(usize::MAX)
+}
+
 /// Write `source` as an RDB version 10 file to `out`. Returns the number of keys written and
 /// the number of bytes.
 pub fn encode<S: Source + ?Sized>(
