@@ -13,5 +13,7 @@ fn flushall(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let removed = ctx.keyspace.total_keys() as u64;
     ctx.keyspace.clear();
     ctx.mark_dirty(removed);
+    // Propagated even when there was nothing to remove, as Redis does.
+    ctx.force_propagation();
     Ok(Reply::ok())
 }

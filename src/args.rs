@@ -453,6 +453,28 @@ impl Matcher<'_> {
         }
     }
 
+    /// A member that is a phrase of tokens only (REPLICAOF's `NO ONE`) is chosen only when the
+    /// whole phrase is there: `REPLICAOF no two` names a host `no`, as Redis reads it. Any
+    /// other member fits on its leading token.
+    fn phrase_fits(&self, id: NodeId, pos: usize) -> bool {
+        let node = &self.spec.nodes[id];
+        if node.kind != ArgType::Block
+            || node.children.len() < 2
+            || node
+                .children
+                .iter()
+                .any(|&c| self.spec.nodes[c].kind != ArgType::PureToken)
+        {
+            return true;
+        }
+        node.children.iter().enumerate().all(|(i, &c)| {
+            self.spec.nodes[c]
+                .token
+                .as_ref()
+                .is_some_and(|t| self.word_is(pos + i, t))
+        })
+    }
+
     /// Match one occurrence of a node at `pos`.
     fn single(&mut self, id: NodeId, mut pos: usize) -> Result<usize, CommandError> {
         let node = &self.spec.nodes[id];
@@ -477,7 +499,10 @@ impl Matcher<'_> {
                 let member = children
                     .iter()
                     .copied()
-                    .find(|&c| spec.leading_tokens(c).iter().any(|t| self.word_is(pos, t)))
+                    .find(|&c| {
+                        spec.leading_tokens(c).iter().any(|t| self.word_is(pos, t))
+                            && self.phrase_fits(c, pos)
+                    })
                     .or_else(|| {
                         children
                             .iter()

@@ -18,6 +18,7 @@ use tracing::Instrument;
 
 use crate::clients::Endpoint;
 use crate::codec::{self, Frame, Limits};
+use crate::reply::Reply;
 use crate::session::Session;
 use crate::shared::Shared;
 
@@ -85,12 +86,31 @@ async fn run(
             )
         };
         let mut closing = None;
+        let mut handoff = false;
         loop {
             match parser.parse(&mut input, &limits) {
                 Ok(Some(Frame::Command(argv))) => {
-                    let reply = session.execute(&argv);
+                    let mut reply = session.execute(&argv);
+                    if let Some(request) = session.client.wait.take() {
+                        // WAIT blocks this client (and only it): send what came before, then
+                        // reply once enough replicas acknowledged or the timeout passed.
+                        if !output.is_empty() {
+                            stream.write_all(&output).await?;
+                            output.clear();
+                        }
+                        let replication = &session.shared().replication;
+                        tokio::select! {
+                            count = replication.wait(request) => reply = Reply::Integer(count),
+                            _ = shutdown.changed() => return Ok("server shutting down"),
+                            _ = entry.killed() => return Ok("killed by CLIENT KILL"),
+                        }
+                    }
                     if !session.client.silent {
                         codec::encode(&reply, session.client.protocol, &mut output);
+                    }
+                    if session.client.became_replica {
+                        handoff = true;
+                        break;
                     }
                     // A request pipelined after a successful AUTH is read with the full limits.
                     limits.authenticated |= session.client.authenticated;
@@ -119,6 +139,10 @@ async fn run(
         }
         if let Some(reason) = closing {
             return Ok(reason);
+        }
+        if handoff {
+            // PSYNC/SYNC made this client a replica: the replication service takes over.
+            return crate::replication::serve_replica(stream, input, session, shutdown).await;
         }
         if input.len() as u64 > query_limit {
             tracing::warn!(

@@ -47,6 +47,9 @@ pub fn dispatch(
                 "NOAUTH Authentication required.".into(),
             ));
         }
+        if let Some(refusal) = replication_refusal(command, ctx) {
+            return Err(refusal);
+        }
         let too_many = || CommandError::WrongArity(command.full_name.clone());
         let rules = Rules {
             too_many: &too_many,
@@ -54,7 +57,18 @@ pub fn dispatch(
             check: command.check,
             numbers_as_read: command.spec.numbers_as_read,
         };
-        let args = Args::parse(&command.args, &argv[skip..], &rules)?;
+        // A command whose spec declares no arguments but a variable arity reads its words
+        // itself (REPLCONF's option/value pairs, which Redis's spec does not list either):
+        // arity is the only generic check, as in Redis.
+        let words = if command.spec.arguments.is_empty()
+            && command.spec.arity < 0
+            && command.subcommands.is_empty()
+        {
+            &argv[argv.len()..]
+        } else {
+            &argv[skip..]
+        };
+        let args = Args::parse(&command.args, words, &rules)?;
         handler(ctx, &args)
     }) {
         Ok(reply) => reply,
@@ -115,6 +129,21 @@ pub fn resolve<'t>(
         })?;
     check_arity(sub, argv.len())?;
     Ok((sub, 2))
+}
+
+/// NOREPLICAS, READONLY and MASTERDOWN, which Redis checks after authentication and before
+/// the command's own syntax. The spec's flags decide: WRITE commands are refused on a
+/// read-only replica, commands without STALE while the link to the master is down.
+fn replication_refusal(command: &Command, ctx: &Ctx<'_>) -> Option<CommandError> {
+    let config = ctx.config();
+    if !ctx.replication.is_replica() && config.min_replicas_to_write() == 0 {
+        return None;
+    }
+    let flags = &command.spec.command_flags;
+    let write = flags.iter().any(|f| f == "WRITE");
+    let stale_ok = flags.iter().any(|f| f == "STALE");
+    ctx.replication
+        .refuse(&config, ctx.client.from_master, write, stale_ok)
 }
 
 /// Commands flagged NO_AUTH in their spec (AUTH, HELLO, QUIT, RESET) run before AUTH.

@@ -165,6 +165,9 @@ pub struct Db {
     /// While a background save copies this database: what each key written since the
     /// snapshot began held before its first write (see `Keyspace::snapshot_begin`).
     cow: Option<Box<CowLog>>,
+    /// Keys removed because their deadline passed (lazily or by the active cycle) since the
+    /// last [`Db::take_expired`]: replication turns each into a `DEL` for the replicas.
+    expired: Vec<Bytes>,
 }
 
 /// A key's state as a snapshot must see it: its value and deadline, or absent.
@@ -198,6 +201,7 @@ impl Db {
                 self.preserve(key);
                 self.expires.remove(key);
                 self.map.remove(key);
+                self.expired.push(Bytes::copy_from_slice(key));
                 true
             }
             _ => false,
@@ -488,11 +492,22 @@ impl Db {
             self.preserve(key);
             self.expires.remove(&key[..]);
             self.map.remove(&key[..]);
+            self.expired.push(Bytes::copy_from_slice(&key[..]));
         }
         CycleStats {
             sampled,
             expired: due.len(),
         }
+    }
+
+    /// The keys that expired since the last call, oldest first.
+    pub fn take_expired(&mut self) -> Vec<Bytes> {
+        std::mem::take(&mut self.expired)
+    }
+
+    /// Whether keys expired since the last [`Db::take_expired`].
+    pub fn has_expired(&self) -> bool {
+        !self.expired.is_empty()
     }
 
     /// Move an ongoing rehash of the tables forward for about `budget` (Redis's active
@@ -562,6 +577,16 @@ impl Keyspace {
 
     pub fn len(&self) -> usize {
         self.dbs.len()
+    }
+
+    /// Hand every key that expired since the last call to `each` with its database index, in
+    /// database order.
+    pub fn drain_expired(&mut self, mut each: impl FnMut(usize, Vec<Bytes>)) {
+        for (index, db) in self.dbs.iter_mut().enumerate() {
+            if db.has_expired() {
+                each(index, db.take_expired());
+            }
+        }
     }
 
     pub fn is_empty(&self) -> bool {

@@ -71,6 +71,16 @@ impl Session {
     /// A panic in a handler is a bug; it must not take the server or other clients down, so it
     /// is caught here, logged, and answered with an error while the connection carries on.
     pub fn execute(&mut self, argv: &[Bytes]) -> Reply {
+        self.run(argv, None)
+    }
+
+    /// Execute one command of our master's stream; `raw` is the command as the master sent
+    /// it, passed on to our own replicas and backlog once it has been applied.
+    pub fn execute_from_master(&mut self, argv: &[Bytes], raw: Bytes) -> Reply {
+        self.run(argv, Some(raw))
+    }
+
+    fn run(&mut self, argv: &[Bytes], raw: Option<Bytes>) -> Reply {
         let shared = &*self.shared;
         let client = &mut self.client;
         let started = std::time::Instant::now();
@@ -91,8 +101,42 @@ impl Session {
                 shutdown: &shared.shutdown,
                 slowlog: &shared.slowlog,
                 persistence: &shared.persistence,
+                replication: &shared.replication,
+                argv,
+                propagation: Default::default(),
             };
-            dispatch(shared.table, &mut ctx, argv)
+            let changes = shared.persistence.changes();
+            let outcome = dispatch(shared.table, &mut ctx, argv);
+            let propagation = std::mem::take(&mut ctx.propagation);
+            let dirty = shared.persistence.changes() != changes;
+            // Still under the keyspace lock: the stream's order is the order of the changes.
+            match raw {
+                Some(raw) => {
+                    // A replica's own expirations are not propagated: its replicas get the
+                    // master's DELs, as it does.
+                    keyspace.drain_expired(|_, _| {});
+                    shared.replication.feed_from_master(raw);
+                }
+                None => {
+                    let mut ops = Vec::new();
+                    keyspace.drain_expired(|db, keys| {
+                        for key in keys {
+                            ops.push((db, vec![Bytes::from_static(b"DEL"), key]));
+                        }
+                    });
+                    if dirty || propagation.forced {
+                        match propagation.rewritten {
+                            Some(list) => ops.extend(list.into_iter().map(|a| (client.db, a))),
+                            None => ops.push((client.db, argv.to_vec())),
+                        }
+                    }
+                    // A writable replica's own writes stay local, as in Redis.
+                    if !ops.is_empty() && !shared.replication.is_replica() {
+                        client.repl_offset = shared.replication.propagate(&ops);
+                    }
+                }
+            }
+            outcome
         }));
         let (outcome, found) = match outcome {
             Ok((reply, found)) => (Ok(reply), found),

@@ -69,11 +69,20 @@ pub struct Shared {
     pub shutdown: tokio::sync::Notify,
     /// Changes since the last save; RDB snapshots.
     pub persistence: crate::persistence::Persistence,
+    /// Replication: backlog, replicas, and the link to our master.
+    pub replication: crate::replication::Replication,
     next_client_id: AtomicU64,
 }
 
 impl Shared {
     pub fn new(config: Config, table: &'static CommandTable, clock: Clock) -> Shared {
+        let stats = Stats::new();
+        let replication = crate::replication::Replication::new(
+            stats.master_replid.clone(),
+            config
+                .replicaof()
+                .map(|(host, port)| (host.to_string(), port)),
+        );
         Shared {
             keyspace: Mutex::new(Keyspace::new(config.databases())),
             config: RwLock::new(config),
@@ -81,12 +90,13 @@ impl Shared {
             clock,
             rng: Rng::new(u64::from(std::process::id()) ^ 0x5EED),
             clients: AtomicUsize::new(0),
-            stats: Stats::new(),
+            stats,
             log_level: LogLevel::default(),
             registry: ClientRegistry::default(),
             shutdown: tokio::sync::Notify::new(),
             slowlog: crate::slowlog::SlowLog::default(),
             persistence: crate::persistence::Persistence::new(),
+            replication,
             next_client_id: AtomicU64::new(1),
         }
     }
@@ -117,6 +127,16 @@ impl Shared {
                 let db = keyspace.db(index);
                 let stats = db.expire_sample(now, CYCLE_SAMPLES, &mut random);
                 let volatile = db.volatile_len();
+                // Each expired key reaches the replicas as a DEL, under the same lock.
+                let mut ops = Vec::new();
+                keyspace.drain_expired(|db, keys| {
+                    for key in keys {
+                        ops.push((db, vec![bytes::Bytes::from_static(b"DEL"), key]));
+                    }
+                });
+                if !ops.is_empty() && !self.replication.is_replica() {
+                    self.replication.propagate(&ops);
+                }
                 drop(keyspace);
                 removed += stats.expired;
                 if volatile == 0 || started.elapsed() >= budget {
