@@ -233,7 +233,10 @@ impl Ctx<'_> {
             .config
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        self.replication.replicaof(master, &mut config)
+        let text = self.replication.replicaof(master, &mut config);
+        self.keyspace
+            .set_retain_expired(self.replication.is_replica());
+        text
     }
 
     /// PSYNC (`request`: the replication id and offset asked for) or SYNC (None): attach the

@@ -168,6 +168,9 @@ pub struct Db {
     /// Keys removed because their deadline passed (lazily or by the active cycle) since the
     /// last [`Db::take_expired`]: replication turns each into a `DEL` for the replicas.
     expired: Vec<Bytes>,
+    /// On a replica: a key past its deadline reads as missing but stays until the master's
+    /// DEL arrives, so that the master's commands apply to the same keys as on the master.
+    retain_expired: bool,
 }
 
 /// A key's state as a snapshot must see it: its value and deadline, or absent.
@@ -194,10 +197,14 @@ pub struct CycleStats {
 const FREE_IN_BACKGROUND_ABOVE: usize = 64;
 
 impl Db {
-    /// Remove `key` if its deadline has passed; true when it was removed.
+    /// Remove `key` if its deadline has passed; true when it was removed (or, on a replica,
+    /// when it is dead but kept for the master's DEL).
     fn expire_if_due(&mut self, key: &[u8], now: i64) -> bool {
         match self.expires.get(key) {
             Some(&when) if when <= now => {
+                if self.retain_expired {
+                    return true;
+                }
                 self.preserve(key);
                 self.expires.remove(key);
                 self.map.remove(key);
@@ -232,8 +239,8 @@ impl Db {
 
     /// The live entry of `key`, expiring it first if due.
     fn live(&mut self, key: &[u8], now: i64) -> Option<&mut Entry> {
-        if !self.expires.is_empty() {
-            self.expire_if_due(key, now);
+        if !self.expires.is_empty() && self.expire_if_due(key, now) {
+            return None;
         }
         self.map.get_mut(key)
     }
@@ -447,9 +454,12 @@ impl Db {
     /// A random live key (RANDOMKEY). Expired keys met on the way are deleted, as Redis does on
     /// a master; every such pick removes a key, so this ends.
     pub fn random_key(&mut self, now: i64, mut random: impl FnMut() -> u64) -> Option<Bytes> {
+        // A replica keeps dead keys: like Redis, it gives up looking after 100 of them.
+        let mut tries = 0;
         loop {
             let key = Bytes::copy_from_slice(self.map.random_entry(&mut random)?.0);
-            if !self.expire_if_due(&key, now) {
+            tries += 1;
+            if !self.expire_if_due(&key, now) || (self.retain_expired && tries >= 100) {
                 return Some(key);
             }
         }
@@ -466,6 +476,7 @@ impl Db {
         });
         let old = std::mem::take(self);
         self.cow = cow;
+        self.retain_expired = old.retain_expired;
         if old.len() > FREE_IN_BACKGROUND_ABOVE {
             std::thread::spawn(move || drop(old));
         }
@@ -577,6 +588,14 @@ impl Keyspace {
 
     pub fn len(&self) -> usize {
         self.dbs.len()
+    }
+
+    /// Replica mode: keys past their deadline read as missing but are kept until the master
+    /// deletes them (see `Db::retain_expired`).
+    pub fn set_retain_expired(&mut self, retain: bool) {
+        for db in &mut self.dbs {
+            db.retain_expired = retain;
+        }
     }
 
     /// Hand every key that expired since the last call to `each` with its database index, in

@@ -201,6 +201,8 @@ struct State {
     upstream: Option<Upstream>,
     /// Whether PSYNC may offer our replid and offset (false: `PSYNC ? -1`).
     psync_known: bool,
+    /// On a replica: the database our master's stream has selected.
+    stream_db: usize,
 }
 
 /// Which master to follow; the generation changes with every REPLICAOF that changes it.
@@ -273,6 +275,7 @@ impl Replication {
                 handoffs: HashMap::new(),
                 upstream,
                 psync_known: false,
+                stream_db: 0,
             }),
             is_replica: AtomicBool::new(is_replica),
             link_up: AtomicBool::new(false),
@@ -382,8 +385,9 @@ impl Replication {
     }
 
     /// Proxy bytes of our master's stream, already applied, to our backlog and replicas.
-    pub fn feed_from_master(&self, bytes: Bytes) {
+    pub fn feed_from_master(&self, bytes: Bytes, db: usize) {
         let mut st = self.lock();
+        st.stream_db = db;
         st.feed(bytes);
     }
 
@@ -653,7 +657,20 @@ impl Replication {
             ctime: now_ms / 1000,
             used_mem: 0,
         };
-        crate::rdb::encode(keyspace, &mut rdb, &options)
+        // Where the stream stands, as Redis records it: a replica of a replica starts applying
+        // the proxied stream in the database our own master last selected.
+        let stream_db = if st.upstream.is_some() {
+            st.stream_db
+        } else {
+            0
+        };
+        let (stream_db, offset) = (stream_db.to_string(), st.offset.to_string());
+        let aux: [(&str, &[u8]); 3] = [
+            ("repl-stream-db", stream_db.as_bytes()),
+            ("repl-id", st.replid.as_bytes()),
+            ("repl-offset", offset.as_bytes()),
+        ];
+        crate::rdb::encode_with_aux(keyspace, &mut rdb, &options, &aux)
             .map_err(|e| CommandError::Custom(format!("ERR snapshot failed: {e}")))?;
         st.replicas
             .push(Attached::new(client_id, ip, hello, tx, false));
@@ -1069,6 +1086,9 @@ async fn link_once(shared: &Arc<Shared>, host: &str, port: u16) -> LinkResult<()
             break line;
         }
     };
+    // The database the stream continues in: after a full sync, the snapshot says; after a
+    // partial one, where it was.
+    let mut stream_db = repl.lock().stream_db;
     if let Some(rest) = reply.strip_prefix("+FULLRESYNC ") {
         let mut words = rest.split(' ');
         let new_id = words.next().unwrap_or_default().to_string();
@@ -1079,14 +1099,24 @@ async fn link_once(shared: &Arc<Shared>, host: &str, port: u16) -> LinkResult<()
         repl.set_link(LinkState::Sync);
         let rdb = link.read_snapshot(repl).await?;
         let now = shared.clock.now_ms();
-        let loaded = crate::rdb::decode(&mut &rdb[..], databases, now)
+        // Keys past their deadline are kept, as the master still has them until it DELs them.
+        let loaded = crate::rdb::decode(&mut &rdb[..], databases, 0)
             .map_err(|e| format!("the master's snapshot could not be loaded: {e}"))?;
         let keys = loaded.keys.len();
+        stream_db = loaded
+            .info
+            .aux
+            .iter()
+            .find(|(k, _)| &k[..] == b"repl-stream-db")
+            .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse::<usize>().ok())
+            .filter(|&db| db < databases)
+            .unwrap_or(0);
         {
             // One step under the keyspace lock: clients see the old data or the new, never a mix.
             let mut keyspace = shared.lock_keyspace();
             keyspace.snapshot_abort();
             keyspace.clear();
+            keyspace.set_retain_expired(true);
             for key in loaded.keys {
                 keyspace
                     .db(key.db)
@@ -1107,6 +1137,7 @@ async fn link_once(shared: &Arc<Shared>, host: &str, port: u16) -> LinkResult<()
             // Our replicas followed a history that just ended: they must resync from us.
             st.replicas.clear();
             st.seldb = None;
+            st.stream_db = stream_db;
         }
         tracing::info!(keys, "MASTER <-> REPLICA sync: finished with success");
     } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
@@ -1135,7 +1166,7 @@ async fn link_once(shared: &Arc<Shared>, host: &str, port: u16) -> LinkResult<()
         return Err(format!("unexpected reply to PSYNC: {reply}"));
     }
     repl.set_link(LinkState::Connected);
-    link.stream_commands(shared).await
+    link.stream_commands(shared, stream_db).await
 }
 
 struct Link {
@@ -1231,9 +1262,10 @@ impl Link {
     }
 
     /// Apply the master's stream until the link breaks.
-    async fn stream_commands(&mut self, shared: &Arc<Shared>) -> LinkResult<()> {
+    async fn stream_commands(&mut self, shared: &Arc<Shared>, db: usize) -> LinkResult<()> {
         let repl = &shared.replication;
         let mut session = Session::new(Arc::clone(shared));
+        session.client.db = db;
         session.client.from_master = true;
         session.client.authenticated = true;
         let mut parser = codec::Parser::default();

@@ -85,7 +85,12 @@ impl Session {
         let client = &mut self.client;
         let started = std::time::Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let (now_ms, now_us) = now(&shared.clock);
+            let (mut now_ms, now_us) = now(&shared.clock);
+            // Our master's commands see every key it still has: none has expired for them
+            // (the master's DEL says when), and deadlines arrive absolute.
+            if raw.is_some() {
+                now_ms = 0;
+            }
             let mut keyspace = shared.lock_keyspace();
             let mut ctx = Ctx {
                 keyspace: &mut keyspace,
@@ -115,7 +120,7 @@ impl Session {
                     // A replica's own expirations are not propagated: its replicas get the
                     // master's DELs, as it does.
                     keyspace.drain_expired(|_, _| {});
-                    shared.replication.feed_from_master(raw);
+                    shared.replication.feed_from_master(raw, client.db);
                 }
                 None => {
                     let mut ops = Vec::new();

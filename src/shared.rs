@@ -83,8 +83,10 @@ impl Shared {
                 .replicaof()
                 .map(|(host, port)| (host.to_string(), port)),
         );
+        let mut keyspace = Keyspace::new(config.databases());
+        keyspace.set_retain_expired(config.replicaof().is_some());
         Shared {
-            keyspace: Mutex::new(Keyspace::new(config.databases())),
+            keyspace: Mutex::new(keyspace),
             config: RwLock::new(config),
             table,
             clock,
@@ -117,6 +119,10 @@ impl Shared {
     /// more than a quarter of a round was expired, until `budget` is spent. The lock is taken
     /// per round so other clients get in between rounds. Returns the number of keys removed.
     pub fn active_expire_cycle(&self, budget: Duration, mut random: impl FnMut() -> u64) -> usize {
+        // A replica leaves expiry to its master, whose DELs it applies.
+        if self.replication.is_replica() {
+            return 0;
+        }
         let started = Instant::now();
         let databases = self.lock_keyspace().len();
         let mut removed = 0;
