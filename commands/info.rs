@@ -273,26 +273,40 @@ fn persistence(ctx: &mut Ctx, out: &mut String) {
         line(out, field, 0);
     }
     line(out, "current_fork_perc", "0.00");
-    line(out, "current_save_keys_processed", 0);
-    line(out, "current_save_keys_total", 0);
-    line(out, "rdb_changes_since_last_save", ctx.persistence.dirty());
-    line(out, "rdb_bgsave_in_progress", 0);
+    let rdb = ctx.persistence.report();
+    line(out, "current_save_keys_processed", rdb.keys_processed);
+    line(out, "current_save_keys_total", rdb.keys_total);
     line(
         out,
-        "rdb_last_save_time",
-        ctx.stats.started_unix_ms() / 1000,
+        "rdb_changes_since_last_save",
+        rdb.changes_since_last_save,
     );
-    line(out, "rdb_last_bgsave_status", "ok");
-    line(out, "rdb_last_bgsave_time_sec", -1);
-    line(out, "rdb_current_bgsave_time_sec", -1);
-    for field in [
-        "rdb_saves",
-        "rdb_last_cow_size",
+    line(
+        out,
+        "rdb_bgsave_in_progress",
+        u8::from(rdb.bgsave_in_progress),
+    );
+    line(out, "rdb_last_save_time", rdb.last_save_time);
+    line(
+        out,
+        "rdb_last_bgsave_status",
+        if rdb.last_bgsave_ok { "ok" } else { "err" },
+    );
+    line(out, "rdb_last_bgsave_time_sec", rdb.last_bgsave_time_sec);
+    line(
+        out,
+        "rdb_current_bgsave_time_sec",
+        rdb.current_bgsave_time_sec,
+    );
+    line(out, "rdb_saves", rdb.saves);
+    // No fork, so no copy-on-write pages to count.
+    line(out, "rdb_last_cow_size", 0);
+    line(
+        out,
         "rdb_last_load_keys_expired",
-        "rdb_last_load_keys_loaded",
-    ] {
-        line(out, field, 0);
-    }
+        rdb.last_load_keys_expired,
+    );
+    line(out, "rdb_last_load_keys_loaded", rdb.last_load_keys_loaded);
     line(out, "aof_enabled", u8::from(appendonly));
     line(out, "aof_rewrite_in_progress", 0);
     line(out, "aof_rewrite_scheduled", 0);

@@ -3,6 +3,7 @@
 
 mod append;
 mod auth;
+mod bgsave;
 mod client;
 mod client_getname;
 mod client_help;
@@ -51,6 +52,7 @@ mod incrby;
 mod incrbyfloat;
 mod info;
 mod keys;
+mod lastsave;
 mod lcs;
 mod mget;
 mod r#move;
@@ -78,6 +80,7 @@ mod replconf;
 mod replicaof;
 mod reset;
 mod role;
+mod save;
 mod scan;
 mod select;
 mod set;

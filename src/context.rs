@@ -11,6 +11,7 @@ use bytes::Bytes;
 use crate::clients::{ClientRegistry, Entry};
 use crate::codec::Protocol;
 use crate::config::Config;
+use crate::error::CommandError;
 use crate::keyspace::{Db, Keyspace};
 use crate::logging::LogLevel;
 use crate::registry::CommandTable;
@@ -299,6 +300,73 @@ impl Ctx<'_> {
     /// Save points, INFO's `rdb_changes_since_last_save` and replication read it.
     pub fn mark_dirty(&self, n: u64) {
         self.persistence.mark_dirty(n);
+    }
+
+    /// SAVE: write the dataset to the RDB file now. Refused while a background save runs;
+    /// a failed write is a bare `ERR`, as Redis replies (the reason goes to the log).
+    pub fn save(&mut self) -> Result<(), CommandError> {
+        if self.persistence.bgsave_in_progress() {
+            return Err(CommandError::err("Background save already in progress"));
+        }
+        let config = self.config();
+        self.persistence
+            .save(self.keyspace, &config)
+            .map_err(|_| CommandError::Custom("ERR".into()))
+    }
+
+    /// BGSAVE: start saving the dataset as it is now, in the background.
+    pub fn bgsave(&mut self) -> Result<(), CommandError> {
+        let config = self
+            .config
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.persistence
+            .bgsave(self.keyspace, &config)
+            .map_err(|refused| match refused {
+                crate::persistence::BgsaveRefused::AlreadyInProgress => {
+                    CommandError::err("Background save already in progress")
+                }
+                crate::persistence::BgsaveRefused::NoServer => CommandError::Custom("ERR".into()),
+            })
+    }
+
+    /// Unix seconds of the last successful save (LASTSAVE).
+    pub fn last_save(&self) -> i64 {
+        self.persistence.last_save()
+    }
+
+    /// Whether save points are configured (`save` is not empty).
+    pub fn save_points_configured(&self) -> bool {
+        !self.config().save().is_empty()
+    }
+
+    /// What FLUSHALL does after emptying the keyspace, as Redis: abandon a background save
+    /// in progress and, when save points are configured, write the (empty) dataset. A failed
+    /// write is only logged.
+    pub fn save_after_flushall(&mut self) {
+        self.persistence.abort_bgsave(self.keyspace);
+        if self.save_points_configured() {
+            let config = self
+                .config
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let _ = self.persistence.save(self.keyspace, &config);
+        }
+    }
+
+    /// What SHUTDOWN does before stopping: abandon a background save and, when `save`, write
+    /// the dataset. Either way the server will not save again on its way out.
+    pub fn save_for_shutdown(&mut self, save: bool) -> Result<(), String> {
+        self.persistence.abort_bgsave(self.keyspace);
+        if save {
+            let config = self
+                .config
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            self.persistence.save(self.keyspace, &config)?;
+        }
+        self.persistence.decide_exit(save);
+        Ok(())
     }
 
     /// Ask the server to shut down gracefully once this reply is written (SHUTDOWN). The

@@ -12,6 +12,9 @@ use crate::reply::Reply;
 /// How many characters of a name or of the arguments an unknown-command error quotes.
 const QUOTE_LIMIT: usize = 128;
 
+/// Redis's refusal of writes after a failed background save (`stop-writes-on-bgsave-error`).
+pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
 /// Run one request (`argv[0]` is the command name) and produce its reply.
 pub fn dispatch(
     table: &'static CommandTable,
@@ -35,7 +38,8 @@ pub fn dispatch(
         .as_ref()
         .ok()
         .map(|(command, _)| command.full_name.as_str());
-    let found = Resolved::from(&resolved);
+    let mut found = Resolved::from(&resolved);
+    let mut rejected = None;
     let reply = match resolved.and_then(|(command, skip)| {
         let handler = command
             .handler
@@ -47,7 +51,18 @@ pub fn dispatch(
                 "NOAUTH Authentication required.".into(),
             ));
         }
+        // The last background save failed and stop-writes-on-bgsave-error is on: writes (and
+        // PING, as Redis does) are refused before their syntax is looked at.
+        let writes = command.spec.command_flags.iter().any(|f| f == "WRITE");
+        if (writes || command.full_name == "ping") && ctx.persistence.writes_refused(&ctx.config())
+        {
+            // Counted as a rejected call, as Redis counts the commands it refuses to run.
+            rejected = Some(command.full_name.clone());
+            return Err(CommandError::Custom(MISCONF.into()));
+        }
         if let Some(refusal) = replication_refusal(command, ctx) {
+            // Counted as a rejected call, as Redis counts the commands it refuses to run.
+            rejected = Some(command.full_name.clone());
             return Err(refusal);
         }
         let too_many = || CommandError::WrongArity(command.full_name.clone());
@@ -74,6 +89,9 @@ pub fn dispatch(
         Ok(reply) => reply,
         Err(err) => Reply::Error(err),
     };
+    if let Some(name) = rejected {
+        found = Resolved::ArityRejected(name);
+    }
     (reply, found)
 }
 
@@ -99,7 +117,8 @@ pub fn resolved(table: &'static CommandTable, argv: &[Bytes]) -> Resolved {
 pub enum Resolved {
     /// The command (or subcommand) that ran.
     Command(&'static Command),
-    /// A known command refused for its number of arguments (its full name).
+    /// A known command refused before it ran (its full name): for its number of arguments,
+    /// or by MISCONF after a failed background save.
     ArityRejected(String),
     /// No such command or subcommand.
     Unknown,

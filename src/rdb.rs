@@ -944,6 +944,58 @@ mod tests {
     }
 
     #[test]
+    fn older_versions_load() {
+        // Version 3: deadlines in seconds, no checksum at all; LRU/LFU opcodes are skipped.
+        let mut v3 = b"REDIS0003".to_vec();
+        v3.extend_from_slice(&[OPCODE_SELECTDB, 1]);
+        v3.push(OPCODE_EXPIRETIME);
+        v3.extend_from_slice(&2_000_000_000i32.to_le_bytes());
+        v3.extend_from_slice(&[TYPE_STRING, 1, b'a', 0xC0, 7]);
+        v3.extend_from_slice(&[OPCODE_IDLE, 5, OPCODE_FREQ, 3]);
+        v3.extend_from_slice(&[TYPE_STRING, 1, b'b', 2, b'h', b'i']);
+        v3.push(OPCODE_EOF);
+        let loaded = decode(&mut &v3[..], 16, 0).unwrap();
+        assert_eq!(loaded.info.version, 3);
+        assert_eq!(
+            loaded.keys,
+            [
+                LoadedKey {
+                    db: 1,
+                    key: Bytes::from_static(b"a"),
+                    value: Value::Str(Str::Int(7)),
+                    expire_at: Some(2_000_000_000_000),
+                },
+                LoadedKey {
+                    db: 1,
+                    key: Bytes::from_static(b"b"),
+                    value: Value::Str(Str::encoded(Bytes::from_static(b"hi"))),
+                    expire_at: None,
+                }
+            ]
+        );
+        // Version 6 with a zero checksum (rdbchecksum no): not checked.
+        let mut v6 = b"REDIS0006".to_vec();
+        v6.extend_from_slice(&[TYPE_STRING, 1, b'k', 1, b'v', OPCODE_EOF]);
+        v6.extend_from_slice(&[0; 8]);
+        assert_eq!(decode(&mut &v6[..], 16, 0).unwrap().keys.len(), 1);
+        // Versions we cannot know are refused.
+        for header in [&b"REDIS0011"[..], b"REDIS0000", b"REDIS00x1", b"RODIS0009"] {
+            assert!(decode(&mut &header[..], 16, 0).is_err());
+        }
+    }
+
+    #[test]
+    fn a_database_beyond_the_configured_ones_is_refused() {
+        let mut file = b"REDIS0010".to_vec();
+        file.extend_from_slice(&[OPCODE_SELECTDB, 20]);
+        let err = decode(&mut &file[..], 16, 0).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the RDB file holds database 20, and this server is configured with 16 databases (at byte 9), which this server cannot load"
+        );
+    }
+
+    #[test]
     fn without_a_checksum_nothing_is_checked() {
         let mut out = Vec::new();
         let opts = RdbOptions {

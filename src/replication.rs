@@ -303,15 +303,59 @@ impl Replication {
         (st.replid.clone(), st.offset)
     }
 
-    /// Adopt the replication id and offset recorded in a dump we loaded at startup, so that a
-    /// restarted replica can ask its master for a partial resync.
-    pub fn restore(&self, replid: &str, offset: i64) {
-        let mut st = self.lock();
-        if replid.len() == 40 {
-            st.replid = replid.to_string();
-            st.offset = offset;
-            st.psync_known = true;
+    /// The AUX fields a dump written now records, as Redis does when there is a replication
+    /// history to resume (a backlog, or a master we follow): the database the stream is in,
+    /// our replication id and offset.
+    pub fn rdb_aux(&self) -> Vec<(&'static str, Vec<u8>)> {
+        let st = self.lock();
+        if st.backlog.is_none() && st.upstream.is_none() {
+            return Vec::new();
         }
+        let db = if st.upstream.is_some() {
+            st.stream_db
+        } else {
+            st.seldb.unwrap_or(0)
+        };
+        vec![
+            ("repl-stream-db", db.to_string().into_bytes()),
+            ("repl-id", st.replid.clone().into_bytes()),
+            ("repl-offset", st.offset.to_string().into_bytes()),
+        ]
+    }
+
+    /// Adopt the replication id, offset and stream database recorded in the dump loaded at
+    /// startup, so that a restarted replica asks its master for a partial resync from there.
+    /// (A master starts a new history, as we do not restore its backlog.)
+    pub fn restore(&self, aux: &[(Bytes, Bytes)]) {
+        let field = |name: &[u8]| {
+            aux.iter()
+                .find(|(k, _)| &k[..] == name)
+                .and_then(|(_, v)| std::str::from_utf8(v).ok())
+        };
+        let mut st = self.lock();
+        if st.upstream.is_none() {
+            return;
+        }
+        let (Some(id), Some(offset)) = (
+            field(b"repl-id"),
+            field(b"repl-offset").and_then(|o| o.parse::<i64>().ok()),
+        ) else {
+            return;
+        };
+        if id.len() != 40 {
+            return;
+        }
+        st.replid = id.to_string();
+        st.offset = offset;
+        st.stream_db = field(b"repl-stream-db")
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(0);
+        st.psync_known = true;
+        tracing::info!(
+            replid = id,
+            offset,
+            "replication state restored from the dump"
+        );
     }
 
     // ---- The request path ------------------------------------------------------------

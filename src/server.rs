@@ -203,6 +203,8 @@ async fn expiry_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         if removed > 0 {
             tracing::trace!(removed, "active expiry");
         }
+        // Save points (and BGSAVE's retry after a failure), as Redis's cron checks them.
+        crate::persistence::Persistence::cron(&shared);
         // Active rehashing, as Redis's cron does: a table that stops being written to would
         // otherwise stay mid-resize, with lookups checking two tables.
         shared.lock_keyspace().rehash_for(REHASH_BUDGET);

@@ -38,6 +38,8 @@ impl Session {
 
     /// A session for a client connected from `endpoint`, listed by CLIENT LIST until dropped.
     pub fn connected(shared: Arc<Shared>, endpoint: Endpoint) -> Session {
+        // Background saves reach the server through this (set once; every session can).
+        shared.persistence.attach(&shared);
         let id = shared.next_client_id();
         shared.stats.client_connected();
         let mut client = Client::new(id);

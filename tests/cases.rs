@@ -37,8 +37,16 @@ fn transcript(path: &Path, for_comparison: bool) -> String {
         .duration_since(UNIX_EPOCH)
         .expect("clock")
         .as_millis() as i64;
+    // Saves (SAVE, BGSAVE, FLUSHALL with save points) write into a scratch directory of
+    // their own, never into the repository.
+    let name = path.file_stem().expect("file name").to_string_lossy();
+    let dir = support::scratch_dir(&format!("cases-{name}-{for_comparison}"));
+    let mut config = Config::default();
+    config
+        .set("dir", dir.to_string_lossy().as_bytes(), false)
+        .expect("scratch dir");
     let shared = Arc::new(Shared::new(
-        Config::default(),
+        config,
         table,
         Clock::Manual(AtomicI64::new(start)),
     ));

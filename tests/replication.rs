@@ -494,11 +494,11 @@ fn redis_master_to_our_replica() {
     };
     let master = start_redis("repl-redis-master", &binary, &[]);
     mixed_writes(master.port, 500, 1);
-    let master_port = master.port.to_string();
-    let replica = support::start_ours(
-        "repl-our-replica",
-        &["--replicaof", "127.0.0.1", &master_port],
-    );
+    // The replica runs from a directory that survives a restart, with its own dump.
+    let dir = support::scratch_dir("repl-our-replica");
+    let conf = dir.join("redis.conf");
+    std::fs::write(&conf, format!("replicaof 127.0.0.1 {}\n", master.port)).expect("config");
+    let mut replica = support::start_ours_from_file(dir.clone(), &conf);
     mixed_writes(master.port, writes(), 2);
     wait_caught_up(master.port, replica.port);
     assert_same_data(master.port, replica.port, "after the writes");
@@ -518,6 +518,24 @@ fn redis_master_to_our_replica() {
     assert_eq!(stat(master.port, "sync_full").as_deref(), Some("1"));
     wait_caught_up(master.port, replica.port);
     assert_same_data(master.port, replica.port, "after the partial resync");
+    // Stop the replica (it saves its dump, with where it was in the stream), write more on
+    // the master, start it again: it continues, it does not copy everything again.
+    support::send_signal(replica.child.id(), "TERM");
+    assert!(
+        support::wait_exit(&mut replica.child, Duration::from_secs(60)).is_some(),
+        "the replica did not stop"
+    );
+    assert!(dir.join("dump.rdb").exists(), "the replica saved no dump");
+    drop(replica);
+    let partial_before = stat(master.port, "sync_partial_ok");
+    mixed_writes(master.port, 1000, 4);
+    let replica = support::start_ours_from_file(dir, &conf);
+    wait_until("a partial resync after the restart", || {
+        stat(master.port, "sync_partial_ok") != partial_before
+    });
+    assert_eq!(stat(master.port, "sync_full").as_deref(), Some("1"));
+    wait_caught_up(master.port, replica.port);
+    assert_same_data(master.port, replica.port, "after the restart");
 }
 
 #[test]
