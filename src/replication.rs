@@ -219,6 +219,8 @@ pub struct Replication {
     /// Fast checks on the request path without the state lock.
     is_replica: AtomicBool,
     link_up: AtomicBool,
+    /// A backlog exists (it is never removed): commands must be encoded into the stream.
+    streaming: AtomicBool,
     /// Wakes WAITing clients when a replica acknowledges.
     acked: Notify,
     target: watch::Sender<Target>,
@@ -279,6 +281,7 @@ impl Replication {
             }),
             is_replica: AtomicBool::new(is_replica),
             link_up: AtomicBool::new(false),
+            streaming: AtomicBool::new(false),
             acked: Notify::new(),
             target: watch::channel(Target {
                 master,
@@ -295,6 +298,12 @@ impl Replication {
     /// Whether this server replicates from a master.
     pub fn is_replica(&self) -> bool {
         self.is_replica.load(Ordering::Relaxed)
+    }
+
+    /// Whether there is a stream to feed (a backlog exists): until the first replica, writes
+    /// cost nothing here.
+    pub fn is_streaming(&self) -> bool {
+        self.streaming.load(Ordering::Relaxed)
     }
 
     /// The current replication id and offset (after a restore from an RDB file, say).
@@ -691,6 +700,7 @@ impl Replication {
                 st.second_offset = -1;
             }
             st.backlog = Some(Backlog::new(size, st.offset + 1));
+            self.streaming.store(true, Ordering::Relaxed);
         }
         // The stream after the snapshot starts with a SELECT.
         st.seldb = None;
@@ -1177,6 +1187,7 @@ async fn link_once(shared: &Arc<Shared>, host: &str, port: u16) -> LinkResult<()
             st.second_offset = -1;
             st.offset = new_offset;
             st.backlog = Some(Backlog::new(size, new_offset + 1));
+            repl.streaming.store(true, Ordering::Relaxed);
             st.psync_known = true;
             // Our replicas followed a history that just ended: they must resync from us.
             st.replicas.clear();
@@ -1203,6 +1214,7 @@ async fn link_once(shared: &Arc<Shared>, host: &str, port: u16) -> LinkResult<()
             )
             .unwrap_or(usize::MAX);
             st.backlog = Some(Backlog::new(size, st.offset + 1));
+            repl.streaming.store(true, Ordering::Relaxed);
         }
         drop(st);
         tracing::info!("MASTER <-> REPLICA sync: master accepted a partial resynchronization");

@@ -124,6 +124,11 @@ impl Session {
                     keyspace.drain_expired(|_, _| {});
                     shared.replication.feed_from_master(raw, client.db);
                 }
+                // Nothing listens (no backlog yet, as before the first replica) or we are a
+                // replica, whose own writes stay local: only forget the expired keys.
+                None if !shared.replication.is_streaming() || shared.replication.is_replica() => {
+                    keyspace.drain_expired(|_, _| {});
+                }
                 None => {
                     let mut ops = Vec::new();
                     keyspace.drain_expired(|db, keys| {
@@ -137,8 +142,7 @@ impl Session {
                             None => ops.push((client.db, argv.to_vec())),
                         }
                     }
-                    // A writable replica's own writes stay local, as in Redis.
-                    if !ops.is_empty() && !shared.replication.is_replica() {
+                    if !ops.is_empty() {
                         client.repl_offset = shared.replication.propagate(&ops);
                     }
                 }

@@ -140,7 +140,7 @@ impl Shared {
                         ops.push((db, vec![bytes::Bytes::from_static(b"DEL"), key]));
                     }
                 });
-                if !ops.is_empty() && !self.replication.is_replica() {
+                if !ops.is_empty() && self.replication.is_streaming() {
                     self.replication.propagate(&ops);
                 }
                 drop(keyspace);

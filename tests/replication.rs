@@ -552,14 +552,27 @@ fn our_master_to_redis_replica() {
         &["replicaof", &format!("127.0.0.1 {master_port}")],
     );
     mixed_writes(master.port, writes(), 5);
+    wait_caught_up(master.port, replica.port);
+    // Once the replica is online, WAIT returns as soon as it acknowledged the last write.
     let mut client = Conn::open(&master);
     client.call(&["SET", "last", "1"]);
     assert_eq!(client.text(&["WAIT", "1", "1000"]), ":1\r\n");
-    wait_caught_up(master.port, replica.port);
     assert_same_data(master.port, replica.port, "after the writes");
+    // More replicas than there are: WAIT gives up after its timeout with the count it has.
+    client.call(&["SET", "one-more", "1"]);
+    assert_eq!(client.text(&["WAIT", "2", "2000"]), ":1\r\n");
     let role = parse_flat(&client.call(&["ROLE"]));
     assert_eq!(role[0], b"master");
     assert_eq!(role[2], b"127.0.0.1");
+    // The replica is listed with Redis's fields.
+    let slave0 = info_field(master.port, "slave0").unwrap_or_default();
+    assert!(
+        slave0.starts_with(&format!(
+            "ip=127.0.0.1,port={},state=online,offset=",
+            replica.port
+        )),
+        "{slave0}"
+    );
     // The link cut by the master's side: redis-server continues where it was.
     let replica_id = Conn::open(&replica).text(&["INFO", "replication"]);
     assert!(replica_id.contains("master_link_status:up"), "{replica_id}");
@@ -693,4 +706,147 @@ fn cut_full_sync() {
     let next = support::start_ours("repl-cut-next", &["--replicaof", "127.0.0.1", &source_port]);
     wait_caught_up(source.port, next.port);
     assert_same_data(source.port, next.port, "replica after a cut sync");
+}
+
+/// Send the same commands to both servers and compare the raw replies.
+fn same_replies(ours: &ServerProcess, theirs: &ServerProcess, script: &[&[&str]]) {
+    let mut a = Conn::open(ours);
+    let mut b = Conn::open(theirs);
+    for argv in script {
+        assert_eq!(
+            a.text(argv),
+            b.text(argv),
+            "{argv:?}: ours (left) and redis-server's (right)"
+        );
+    }
+}
+
+/// The names of INFO replication's fields, in order.
+fn info_names(port: u16) -> Vec<String> {
+    Conn::to_port(port)
+        .text(&["INFO", "replication"])
+        .lines()
+        .filter_map(|l| l.split_once(':').map(|(name, _)| name.to_string()))
+        .collect()
+}
+
+#[test]
+fn replica_and_master_settings_as_redis() {
+    let Some(binary) = support::reference_server() else {
+        return;
+    };
+    let ours = support::start_ours("repl-settings-ours", &[]);
+    let theirs = start_redis("repl-settings-theirs", &binary, &[]);
+    // A master short of good replicas refuses writes, not reads.
+    same_replies(
+        &ours,
+        &theirs,
+        &[
+            &["CONFIG", "SET", "min-replicas-to-write", "1"],
+            &["SET", "k", "v"],
+            &["GET", "k"],
+            &["CONFIG", "SET", "min-replicas-to-write", "0"],
+            &["SET", "k", "v"],
+        ],
+    );
+    // A replica whose master cannot be reached: READONLY, then MASTERDOWN when stale data
+    // must not be served, for commands without the STALE flag.
+    let nowhere = support::free_port().to_string();
+    same_replies(
+        &ours,
+        &theirs,
+        &[
+            &["REPLICAOF", "127.0.0.1", &nowhere],
+            &["SET", "k", "v2"],
+            &["GET", "k"],
+            &["CONFIG", "SET", "replica-serve-stale-data", "no"],
+            &["GET", "k"],
+            &["PING"],
+            &["SET", "k", "v3"],
+            &["ECHO", "x"],
+            &["CONFIG", "SET", "replica-serve-stale-data", "yes"],
+            &["CONFIG", "SET", "replica-read-only", "no"],
+            &["SET", "k", "v4"],
+            &["GET", "k"],
+            &["WAIT", "0", "0"],
+            &["CONFIG", "SET", "replica-read-only", "yes"],
+        ],
+    );
+    assert_eq!(
+        info_names(ours.port),
+        info_names(theirs.port),
+        "INFO replication on a replica"
+    );
+    same_replies(&ours, &theirs, &[&["REPLICAOF", "NO", "ONE"]]);
+    assert_eq!(
+        info_names(ours.port),
+        info_names(theirs.port),
+        "INFO replication on a master"
+    );
+}
+
+#[test]
+fn pings_and_getack_in_the_stream() {
+    let master = support::start_ours("repl-ping", &["--repl-ping-replica-period", "1"]);
+    let (mut reader, _, _) = fake_replica(master.port, true);
+    // The master PINGs its replicas every period: a PING arrives without any write.
+    let ping = parse_flat(&read_reply(&mut reader).expect("stream"));
+    assert_eq!(ping, [b"PING".to_vec()]);
+    // WAIT asks the replicas for an ACK through the stream; this fake one never answers
+    // with its offset beyond 0, so WAIT times out with 0.
+    let mut client = Conn::open(&master);
+    client.call(&["SET", "k", "v"]);
+    assert_eq!(client.text(&["WAIT", "1", "200"]), ":0\r\n");
+    let stream = masked(&read_stream_until(&mut reader, b"GETACK"));
+    assert_eq!(stream, ["SELECT 0", "SET k v", "REPLCONF GETACK *"]);
+}
+
+#[test]
+fn masterauth_and_sync() {
+    let Some(binary) = support::reference_server() else {
+        return;
+    };
+    // A master that wants a password: the replica gives `masterauth`.
+    let master = start_redis("repl-auth-master", &binary, &[]);
+    let mut client = Conn::open(&master);
+    client.call(&["CONFIG", "SET", "requirepass", "s3cret"]);
+    client.call(&["SET", "guarded", "1"]);
+    let master_port = master.port.to_string();
+    let replica = support::start_ours(
+        "repl-auth-replica",
+        &[
+            "--replicaof",
+            "127.0.0.1",
+            &master_port,
+            "--masterauth",
+            "s3cret",
+        ],
+    );
+    wait_until("the replica synced through AUTH", || {
+        Conn::open(&replica).text(&["GET", "guarded"]) == "$1\r\n1\r\n"
+    });
+    // SYNC, the old request: the snapshot with its length and no status line, then the
+    // stream, from both servers.
+    let ours = support::start_ours("repl-sync-ours", &[]);
+    for port in [ours.port, master.port] {
+        let mut conn = Conn::to_port(port);
+        if port == master.port {
+            conn.call(&["AUTH", "s3cret"]);
+        }
+        conn.call(&["SET", "before", "1"]);
+        conn.send(&["SYNC"]);
+        let rdb = read_snapshot(&mut conn.reader);
+        assert!(rdb.starts_with(b"REDIS0010"), "a snapshot from {port}");
+        let mut writer = Conn::to_port(port);
+        if port == master.port {
+            writer.call(&["AUTH", "s3cret"]);
+        }
+        writer.call(&["SET", "after", "1"]);
+        let stream = masked(&read_stream_until(&mut conn.reader, b"after"));
+        assert_eq!(
+            stream,
+            ["SELECT 0", "SET after 1"],
+            "the stream from {port}"
+        );
+    }
 }
