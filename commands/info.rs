@@ -355,14 +355,11 @@ fn stats(ctx: &mut Ctx, out: &mut String) {
     ] {
         line(out, field, "0.00");
     }
-    for field in [
-        "rejected_connections",
-        "sync_full",
-        "sync_partial_ok",
-        "sync_partial_err",
-    ] {
-        line(out, field, 0);
-    }
+    line(out, "rejected_connections", 0);
+    let (full, partial_ok, partial_err) = ctx.replication.sync_counts();
+    line(out, "sync_full", full);
+    line(out, "sync_partial_ok", partial_ok);
+    line(out, "sync_partial_err", partial_err);
     line(out, "expired_keys", stats.expired_keys());
     line(out, "expired_stale_perc", "0.00");
     for field in [

@@ -21,7 +21,7 @@
 //! Lock order: the keyspace lock, then this service's state lock, never the other way.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -221,6 +221,10 @@ pub struct Replication {
     link_up: AtomicBool,
     /// A backlog exists (it is never removed): commands must be encoded into the stream.
     streaming: AtomicBool,
+    /// INFO stats: full resyncs served, partial resyncs accepted, and refused.
+    sync_full: AtomicU64,
+    sync_partial_ok: AtomicU64,
+    sync_partial_err: AtomicU64,
     /// Wakes WAITing clients when a replica acknowledges.
     acked: Notify,
     target: watch::Sender<Target>,
@@ -282,6 +286,9 @@ impl Replication {
             is_replica: AtomicBool::new(is_replica),
             link_up: AtomicBool::new(false),
             streaming: AtomicBool::new(false),
+            sync_full: AtomicU64::new(0),
+            sync_partial_ok: AtomicU64::new(0),
+            sync_partial_err: AtomicU64::new(0),
             acked: Notify::new(),
             target: watch::channel(Target {
                 master,
@@ -298,6 +305,15 @@ impl Replication {
     /// Whether this server replicates from a master.
     pub fn is_replica(&self) -> bool {
         self.is_replica.load(Ordering::Relaxed)
+    }
+
+    /// INFO stats' `sync_full`, `sync_partial_ok` and `sync_partial_err`.
+    pub fn sync_counts(&self) -> (u64, u64, u64) {
+        (
+            self.sync_full.load(Ordering::Relaxed),
+            self.sync_partial_ok.load(Ordering::Relaxed),
+            self.sync_partial_err.load(Ordering::Relaxed),
+        )
     }
 
     /// Whether there is a stream to feed (a backlog exists): until the first replica, writes
@@ -457,6 +473,10 @@ impl Replication {
                     st.replid2 = std::mem::replace(&mut st.replid, random_hex40());
                     st.second_offset = st.offset + 1;
                     st.psync_known = true;
+                    // The stream starts here now: it selects its database first, and our
+                    // replicas reconnect to learn the new id (and continue, under the old one).
+                    st.seldb = None;
+                    st.replicas.clear();
                     self.is_replica.store(false, Ordering::Relaxed);
                     self.link_up.store(false, Ordering::Relaxed);
                     config.set_replicaof(None);
@@ -687,10 +707,15 @@ impl Replication {
                         from,
                         "partial resynchronization accepted"
                     );
+                    self.sync_partial_ok.fetch_add(1, Ordering::Relaxed);
                     return Ok(Reply::Simple(Bytes::from(text)));
                 }
             }
         }
+        if request.is_some() {
+            self.sync_partial_err.fetch_add(1, Ordering::Relaxed);
+        }
+        self.sync_full.fetch_add(1, Ordering::Relaxed);
         // Full resync. The first replica creates the backlog, under a fresh id: a history
         // nobody could follow so far starts here.
         if st.backlog.is_none() {
@@ -962,7 +987,11 @@ async fn stream_to_replica(
         snapshot,
         stream: mut rx,
     } = handoff;
+    // After an EOF-marked snapshot the replica cannot tell where the snapshot ends if the
+    // stream follows at once: as Redis does, the stream waits for the replica's first ACK.
+    let mut awaiting_ack = false;
     if let Some(snapshot) = snapshot {
+        awaiting_ack = snapshot.eof_marked;
         if snapshot.eof_marked {
             let mark = random_hex40();
             stream
@@ -976,7 +1005,9 @@ async fn stream_to_replica(
                 .await?;
             stream.write_all(&snapshot.rdb).await?;
         }
-        shared.replication.set_online(id);
+        if !awaiting_ack {
+            shared.replication.set_online(id);
+        }
         tracing::info!(
             replica = id,
             bytes = snapshot.rdb.len(),
@@ -999,6 +1030,10 @@ async fn stream_to_replica(
                             .ok()
                             .and_then(|s| s.parse::<i64>().ok())
                         {
+                            if awaiting_ack {
+                                awaiting_ack = false;
+                                shared.replication.set_online(id);
+                            }
                             shared.replication.ack(id, offset);
                         }
                     }
@@ -1009,7 +1044,7 @@ async fn stream_to_replica(
             }
         }
         tokio::select! {
-            chunk = rx.recv() => match chunk {
+            chunk = rx.recv(), if !awaiting_ack => match chunk {
                 Some(bytes) => {
                     out.clear();
                     out.extend_from_slice(&bytes);
@@ -1287,13 +1322,20 @@ impl Link {
                     up.sync_read = 0;
                 }
             }
+            // The snapshot ends at the mark; anything after it is the stream, kept for later.
             let mut data = Vec::new();
             loop {
+                let searched_from = data.len().saturating_sub(39);
                 data.extend_from_slice(&self.buf);
                 repl.touch_link(self.buf.len() as i64);
                 self.buf.clear();
-                if data.len() >= 40 && data[data.len() - 40..] == mark[..] {
-                    data.truncate(data.len() - 40);
+                if let Some(at) = data[searched_from..]
+                    .windows(40)
+                    .position(|w| w == &mark[..])
+                    .map(|p| p + searched_from)
+                {
+                    self.buf.extend_from_slice(&data[at + 40..]);
+                    data.truncate(at);
                     return Ok(data);
                 }
                 self.fill().await?;

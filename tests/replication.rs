@@ -87,8 +87,18 @@ fn stat(port: u16, field: &str) -> Option<String> {
         .map(|v| v.trim().to_string())
 }
 
+struct Defer<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for Defer<F> {
+    fn drop(&mut self) {
+        (self.0)()
+    }
+}
+
 /// Poll `check` until it holds, or fail after a generous timeout (the machine may be loaded).
 fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    let started = Instant::now();
+    let _log = Defer(move || eprintln!("waited {:?} until {what}", started.elapsed()));
     let deadline = Instant::now() + Duration::from_secs(90);
     while Instant::now() < deadline {
         if check() {
