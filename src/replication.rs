@@ -1417,3 +1417,57 @@ impl Link {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backlog_keeps_the_last_bytes_and_their_offsets() {
+        // Offsets count from 1, as Redis's: the first byte fed after offset 0 is byte 1.
+        let mut b = Backlog::new(8, 1);
+        b.push(b"abcdef");
+        assert_eq!((b.first, b.buf.len()), (1, 6));
+        assert_eq!(b.since(1).as_deref(), Some(&b"abcdef"[..]));
+        assert_eq!(b.since(4).as_deref(), Some(&b"def"[..]));
+        // The next byte to come is still a valid place to continue from (nothing to send).
+        assert_eq!(b.since(7).as_deref(), Some(&b""[..]));
+        assert_eq!(b.since(8), None);
+        b.push(b"ghijk");
+        assert_eq!((b.first, b.buf.len()), (4, 8));
+        assert_eq!(b.since(3), None, "overwritten");
+        assert_eq!(b.since(4).as_deref(), Some(&b"defghijk"[..]));
+        assert_eq!(b.since(10).as_deref(), Some(&b"jk"[..]));
+        b.resize(3);
+        assert_eq!((b.first, b.since(9).as_deref()), (9, Some(&b"ijk"[..])));
+    }
+
+    #[test]
+    fn commands_are_encoded_as_multibulk() {
+        let mut out = Vec::new();
+        encode_command(&mut out, &argv_of(&[b"SET", b"k", b""]));
+        assert_eq!(out, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
+    }
+
+    #[test]
+    fn propagation_selects_the_database_and_counts_offsets() {
+        let repl = Replication::new("a".repeat(40), None);
+        // Nothing is fed before there is a backlog.
+        assert_eq!(repl.propagate(&[(0, argv_of(&[b"SET", b"k", b"v"]))]), 0);
+        {
+            let mut st = repl.lock();
+            st.backlog = Some(Backlog::new(1024, 1));
+        }
+        let after = repl.propagate(&[
+            (2, argv_of(&[b"SET", b"k", b"v"])),
+            (2, argv_of(&[b"DEL", b"k"])),
+        ]);
+        let sent = b"*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n";
+        assert_eq!(after, sent.len() as i64);
+        let st = repl.lock();
+        assert_eq!(
+            st.backlog.as_ref().and_then(|b| b.since(1)).as_deref(),
+            Some(&sent[..])
+        );
+    }
+}

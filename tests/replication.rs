@@ -206,6 +206,7 @@ fn assert_same_data(master: u16, replica: u16, what: &str) {
             ours.len()
         );
     }
+    eprintln!("{what}: {} keys identical", theirs.len());
 }
 
 /// Wait until `replica` has applied everything `master` has sent.
