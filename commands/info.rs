@@ -339,17 +339,27 @@ fn stats(ctx: &mut Ctx, out: &mut String) {
         "instantaneous_ops_per_sec",
         stats.instantaneous_ops_per_sec(),
     );
-    for field in [
-        "total_net_input_bytes",
+    line(out, "total_net_input_bytes", stats.total_net_input_bytes());
+    line(
+        out,
         "total_net_output_bytes",
-        "total_net_repl_input_bytes",
-        "total_net_repl_output_bytes",
-    ] {
+        stats.total_net_output_bytes(),
+    );
+    for field in ["total_net_repl_input_bytes", "total_net_repl_output_bytes"] {
         line(out, field, 0);
     }
-    for field in [
+    let kbps = |rate: f64| format!("{rate:.2}");
+    line(
+        out,
         "instantaneous_input_kbps",
+        kbps(stats.instantaneous_input_kbps()),
+    );
+    line(
+        out,
         "instantaneous_output_kbps",
+        kbps(stats.instantaneous_output_kbps()),
+    );
+    for field in [
         "instantaneous_input_repl_kbps",
         "instantaneous_output_repl_kbps",
     ] {
@@ -360,17 +370,30 @@ fn stats(ctx: &mut Ctx, out: &mut String) {
     line(out, "sync_full", full);
     line(out, "sync_partial_ok", partial_ok);
     line(out, "sync_partial_err", partial_err);
-    line(out, "expired_keys", stats.expired_keys());
-    line(out, "expired_stale_perc", "0.00");
-    for field in [
+    let counters = ctx.keyspace.counters();
+    line(out, "expired_keys", stats.expired_keys() + counters.expired);
+    line(
+        out,
+        "expired_stale_perc",
+        format!("{:.2}", stats.expired_stale_perc()),
+    );
+    line(
+        out,
         "expired_time_cap_reached_count",
+        stats.expired_time_cap_reached_count(),
+    );
+    for field in [
         "expire_cycle_cpu_milliseconds",
         "evicted_keys",
         "evicted_clients",
         "total_eviction_exceeded_time",
         "current_eviction_exceeded_time",
-        "keyspace_hits",
-        "keyspace_misses",
+    ] {
+        line(out, field, 0);
+    }
+    line(out, "keyspace_hits", counters.hits);
+    line(out, "keyspace_misses", counters.misses);
+    for field in [
         "pubsub_channels",
         "pubsub_patterns",
         "pubsubshard_channels",
@@ -392,10 +415,14 @@ fn stats(ctx: &mut Ctx, out: &mut String) {
         line(out, field, 0);
     }
     line(out, "total_error_replies", stats.total_error_replies());
-    for field in [
-        "dump_payload_sanitizations",
-        "total_reads_processed",
+    line(out, "dump_payload_sanitizations", 0);
+    line(out, "total_reads_processed", stats.total_reads_processed());
+    line(
+        out,
         "total_writes_processed",
+        stats.total_writes_processed(),
+    );
+    for field in [
         "io_threaded_reads_processed",
         "io_threaded_writes_processed",
         "reply_buffer_shrinks",

@@ -26,7 +26,7 @@ fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let db = ctx.db();
     // With GET the old value is read first, so a wrong type stops the SET altogether.
     let old = if args.flag("get") {
-        match db.get(key, now) {
+        match db.read(key, now) {
             Some(old) => Reply::Bulk(old.as_str()?.to_bytes()),
             None => Reply::Null,
         }

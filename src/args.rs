@@ -93,6 +93,21 @@ impl<'a> Args<'a> {
         Ok(args)
     }
 
+    /// The words of a command whose spec says `free_arguments`, unmatched: its handler reads
+    /// them itself (DEBUG). Every other handler reads its arguments by name.
+    pub fn unmatched(spec: &'a CompiledArgs, words: &'a [Bytes]) -> Args<'a> {
+        Args {
+            words,
+            spec,
+            hits: Vec::new(),
+        }
+    }
+
+    /// The raw words after the command name (only for `free_arguments` commands).
+    pub fn words(&self) -> &'a [Bytes] {
+        self.words
+    }
+
     /// The node called `name`, preferring value nodes over the oneof/block that contain them.
     fn node(&self, name: &str) -> NodeId {
         self.node_where(name, |_| true)
@@ -102,14 +117,26 @@ impl<'a> Args<'a> {
     /// Redis reuses names (LCS has a `len` token and a `len` number), so the accessor's kind
     /// picks between them: `int("len")` finds the number, `flag("len")` the token.
     fn node_where(&self, name: &str, fits: impl Fn(ArgType) -> bool) -> NodeId {
-        let nodes = &self.spec.nodes;
-        let named = |id: &NodeId| nodes[*id].name == name;
-        let value = |id: &NodeId| !matches!(nodes[*id].kind, ArgType::Oneof | ArgType::Block);
-        (0..nodes.len())
-            .filter(named)
-            .find(|id| value(id) && fits(nodes[*id].kind))
-            .or_else(|| (0..nodes.len()).filter(named).find(value))
-            .or_else(|| (0..nodes.len()).find(named))
+        // One pass (this runs several times per request): the first value node that fits
+        // wins at once; otherwise the first value node, else the first node, of that name.
+        let mut best: Option<(u8, NodeId)> = None;
+        let wanted = name.as_bytes();
+        for (id, node) in self.spec.nodes.iter().enumerate() {
+            // Length and first byte settle most comparisons without a call to memcmp.
+            let have = node.name.as_bytes();
+            if have.len() != wanted.len() || have.first() != wanted.first() || have != wanted {
+                continue;
+            }
+            let rank = match node.kind {
+                ArgType::Oneof | ArgType::Block => 2,
+                kind if fits(kind) => return id,
+                _ => 1,
+            };
+            if best.is_none_or(|(best_rank, _)| rank < best_rank) {
+                best = Some((rank, id));
+            }
+        }
+        best.map(|(_, id)| id)
             .unwrap_or_else(|| panic!("the spec has no argument named '{name}'"))
     }
 
@@ -453,26 +480,13 @@ impl Matcher<'_> {
         }
     }
 
-    /// A member that is a phrase of tokens only (REPLICAOF's `NO ONE`) is chosen only when the
-    /// whole phrase is there: `REPLICAOF no two` names a host `no`, as Redis reads it. Any
-    /// other member fits on its leading token.
-    fn phrase_fits(&self, id: NodeId, pos: usize) -> bool {
-        let node = &self.spec.nodes[id];
-        if node.kind != ArgType::Block
-            || node.children.len() < 2
-            || node
-                .children
-                .iter()
-                .any(|&c| self.spec.nodes[c].kind != ArgType::PureToken)
-        {
-            return true;
+    /// Match the chosen member of a oneof at `pos`.
+    fn member(&mut self, member: NodeId, pos: usize) -> Result<usize, CommandError> {
+        if self.spec.nodes[member].multiple {
+            // A repeated member (CLIENT KILL's filters) takes as many words as it can.
+            return self.sequence(&[member], pos);
         }
-        node.children.iter().enumerate().all(|(i, &c)| {
-            self.spec.nodes[c]
-                .token
-                .as_ref()
-                .is_some_and(|t| self.word_is(pos + i, t))
-        })
+        self.single(member, pos)
     }
 
     /// Match one occurrence of a node at `pos`.
@@ -496,25 +510,45 @@ impl Matcher<'_> {
                 // A member whose token is the word wins over one without a token, which would
                 // take any word (CLIENT KILL: `ip:port` or `ID 5`).
                 let children = &spec.nodes[id].children;
-                let member = children
+                let tokenless = children
                     .iter()
                     .copied()
-                    .find(|&c| {
-                        spec.leading_tokens(c).iter().any(|t| self.word_is(pos, t))
-                            && self.phrase_fits(c, pos)
-                    })
-                    .or_else(|| {
-                        children
-                            .iter()
-                            .copied()
-                            .find(|&c| spec.leading_tokens(c).is_empty())
-                    })
-                    .ok_or(CommandError::Syntax)?;
-                if spec.nodes[member].multiple {
-                    // A repeated member (CLIENT KILL's filters) takes as many words as it can.
-                    return self.sequence(&[member], pos);
+                    .find(|&c| spec.leading_tokens(c).is_empty());
+                let by_token = children
+                    .iter()
+                    .copied()
+                    .find(|&c| spec.leading_tokens(c).iter().any(|t| self.word_is(pos, t)));
+                let Some(member) = by_token.or(tokenless) else {
+                    // A command that reads as it goes (CLIENT KILL) names the bad word at
+                    // once; one that checks its whole syntax first (CLIENT LIST) only when
+                    // nothing follows the word, otherwise the rest is a syntax error first.
+                    let own_error = self.numbers_as_read || pos + 1 == self.words.len();
+                    return Err(
+                        match (&spec.nodes[id].unknown_member_error, self.words.get(pos)) {
+                            (Some(template), Some(word)) if own_error => {
+                                unknown_option(template, word)
+                            }
+                            _ => CommandError::Syntax,
+                        },
+                    );
+                };
+                let hits = self.hits.len();
+                let outcome = self.member(member, pos);
+                match (outcome, tokenless) {
+                    // The tokened member does not fit, but the tokenless one takes exactly the
+                    // rest of the request: Redis reads a lone `CLIENT KILL ID` as an address.
+                    (Err(err), Some(other)) if other != member => {
+                        self.hits.truncate(hits);
+                        match self.member(other, pos) {
+                            Ok(end) if end == self.words.len() => Ok(end),
+                            _ => {
+                                self.hits.truncate(hits);
+                                Err(err)
+                            }
+                        }
+                    }
+                    (outcome, _) => outcome,
                 }
-                self.single(member, pos)
             }
             ArgType::Block => {
                 self.hit(id, pos);

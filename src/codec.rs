@@ -81,6 +81,9 @@ pub fn parse_request(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Frame
 #[derive(Debug, Default)]
 pub struct Parser {
     resume: Resume,
+    /// The payload ranges of the elements walked so far (`resume.elements` of them), so that
+    /// a complete frame is walked once, not once to check it and again to slice it.
+    ranges: Vec<std::ops::Range<usize>>,
 }
 
 impl Parser {
@@ -94,7 +97,7 @@ impl Parser {
         // with `*` is inline, even `$-5\r\n` (which becomes an unknown command named `$-5`).
         match buf.first() {
             None => Ok(None),
-            Some(b'*') => parse_multibulk(buf, limits, &mut self.resume),
+            Some(b'*') => parse_multibulk(buf, limits, &mut self.resume, &mut self.ranges),
             Some(_) => parse_inline(buf),
         }
     }
@@ -268,6 +271,10 @@ fn hex_value(b: u8) -> Option<u8> {
 // Multibulk requests
 // ---------------------------------------------------------------------------------------------
 
+/// Frames shorter than this are copied out of the read buffer (see [`parse_multibulk`]);
+/// Redis's PROTO_MBULK_BIG_ARG is the same size.
+const OWN_ALLOCATION_BELOW: usize = 32 * 1024;
+
 /// A multibulk request: `*<count>\r\n` then `count` times `$<len>\r\n<payload>\r\n`.
 ///
 /// First a completeness scan that allocates nothing; only when the whole frame is buffered is
@@ -276,32 +283,51 @@ fn parse_multibulk(
     buf: &mut BytesMut,
     limits: &Limits,
     resume: &mut Resume,
+    ranges: &mut Vec<std::ops::Range<usize>>,
 ) -> Result<Option<Frame>, ProtocolError> {
-    let shape = match walk_multibulk(buf, limits, *resume, |_| {})? {
-        Walk::Complete(shape) => shape,
-        Walk::Incomplete(progress) => {
+    // The ranges kept are those of the elements the resumed walk does not revisit.
+    ranges.truncate(if resume.pos == 0 { 0 } else { resume.elements });
+    let walked = walk_multibulk(buf, limits, *resume, |range| ranges.push(range));
+    let shape = match walked {
+        Ok(Walk::Complete(shape)) => shape,
+        Ok(Walk::Incomplete(progress)) => {
             *resume = progress;
             return Ok(None);
         }
+        Err(err) => {
+            *resume = Resume::default();
+            ranges.clear();
+            return Err(err);
+        }
     };
     *resume = Resume::default();
-    let frame = buf.split_to(shape.len).freeze();
+    debug_assert_eq!(ranges.len(), shape.count);
+    // Arguments outlive the request when they are stored (a SET's value). A slice of the read
+    // buffer would keep the whole buffer, and every other request's bytes in it, alive for as
+    // long as any stored value from it: deleting or evicting a key would free nothing. So a
+    // frame smaller than a read gets its own allocation (Redis copies such arguments too); a
+    // bigger one mostly is the buffer, and is taken over without copying.
+    let frame = if shape.len < OWN_ALLOCATION_BELOW {
+        let frame = Bytes::copy_from_slice(&buf[..shape.len]);
+        buf.advance(shape.len);
+        frame
+    } else {
+        buf.split_to(shape.len).freeze()
+    };
     if shape.count == 0 {
         return Ok(Some(Frame::Empty));
     }
-    // The count is safe to allocate for now: every element is present and takes at least
-    // 4 bytes of the frame.
-    let mut args = Vec::with_capacity(shape.count);
-    let again = walk_multibulk(&frame, limits, Resume::default(), |range| {
-        args.push(frame.slice(range))
-    });
-    debug_assert_eq!(
-        again,
-        Ok(Walk::Complete(shape)),
-        "the second walk sees the same frame"
-    );
+    // The ranges lie inside the frame: it is the front of the buffer they were found in.
+    let args = ranges.drain(..).map(|range| frame.slice(range)).collect();
+    // A request of many elements must not leave its capacity behind.
+    if ranges.capacity() > KEEP_RANGES {
+        *ranges = Vec::new();
+    }
     Ok(Some(Frame::Command(args)))
 }
+
+/// Ranges a parser keeps room for between requests.
+const KEEP_RANGES: usize = 1024;
 
 /// The size of a complete multibulk frame: its length in bytes and its number of elements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

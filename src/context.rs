@@ -64,6 +64,13 @@ pub struct Client {
     pub became_replica: bool,
     /// Set by WAIT when it must block: the connection waits, then replies.
     pub wait: Option<crate::replication::WaitRequest>,
+    /// Whether the client is local as Redis decides it (connected from 127.0.0.1 or ::1, or
+    /// with no socket at all), for the `local` setting of `enable-debug-command` and
+    /// `enable-protected-configs`.
+    pub local: bool,
+    /// CLIENT NO-TOUCH ON (Redis 7.2): this client's commands do not update keys' access
+    /// time, except TOUCH.
+    pub no_touch: bool,
 }
 
 impl Client {
@@ -89,6 +96,8 @@ impl Client {
             replica_hello: crate::replication::ReplicaHello::default(),
             became_replica: false,
             wait: None,
+            local: false,
+            no_touch: false,
         }
     }
 
@@ -205,6 +214,10 @@ pub struct Ctx<'a> {
     pub argv: &'a [Bytes],
     /// How this call is propagated to replicas, when it changed the dataset.
     pub propagation: Propagation,
+    /// The latency monitor (LATENCY).
+    pub latency: &'a crate::latency::LatencyMonitor,
+    /// Whether the active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire: &'a std::sync::atomic::AtomicBool,
 }
 
 /// How a command reaches the replicas. By default, a call that changed the dataset (the dirty
@@ -308,10 +321,32 @@ impl Ctx<'_> {
         if self.persistence.bgsave_in_progress() {
             return Err(CommandError::err("Background save already in progress"));
         }
+        self.persistence.count_save();
         let config = self.config();
         self.persistence
             .save(self.keyspace, &config)
             .map_err(|_| CommandError::Custom("ERR".into()))
+    }
+
+    /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the dataset and load it back.
+    pub fn debug_reload(
+        &mut self,
+        merge: bool,
+        noflush: bool,
+        nosave: bool,
+    ) -> Result<(), CommandError> {
+        let config = self
+            .config
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.persistence
+            .reload(self.keyspace, &config, merge, noflush, nosave, self.now_ms)
+            .map_err(|err| match err {
+                crate::persistence::ReloadError::Save => CommandError::Custom("ERR".into()),
+                crate::persistence::ReloadError::Load => {
+                    CommandError::err("Error trying to load the RDB dump, check server logs.")
+                }
+            })
     }
 
     /// BGSAVE: start saving the dataset as it is now, in the background.
@@ -369,6 +404,17 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// Stop the whole server for `duration` (DEBUG SLEEP): the keyspace stays locked, so every
+    /// other client waits, as Redis's single thread does.
+    pub fn block_server_for(&self, duration: std::time::Duration) {
+        std::thread::sleep(duration);
+    }
+
+    /// Turn the active expiry cycle on or off (DEBUG SET-ACTIVE-EXPIRE).
+    pub fn set_active_expire(&self, on: bool) {
+        self.active_expire.store(on, Ordering::Relaxed);
+    }
+
     /// Ask the server to shut down gracefully once this reply is written (SHUTDOWN). The
     /// request is kept until the server takes it, so it cannot be missed.
     pub fn request_shutdown(&self) {
@@ -412,6 +458,7 @@ impl Ctx<'_> {
                 state.last_interaction = now;
                 state.resp = self.client.protocol_version();
                 state.no_evict = self.client.no_evict;
+                state.no_touch = self.client.no_touch;
                 out.push_str(&entry.line_with(now, &state));
             } else {
                 out.push_str(&entry.line(now));
@@ -434,6 +481,37 @@ impl Ctx<'_> {
             self.client.authenticated = true;
         }
         ok
+    }
+
+    /// `maxmemory`: evict keys by the policy until the heap in use is under the limit (Redis
+    /// does this before every command). True when it stays over with nothing left to evict:
+    /// the dispatcher then refuses commands flagged DENYOOM.
+    pub fn out_of_memory(&mut self) -> bool {
+        let (maxmemory, policy, samples) = {
+            let config = self.config();
+            (
+                config.maxmemory(),
+                crate::evict::Policy::from_name(config.maxmemory_policy()),
+                usize::try_from(config.maxmemory_samples()).unwrap_or(5),
+            )
+        };
+        // A replica leaves eviction to its master, whose DELs it applies (Redis's default
+        // `replica-ignore-maxmemory yes`).
+        if maxmemory == 0 || self.replication.is_replica() {
+            return false;
+        }
+        let rng = self.rng;
+        let outcome = crate::evict::perform_evictions(
+            self.keyspace,
+            policy,
+            maxmemory,
+            samples,
+            self.now_ms,
+            |_| crate::stats::used_memory(),
+            || rng.next_u64(),
+        );
+        self.stats.keys_evicted(outcome.evicted);
+        outcome.out_of_memory
     }
 
     /// Write access to the configuration.

@@ -1,7 +1,9 @@
 //! The keyspace's hash table, `Dict`: Redis's dict design (two tables, incremental
-//! rehashing, reverse-binary SCAN cursors, random sampling) in our own Rust. This file owns
-//! the table, its sizing policy, SCAN cursors and random sampling; what the keys and values
-//! mean (expiry, types, LRU clocks) belongs to `keyspace.rs`.
+//! rehashing, reverse-binary SCAN cursors, random sampling) in our own Rust, with the nodes
+//! kept in a slab. This file owns the table, its sizing policy, SCAN cursors, random sampling
+//! and the per-entry words the owner may use (a 32-bit `meta`, an optional 64-bit `stamp`);
+//! what the keys, values and those words mean (expiry, types, LRU clocks) belongs to
+//! `keyspace.rs`.
 //!
 //! Why not `std::collections::HashMap`: Redis promises things a general-purpose map cannot.
 //!
@@ -16,18 +18,30 @@
 //!
 //! Sizing follows Redis: grow to the next power of two above `len` when `len` reaches the
 //! bucket count (load factor 1); shrink when under 10% of the buckets would be used, never
-//! below 4 buckets. Each node keeps its key's hash, so moving a node never rehashes its key,
-//! and a lookup compares keys only when the hashes are equal.
+//! below 4 buckets.
+//!
+//! Memory: a node is not a heap allocation of its own. Nodes live in a slab of fixed-size
+//! chunks (`CHUNK` nodes each; the first chunk grows up to that size, so a small dict stays
+//! small), chains are linked by 32-bit slot numbers, and a bucket is a 32-bit link. A node
+//! does not keep its key's hash: a lookup compares keys (the chains are short at load factor
+//! 1), and a rehash hashes each moved key again, as Redis does. Per entry that is
+//! `8 + size_of::<K>() + size_of::<V>()` bytes plus about 4 for its bucket, with no
+//! allocator header. A slot freed by a removal is reused by the next insert; the slab is
+//! given back when the dict empties.
+//!
+//! Stamps: each entry may carry an optional `i64` (the keyspace keeps deadlines there). They
+//! are stored per chunk, in an array allocated with the chunk's first stamp, so a dict that
+//! never stamps pays nothing for them; stamped entries can be counted and sampled
+//! (`sample_stamped`) without walking the unstamped ones.
 //!
 //! The hash is aHash, keyed with fresh random keys per dict: keys come from clients, and a
 //! keyed hash is what keeps chosen keys from piling into one chain (Redis uses SipHash for
 //! the same reason). aHash is built for exactly this job (hash tables facing untrusted keys)
 //! and costs a fraction of SipHash on the short keys a keyspace holds.
 //!
-//! Long chains are dropped iteratively (see `Table`'s `Drop`), so even a pathological
-//! million-node chain cannot overflow the stack through nested `Box` drops.
-//!
-//! One `unsafe` block: bucket arrays come from zeroed memory (see `Table::with_buckets`).
+//! No `unsafe`: the bucket arrays of zeros come from `vec![0; n]`, which asks the allocator
+//! for zeroed memory, so the kernel zeroes fresh pages lazily instead of a memset stalling
+//! the write that starts a resize.
 //!
 //! For the owner of the dict: writes pay for the rehash a bucket at a time, but a dict that
 //! stops being written to stays mid-rehash (two arrays, lookups in both) until something
@@ -68,43 +82,209 @@ const MIN_SAMPLE_POSITIONS: usize = 100;
 const RANDOM_PROBES: usize = 100;
 /// Buckets moved between clock reads in `rehash_for`.
 const STEPS_PER_CLOCK_READ: usize = 100;
+/// Nodes per slab chunk (a power of two: a slot is `chunk << CHUNK_BITS | offset`).
+const CHUNK_BITS: u32 = 10;
+const CHUNK: usize = 1 << CHUNK_BITS;
+/// Capacity of the first chunk, which grows by doubling up to `CHUNK`.
+const FIRST_CHUNK: usize = 4;
+/// A chunk's stamp array holds this where an entry has no stamp.
+const NO_STAMP: i64 = i64::MIN;
 
-type Link<K, V> = Option<Box<Node<K, V>>>;
+/// A chain link: `END`, or the slot of the next node plus one (so that a bucket array of
+/// zeros is an array of empty buckets).
+type Link = u32;
+const END: Link = 0;
+
+/// Where an entry lives: valid from the lookup or insert that returned it until that entry
+/// is removed (rehashing does not move nodes). Using a stale slot is a bug; it panics or
+/// reaches another entry, never undefined behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot(u32);
 
 struct Node<K, V> {
-    /// The key's full hash: the bucket in a table of any size is `hash & mask`.
-    hash: u64,
+    /// The next node of the chain.
+    next: Link,
+    /// A word the owner of the dict may use (the keyspace's access clock).
+    meta: u32,
     key: K,
     value: V,
-    next: Link<K, V>,
 }
 
-impl<K, V> Node<K, V> {
-    fn is<Q>(&self, hash: u64, key: &Q) -> bool
-    where
-        K: Borrow<Q>,
-        Q: Eq + ?Sized,
-    {
-        self.hash == hash && Borrow::<Q>::borrow(&self.key) == key
+struct Chunk<K, V> {
+    /// Up to `CHUNK` slots; `None` is a free slot (listed in `Slab::free`).
+    nodes: Vec<Option<Node<K, V>>>,
+    /// `CHUNK` stamps (`NO_STAMP` for none), allocated with the chunk's first stamp.
+    stamps: Option<Box<[i64]>>,
+    /// Stamped entries in this chunk.
+    stamped: u32,
+    /// This chunk's index in `Slab::stamped_chunks`, while `stamped > 0`.
+    stamped_at: u32,
+}
+
+/// The nodes of a dict (both tables link into the same slab).
+struct Slab<K, V> {
+    chunks: Vec<Chunk<K, V>>,
+    /// Free slots, reused before the slab grows.
+    free: Vec<u32>,
+    /// The chunks that hold at least one stamp, for sampling stamped entries.
+    stamped_chunks: Vec<u32>,
+    stamped: usize,
+}
+
+fn split(slot: u32) -> (usize, usize) {
+    ((slot >> CHUNK_BITS) as usize, slot as usize & (CHUNK - 1))
+}
+
+impl<K, V> Slab<K, V> {
+    fn new() -> Self {
+        Slab {
+            chunks: Vec::new(),
+            free: Vec::new(),
+            stamped_chunks: Vec::new(),
+            stamped: 0,
+        }
+    }
+
+    fn node(&self, slot: u32) -> &Node<K, V> {
+        let (c, o) = split(slot);
+        match &self.chunks[c].nodes[o] {
+            Some(node) => node,
+            None => unreachable!("a linked slot holds a node"),
+        }
+    }
+
+    fn node_mut(&mut self, slot: u32) -> &mut Node<K, V> {
+        let (c, o) = split(slot);
+        match &mut self.chunks[c].nodes[o] {
+            Some(node) => node,
+            None => unreachable!("a linked slot holds a node"),
+        }
+    }
+
+    /// Store `node` in a free slot, or at the end of the slab.
+    fn alloc(&mut self, node: Node<K, V>) -> u32 {
+        if let Some(slot) = self.free.pop() {
+            let (c, o) = split(slot);
+            self.chunks[c].nodes[o] = Some(node);
+            return slot;
+        }
+        if self.chunks.last().is_none_or(|c| c.nodes.len() == CHUNK) {
+            let capacity = if self.chunks.is_empty() {
+                FIRST_CHUNK
+            } else {
+                CHUNK
+            };
+            self.chunks.push(Chunk {
+                nodes: Vec::with_capacity(capacity),
+                stamps: None,
+                stamped: 0,
+                stamped_at: 0,
+            });
+        }
+        let c = self.chunks.len() - 1;
+        // Links are `slot + 1` in 32 bits: 2^32 - 1 entries at most (hundreds of GiB).
+        assert!(c < 1 << (32 - CHUNK_BITS), "dict full");
+        let chunk = &mut self.chunks[c];
+        if chunk.nodes.len() == chunk.nodes.capacity() {
+            // Only the first chunk starts small; it doubles, exactly, up to CHUNK.
+            let want = (chunk.nodes.capacity() * 2).clamp(FIRST_CHUNK, CHUNK);
+            chunk.nodes.reserve_exact(want - chunk.nodes.len());
+        }
+        chunk.nodes.push(Some(node));
+        let o = chunk.nodes.len() - 1;
+        let slot = (c << CHUNK_BITS | o) as u32;
+        if slot == u32::MAX {
+            // Not representable as a link; never reached in practice.
+            panic!("dict full");
+        }
+        slot
+    }
+
+    /// Take the node out of `slot` (dropping its stamp) and free the slot.
+    fn release(&mut self, slot: u32) -> Node<K, V> {
+        self.set_stamp(slot, None);
+        let (c, o) = split(slot);
+        let node = match self.chunks[c].nodes[o].take() {
+            Some(node) => node,
+            None => unreachable!("a linked slot holds a node"),
+        };
+        self.free.push(slot);
+        node
+    }
+
+    fn stamp(&self, slot: u32) -> Option<i64> {
+        let (c, o) = split(slot);
+        let stamp = self.chunks[c].stamps.as_ref()?[o];
+        (stamp != NO_STAMP).then_some(stamp)
+    }
+
+    fn set_stamp(&mut self, slot: u32, stamp: Option<i64>) {
+        let (c, o) = split(slot);
+        let chunk = &mut self.chunks[c];
+        let had = chunk.stamps.as_ref().is_some_and(|s| s[o] != NO_STAMP);
+        match stamp {
+            Some(stamp) => {
+                // `NO_STAMP` itself is stored as the stamp next to it.
+                let stamp = stamp.max(NO_STAMP + 1);
+                let stamps = chunk
+                    .stamps
+                    .get_or_insert_with(|| vec![NO_STAMP; CHUNK].into_boxed_slice());
+                stamps[o] = stamp;
+                if !had {
+                    chunk.stamped += 1;
+                    self.stamped += 1;
+                    if chunk.stamped == 1 {
+                        chunk.stamped_at = self.stamped_chunks.len() as u32;
+                        self.stamped_chunks.push(c as u32);
+                    }
+                }
+            }
+            None if had => {
+                if let Some(stamps) = &mut chunk.stamps {
+                    stamps[o] = NO_STAMP;
+                }
+                chunk.stamped -= 1;
+                self.stamped -= 1;
+                if chunk.stamped == 0 {
+                    // The array stays (a key that gains and loses a TTL again and again would
+                    // allocate it each time); the chunk leaves the sampling list.
+                    let at = chunk.stamped_at as usize;
+                    self.stamped_chunks.swap_remove(at);
+                    if let Some(&moved) = self.stamped_chunks.get(at) {
+                        self.chunks[moved as usize].stamped_at = at as u32;
+                    }
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn allocated_bytes(&self) -> usize {
+        self.chunks
+            .iter()
+            .map(|c| {
+                c.nodes.capacity() * mem::size_of::<Option<Node<K, V>>>()
+                    + c.stamps.as_ref().map_or(0, |s| s.len() * 8)
+            })
+            .sum::<usize>()
+            + self.free.capacity() * 4
     }
 }
 
 /// One bucket array.
-struct Table<K, V> {
+struct Table {
     /// `buckets[i]` chains the entries whose `hash & mask == i`. While this is the old table
     /// of a rehash, buckets are moved from the end and popped, so an index at or past the
     /// vector's length is an empty bucket. Why from the end: when the rehash ends, the old
-    /// vector is already empty, and freeing it is one deallocation. Dropping a vector of
-    /// `None`s still visits every element (measured: 1 ms for 2^19 buckets, 31 ms for 2^24),
-    /// a stall at the very end of a rehash otherwise.
-    buckets: Vec<Link<K, V>>,
+    /// vector is already empty, and freeing it is one deallocation.
+    buckets: Vec<Link>,
     /// The table's size in buckets: a power of two, or 0 when not allocated.
     size: usize,
     /// Nodes in this table.
     len: usize,
 }
 
-impl<K, V> Table<K, V> {
+impl Table {
     fn empty() -> Self {
         Table {
             buckets: Vec::new(),
@@ -113,24 +293,11 @@ impl<K, V> Table<K, V> {
         }
     }
 
-    /// A table of `size` empty buckets, from zeroed memory.
-    ///
-    /// Why `unsafe`: filling the array with `None` one by one is a memset of the whole array
-    /// at the moment a resize starts, which is exactly the stall incremental rehashing exists
-    /// to avoid (measured: ~5 ms when a 1M-entry dict grows to 2^20 buckets, growing with the
-    /// table). Zeroed allocation (`calloc`) gets fresh pages that the kernel zeroes lazily, so
-    /// the cost is spread over the writes that follow. `vec![None; n]` would do that too but
-    /// needs `Node: Clone`.
+    /// A table of `size` empty buckets, from zeroed memory (see the module comment).
     fn with_buckets(size: usize) -> Self {
         debug_assert!(size.is_power_of_two());
-        let zeroed = Box::<[Link<K, V>]>::new_zeroed_slice(size);
-        // SAFETY: `Link<K, V>` is `Option<Box<Node<K, V>>>` with a sized `Node`, and std's
-        // `Option` documentation ("Representation") guarantees that all-zero bytes are a
-        // valid `Option<Box<U>>` for sized `U`, namely `None`. So every element of the zeroed
-        // slice is initialized, to `None`.
-        let buckets = unsafe { zeroed.assume_init() }.into_vec();
         Table {
-            buckets,
+            buckets: vec![END; size],
             size,
             len: 0,
         }
@@ -141,9 +308,9 @@ impl<K, V> Table<K, V> {
         self.size.wrapping_sub(1)
     }
 
-    /// Bucket `i`, or `None` if it has been moved out (or the table is not allocated).
-    fn bucket(&self, i: usize) -> Option<&Link<K, V>> {
-        self.buckets.get(i)
+    /// Bucket `i`'s chain, or `END` if it has been moved out (or the table is not allocated).
+    fn bucket(&self, i: usize) -> Link {
+        self.buckets.get(i).copied().unwrap_or(END)
     }
 
     fn bucket_of(&self, hash: u64) -> usize {
@@ -151,15 +318,15 @@ impl<K, V> Table<K, V> {
         hash as usize & self.mask()
     }
 
-    /// Put `node` at the head of its chain (O(1); Redis inserts at the head too).
-    fn push(&mut self, mut node: Box<Node<K, V>>) {
-        let i = self.bucket_of(node.hash);
-        node.next = self.buckets[i].take();
-        self.buckets[i] = Some(node);
+    /// Put the node in `slot` at the head of its chain (O(1); Redis inserts at the head too).
+    fn push<K, V>(&mut self, slab: &mut Slab<K, V>, hash: u64, slot: u32) {
+        let i = self.bucket_of(hash);
+        slab.node_mut(slot).next = self.buckets[i];
+        self.buckets[i] = slot + 1;
         self.len += 1;
     }
 
-    fn find<Q>(&self, hash: u64, key: &Q) -> Option<&Node<K, V>>
+    fn find<K, V, Q>(&self, slab: &Slab<K, V>, hash: u64, key: &Q) -> Option<u32>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
@@ -167,17 +334,19 @@ impl<K, V> Table<K, V> {
         if self.len == 0 {
             return None;
         }
-        let mut link = self.bucket(self.bucket_of(hash))?;
-        while let Some(node) = link {
-            if node.is(hash, key) {
-                return Some(node);
+        let mut link = self.bucket(self.bucket_of(hash));
+        while link != END {
+            let node = slab.node(link - 1);
+            if node.key.borrow() == key {
+                return Some(link - 1);
             }
-            link = &node.next;
+            link = node.next;
         }
         None
     }
 
-    fn find_mut<Q>(&mut self, hash: u64, key: &Q) -> Option<&mut Node<K, V>>
+    /// Detach the node holding `key` from its chain; its slot is still occupied.
+    fn unlink<K, V, Q>(&mut self, slab: &mut Slab<K, V>, hash: u64, key: &Q) -> Option<u32>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
@@ -186,67 +355,34 @@ impl<K, V> Table<K, V> {
             return None;
         }
         let i = self.bucket_of(hash);
-        let mut link = self.buckets.get_mut(i)?;
-        while let Some(node) = link {
-            if node.is(hash, key) {
-                return Some(node);
-            }
-            link = &mut node.next;
-        }
-        None
-    }
-
-    /// Detach the node holding `key` from its chain.
-    fn unlink<Q>(&mut self, hash: u64, key: &Q) -> Option<Box<Node<K, V>>>
-    where
-        K: Borrow<Q>,
-        Q: Eq + ?Sized,
-    {
-        if self.len == 0 {
-            return None;
-        }
-        let i = self.bucket_of(hash);
-        let mut link = self.buckets.get_mut(i)?;
-        loop {
-            let found = match link {
-                None => return None,
-                Some(node) => node.is(hash, key),
-            };
-            if found {
-                let mut node = link.take()?;
-                *link = node.next.take();
+        let mut previous: Option<u32> = None;
+        let mut link = self.bucket(i);
+        while link != END {
+            let slot = link - 1;
+            let node = slab.node(slot);
+            let next = node.next;
+            if node.key.borrow() == key {
+                match previous {
+                    None => self.buckets[i] = next,
+                    Some(p) => slab.node_mut(p).next = next,
+                }
                 self.len -= 1;
-                return Some(node);
+                return Some(slot);
             }
-            link = match link {
-                None => return None,
-                Some(node) => &mut node.next,
-            };
+            previous = Some(slot);
+            link = next;
         }
-    }
-}
-
-impl<K, V> Drop for Table<K, V> {
-    /// Free chains one node at a time: the default drop of `Option<Box<Node>>` recurses once
-    /// per node, and a long chain would overflow the stack.
-    fn drop(&mut self) {
-        if self.len == 0 {
-            return;
-        }
-        for mut link in self.buckets.drain(..) {
-            while let Some(mut node) = link {
-                link = node.next.take();
-            }
-        }
+        None
     }
 }
 
 /// A hash map with incremental rehashing, a resize-proof SCAN cursor and random sampling.
 pub struct Dict<K, V> {
     /// The table; while rehashing, the old one, emptied from its last bucket down.
-    t0: Table<K, V>,
+    t0: Table,
     /// While rehashing, the new table; otherwise empty and unallocated.
-    t1: Table<K, V>,
+    t1: Table,
+    slab: Slab<K, V>,
     hasher: RandomState,
     /// Nodes moved by rehashing since creation, for the tests' bound on one call's work.
     #[cfg(test)]
@@ -259,6 +395,7 @@ impl<K, V> Dict<K, V> {
         Dict {
             t0: Table::empty(),
             t1: Table::empty(),
+            slab: Slab::new(),
             hasher: RandomState::new(),
             #[cfg(test)]
             moved: 0,
@@ -282,98 +419,18 @@ impl<K, V> Dict<K, V> {
         self.t1.size != 0
     }
 
-    /// Rough heap bytes used by the bucket arrays and the nodes, not counting what keys and
-    /// values own on the heap, nor the allocator's per-allocation overhead.
+    /// Heap bytes used by the bucket arrays, the slab and its stamp arrays, not counting what
+    /// keys and values own on the heap, nor the allocator's overhead.
     pub fn allocated_bytes(&self) -> usize {
         let arrays = self.t0.buckets.capacity() + self.t1.buckets.capacity();
-        arrays * mem::size_of::<Link<K, V>>() + self.len() * mem::size_of::<Node<K, V>>()
+        arrays * mem::size_of::<Link>() + self.slab.allocated_bytes()
     }
 
     /// Remove everything and free the tables.
     pub fn clear(&mut self) {
-        // Dropping the tables frees their chains iteratively.
         self.t0 = Table::empty();
         self.t1 = Table::empty();
-    }
-
-    /// Move up to `n` non-empty buckets of an ongoing rehash to the new table (visiting at
-    /// most `10 * n` empty ones); true while more remain.
-    pub fn rehash_steps(&mut self, n: usize) -> bool {
-        self.rehash(n, n.saturating_mul(EMPTY_VISITS_PER_STEP))
-    }
-
-    /// Move up to `buckets` non-empty buckets, giving up after `empty_visits` empty ones.
-    fn rehash(&mut self, buckets: usize, empty_visits: usize) -> bool {
-        if !self.is_rehashing() {
-            return false;
-        }
-        let mut empty_visits_left = empty_visits;
-        let mut moved_buckets = 0;
-        while moved_buckets < buckets {
-            // From the end, so that the old vector only shrinks (see `Table::buckets`). Once
-            // its nodes are all moved, the empty buckets left are swept at the same pace.
-            let Some(slot) = self.t0.buckets.pop() else {
-                break;
-            };
-            let Some(head) = slot else {
-                empty_visits_left = empty_visits_left.saturating_sub(1);
-                if empty_visits_left == 0 {
-                    break;
-                }
-                continue;
-            };
-            let mut link = Some(head);
-            while let Some(mut node) = link {
-                link = node.next.take();
-                self.t0.len -= 1;
-                self.t1.push(node);
-                #[cfg(test)]
-                {
-                    self.moved += 1;
-                }
-            }
-            moved_buckets += 1;
-        }
-        if self.t0.buckets.is_empty() {
-            debug_assert_eq!(self.t0.len, 0);
-            // Done: the new table becomes the table; the old, empty vector is freed.
-            self.t0 = mem::replace(&mut self.t1, Table::empty());
-            // Deletes during the rehash may have left the new table under 10% full; removals
-            // are what check for that, and there may be none to come.
-            self.shrink_if_needed();
-            self.is_rehashing()
-        } else {
-            true
-        }
-    }
-
-    /// Rehash for about `budget` of wall time (for a timer, like Redis's active rehashing);
-    /// true while more remain.
-    pub fn rehash_for(&mut self, budget: Duration) -> bool {
-        let start = Instant::now();
-        while self.rehash_steps(STEPS_PER_CLOCK_READ) {
-            if start.elapsed() >= budget {
-                return true;
-            }
-        }
-        false
-    }
-
-    /// The bit of rehashing every write pays for while a rehash is in progress.
-    fn rehash_on_write(&mut self) {
-        if !self.is_rehashing() {
-            return;
-        }
-        // The target's load factor (entries per bucket, rounded down).
-        let load = self.t1.len / self.t1.size.max(1);
-        if load == 0 {
-            self.rehash_steps(STEPS_PER_WRITE);
-        } else {
-            self.rehash(
-                STEPS_PER_WRITE_OVERLOADED.saturating_mul(load),
-                EMPTY_VISITS_OVERLOADED.saturating_mul(load),
-            );
-        }
+        self.slab = Slab::new();
     }
 
     /// Start moving to a table of `size` buckets (or just swap arrays if there is nothing to
@@ -444,7 +501,7 @@ impl<K, V> Dict<K, V> {
         let mut v = cursor;
         if !self.is_rehashing() {
             let mask = self.t0.mask() as u64;
-            visit_chain(self.t0.bucket((v & mask) as usize), &mut visit);
+            self.visit_chain(self.t0.bucket((v & mask) as usize), &mut visit);
             return next_cursor(v, mask);
         }
         // While rehashing, an entry is in one table or the other: visit the small table's
@@ -456,14 +513,23 @@ impl<K, V> Dict<K, V> {
         };
         let small_mask = small.mask() as u64;
         let big_mask = big.mask() as u64;
-        visit_chain(small.bucket((v & small_mask) as usize), &mut visit);
+        self.visit_chain(small.bucket((v & small_mask) as usize), &mut visit);
         loop {
-            visit_chain(big.bucket((v & big_mask) as usize), &mut visit);
+            self.visit_chain(big.bucket((v & big_mask) as usize), &mut visit);
             v = next_cursor(v, big_mask);
             // Stop when the bits the big table adds have wrapped back to zero.
             if v & (small_mask ^ big_mask) == 0 {
                 return v;
             }
+        }
+    }
+
+    /// Visit a chain.
+    fn visit_chain(&self, mut link: Link, visit: &mut impl FnMut(&K, &V)) {
+        while link != END {
+            let node = self.slab.node(link - 1);
+            visit(&node.key, &node.value);
+            link = node.next;
         }
     }
 
@@ -483,12 +549,12 @@ impl<K, V> Dict<K, V> {
         self.random_bucket_entry(&mut random)
     }
 
-    /// Up to `count` distinct entries from random places, for sampling (active expiry,
-    /// eviction); may return fewer. Walks consecutive buckets from a random start (in both
-    /// tables while rehashing), jumping elsewhere after a run of empty buckets, for at most
-    /// `10 * count` bucket positions (at least 100, so that asking for one entry of a sparse
-    /// table rarely comes back empty). The entries are not independent picks: neighbours in
-    /// the table come together, which is all sampling needs and is much cheaper.
+    /// Up to `count` distinct entries from random places, for sampling (eviction); may
+    /// return fewer. Walks consecutive buckets from a random start (in both tables while
+    /// rehashing), jumping elsewhere after a run of empty buckets, for at most `10 * count`
+    /// bucket positions (at least 100, so that asking for one entry of a sparse table rarely
+    /// comes back empty). The entries are not independent picks: neighbours in the table
+    /// come together, which is all sampling needs and is much cheaper.
     pub fn sample(&self, count: usize, mut random: impl FnMut() -> u64) -> Vec<(&K, &V)> {
         let count = count.min(self.len());
         let mut out = Vec::with_capacity(count);
@@ -509,10 +575,10 @@ impl<K, V> Dict<K, V> {
             positions_left -= 1;
             for table in [&self.t0, &self.t1] {
                 // Past the end of a vector: moved out, or beyond the smaller table.
-                let Some(mut link) = table.bucket(pos) else {
+                let Some(&head) = table.buckets.get(pos) else {
                     continue;
                 };
-                if link.is_none() {
+                if head == END {
                     empty_run += 1;
                     if empty_run >= EMPTY_RUN_BEFORE_JUMP && empty_run > count {
                         pos = (random() % span as u64) as usize;
@@ -522,12 +588,14 @@ impl<K, V> Dict<K, V> {
                     continue;
                 }
                 empty_run = 0;
-                while let Some(node) = link {
+                let mut link = head;
+                while link != END {
+                    let node = self.slab.node(link - 1);
                     out.push((&node.key, &node.value));
                     if out.len() == count {
                         break 'walk;
                     }
-                    link = &node.next;
+                    link = node.next;
                 }
             }
             pos = (pos + 1) % span;
@@ -554,48 +622,58 @@ impl<K, V> Dict<K, V> {
         }
         let bucket_at = |p: usize| {
             if p < old.len() {
-                &old[p]
+                old[p]
             } else {
-                &new[p - old.len()]
+                new[p - old.len()]
             }
         };
-        let mut head = None;
+        let mut head = END;
         for _ in 0..RANDOM_PROBES {
             let p = (random() % total as u64) as usize;
-            if let Some(node) = bucket_at(p) {
-                head = Some(node);
+            head = bucket_at(p);
+            if head != END {
                 break;
             }
         }
-        if head.is_none() {
+        if head == END {
             let start = (random() % total as u64) as usize;
             head = (0..total)
                 .map(|k| bucket_at((start + k) % total))
-                .find_map(|link| link.as_ref());
+                .find(|&link| link != END)?;
         }
-        let head = head?;
         let mut chain_len = 0u64;
-        let mut link = Some(head);
-        while let Some(node) = link {
+        let mut link = head;
+        while link != END {
             chain_len += 1;
-            link = node.next.as_ref();
+            link = self.slab.node(link - 1).next;
         }
-        let mut node = head;
+        let mut slot = head - 1;
         for _ in 0..random() % chain_len {
-            node = node.next.as_ref()?;
+            slot = self.slab.node(slot).next.checked_sub(1)?;
         }
+        let node = self.slab.node(slot);
         Some((&node.key, &node.value))
     }
 
-    /// Every entry once, in table order (no rehashing happens while it is borrowed).
+    /// Every entry once, in slab order (no rehashing happens while it is borrowed).
     pub fn iter(&self) -> Iter<'_, K, V> {
         Iter {
-            tables: [&self.t0.buckets, &self.t1.buckets],
-            table: 0,
-            bucket: 0,
-            node: None,
+            chunks: &self.slab.chunks,
+            chunk: 0,
+            offset: 0,
             remaining: self.len(),
         }
+    }
+
+    /// Every entry once with its stamp, in slab order.
+    pub fn iter_stamped(&self) -> impl Iterator<Item = (&K, &V, Option<i64>)> + '_ {
+        self.slab.chunks.iter().flat_map(|chunk| {
+            chunk.nodes.iter().enumerate().filter_map(move |(o, node)| {
+                let node = node.as_ref()?;
+                let stamp = chunk.stamps.as_ref().map_or(NO_STAMP, |stamps| stamps[o]);
+                Some((&node.key, &node.value, (stamp != NO_STAMP).then_some(stamp)))
+            })
+        })
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &K> + '_ {
@@ -605,6 +683,88 @@ impl<K, V> Dict<K, V> {
     pub fn values(&self) -> impl Iterator<Item = &V> + '_ {
         self.iter().map(|(_, v)| v)
     }
+
+    /// The entry at `slot`.
+    pub fn at(&self, slot: Slot) -> (&K, &V) {
+        let node = self.slab.node(slot.0);
+        (&node.key, &node.value)
+    }
+
+    /// The value at `slot`, for changing in place, and its `meta` word.
+    pub fn at_mut(&mut self, slot: Slot) -> (&mut V, &mut u32) {
+        let node = self.slab.node_mut(slot.0);
+        (&mut node.value, &mut node.meta)
+    }
+
+    /// The `meta` word of the entry at `slot` (0 for a new entry).
+    pub fn meta_at(&self, slot: Slot) -> u32 {
+        self.slab.node(slot.0).meta
+    }
+
+    pub fn set_meta_at(&mut self, slot: Slot, meta: u32) {
+        self.slab.node_mut(slot.0).meta = meta;
+    }
+
+    /// The stamp of the entry at `slot`, if it has one. A new entry has none; replacing an
+    /// entry's value keeps it; removing the entry drops it.
+    pub fn stamp_at(&self, slot: Slot) -> Option<i64> {
+        self.slab.stamp(slot.0)
+    }
+
+    /// Set or clear the stamp of the entry at `slot`. (`i64::MIN` is stored as
+    /// `i64::MIN + 1`.)
+    pub fn set_stamp_at(&mut self, slot: Slot, stamp: Option<i64>) {
+        self.slab.set_stamp(slot.0, stamp);
+    }
+
+    /// Entries that have a stamp.
+    pub fn stamped_len(&self) -> usize {
+        self.slab.stamped
+    }
+
+    /// Up to `count` distinct stamped entries with their stamps, from random places (active
+    /// expiry); may return fewer. Picks a random chunk among those holding stamps and walks
+    /// its slots from a random offset, then another chunk, looking at no more than
+    /// `max(10 * count, CHUNK)` slots in all: neighbours come together, as in `sample`.
+    pub fn sample_stamped(
+        &self,
+        count: usize,
+        mut random: impl FnMut() -> u64,
+    ) -> Vec<(&K, &V, i64)> {
+        let count = count.min(self.slab.stamped);
+        let mut out = Vec::with_capacity(count);
+        let candidates = &self.slab.stamped_chunks;
+        let mut visited: Vec<u32> = Vec::new();
+        let mut positions_left = count.saturating_mul(10).max(CHUNK);
+        while out.len() < count && positions_left > 0 && visited.len() < candidates.len() {
+            let c = candidates[(random() % candidates.len() as u64) as usize];
+            if visited.contains(&c) {
+                // A repeat: take the next chunk not visited yet, in list order.
+                positions_left = positions_left.saturating_sub(1);
+                continue;
+            }
+            visited.push(c);
+            let chunk = &self.slab.chunks[c as usize];
+            let Some(stamps) = &chunk.stamps else {
+                continue;
+            };
+            let start = (random() % CHUNK as u64) as usize;
+            for k in 0..CHUNK {
+                if positions_left == 0 || out.len() == count {
+                    break;
+                }
+                positions_left -= 1;
+                let o = (start + k) % CHUNK;
+                if stamps[o] == NO_STAMP {
+                    continue;
+                }
+                if let Some(Some(node)) = chunk.nodes.get(o) {
+                    out.push((&node.key, &node.value, stamps[o]));
+                }
+            }
+        }
+        out
+    }
 }
 
 impl<K: Hash + Eq, V> Dict<K, V> {
@@ -612,7 +772,90 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         self.hasher.hash_one(key)
     }
 
-    fn find<Q>(&self, key: &Q) -> Option<&Node<K, V>>
+    /// Move up to `n` non-empty buckets of an ongoing rehash to the new table (visiting at
+    /// most `10 * n` empty ones); true while more remain.
+    pub fn rehash_steps(&mut self, n: usize) -> bool {
+        self.rehash(n, n.saturating_mul(EMPTY_VISITS_PER_STEP))
+    }
+
+    /// Move up to `buckets` non-empty buckets, giving up after `empty_visits` empty ones.
+    fn rehash(&mut self, buckets: usize, empty_visits: usize) -> bool {
+        if !self.is_rehashing() {
+            return false;
+        }
+        let mut empty_visits_left = empty_visits;
+        let mut moved_buckets = 0;
+        while moved_buckets < buckets {
+            // From the end, so that the old vector only shrinks (see `Table::buckets`). Once
+            // its nodes are all moved, the empty buckets left are swept at the same pace.
+            let Some(head) = self.t0.buckets.pop() else {
+                break;
+            };
+            if head == END {
+                empty_visits_left = empty_visits_left.saturating_sub(1);
+                if empty_visits_left == 0 {
+                    break;
+                }
+                continue;
+            }
+            let mut link = head;
+            while link != END {
+                let slot = link - 1;
+                let node = self.slab.node(slot);
+                link = node.next;
+                let hash = self.hasher.hash_one(&node.key);
+                self.t0.len -= 1;
+                self.t1.push(&mut self.slab, hash, slot);
+                #[cfg(test)]
+                {
+                    self.moved += 1;
+                }
+            }
+            moved_buckets += 1;
+        }
+        if self.t0.buckets.is_empty() {
+            debug_assert_eq!(self.t0.len, 0);
+            // Done: the new table becomes the table; the old, empty vector is freed.
+            self.t0 = mem::replace(&mut self.t1, Table::empty());
+            // Deletes during the rehash may have left the new table under 10% full; removals
+            // are what check for that, and there may be none to come.
+            self.shrink_if_needed();
+            self.is_rehashing()
+        } else {
+            true
+        }
+    }
+
+    /// Rehash for about `budget` of wall time (for a timer, like Redis's active rehashing);
+    /// true while more remain.
+    pub fn rehash_for(&mut self, budget: Duration) -> bool {
+        let start = Instant::now();
+        while self.rehash_steps(STEPS_PER_CLOCK_READ) {
+            if start.elapsed() >= budget {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The bit of rehashing every write pays for while a rehash is in progress.
+    fn rehash_on_write(&mut self) {
+        if !self.is_rehashing() {
+            return;
+        }
+        // The target's load factor (entries per bucket, rounded down).
+        let load = self.t1.len / self.t1.size.max(1);
+        if load == 0 {
+            self.rehash_steps(STEPS_PER_WRITE);
+        } else {
+            self.rehash(
+                STEPS_PER_WRITE_OVERLOADED.saturating_mul(load),
+                EMPTY_VISITS_OVERLOADED.saturating_mul(load),
+            );
+        }
+    }
+
+    fn find<Q>(&self, key: &Q) -> Option<u32>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
@@ -622,19 +865,22 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         }
         let hash = self.hash_of(key);
         // Moved buckets of t0 are empty, so looking there first costs one null check.
-        self.t0.find(hash, key).or_else(|| self.t1.find(hash, key))
+        self.t0
+            .find(&self.slab, hash, key)
+            .or_else(|| self.t1.find(&self.slab, hash, key))
     }
 
-    pub fn get<Q>(&self, key: &Q) -> Option<&V>
+    /// Where `key`'s entry is, for the `*_at` accessors.
+    pub fn slot_of<Q>(&self, key: &Q) -> Option<Slot>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.find(key).map(|node| &node.value)
+        self.find(key).map(Slot)
     }
 
-    /// Like `get`; being a write access, it also does a step of an ongoing rehash.
-    pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
+    /// Like `slot_of`; being a write access, it also does a step of an ongoing rehash.
+    pub fn slot_of_mut<Q>(&mut self, key: &Q) -> Option<Slot>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
@@ -643,11 +889,25 @@ impl<K: Hash + Eq, V> Dict<K, V> {
             return None;
         }
         self.rehash_on_write();
-        let hash = self.hash_of(key);
-        if let Some(node) = self.t0.find_mut(hash, key) {
-            return Some(&mut node.value);
-        }
-        self.t1.find_mut(hash, key).map(|node| &mut node.value)
+        self.find(key).map(Slot)
+    }
+
+    pub fn get<Q>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.find(key).map(|slot| &self.slab.node(slot).value)
+    }
+
+    /// Like `get`; being a write access, it also does a step of an ongoing rehash.
+    pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let slot = self.slot_of_mut(key)?;
+        Some(&mut self.slab.node_mut(slot.0).value)
     }
 
     pub fn get_key_value<Q>(&self, key: &Q) -> Option<(&K, &V)>
@@ -655,7 +915,7 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.find(key).map(|node| (&node.key, &node.value))
+        self.find(key).map(|slot| self.at(Slot(slot)))
     }
 
     pub fn contains_key<Q>(&self, key: &Q) -> bool
@@ -668,28 +928,37 @@ impl<K: Hash + Eq, V> Dict<K, V> {
 
     /// Insert or replace; returns the old value (the stored key is kept, as `HashMap` does).
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        self.insert_slot(key, value).1
+    }
+
+    /// Insert or replace, returning where the entry is and the old value. Replacing keeps
+    /// the entry's `meta` and stamp; a new entry has `meta` 0 and no stamp.
+    pub fn insert_slot(&mut self, key: K, value: V) -> (Slot, Option<V>) {
         self.rehash_on_write();
         let hash = self.hash_of(&key);
-        if let Some(node) = self.t0.find_mut(hash, &key) {
-            return Some(mem::replace(&mut node.value, value));
-        }
-        if let Some(node) = self.t1.find_mut(hash, &key) {
-            return Some(mem::replace(&mut node.value, value));
+        let found = match self.t0.find(&self.slab, hash, &key) {
+            Some(slot) => Some(slot),
+            None => self.t1.find(&self.slab, hash, &key),
+        };
+        if let Some(slot) = found {
+            let old = mem::replace(&mut self.slab.node_mut(slot).value, value);
+            return (Slot(slot), Some(old));
         }
         self.grow_if_needed();
+        let slot = self.slab.alloc(Node {
+            next: END,
+            meta: 0,
+            key,
+            value,
+        });
         // New entries go to the new table while rehashing, so the old one only empties.
         let table = if self.is_rehashing() {
             &mut self.t1
         } else {
             &mut self.t0
         };
-        table.push(Box::new(Node {
-            hash,
-            key,
-            value,
-            next: None,
-        }));
-        None
+        table.push(&mut self.slab, hash, slot);
+        (Slot(slot), None)
     }
 
     pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
@@ -710,12 +979,16 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         }
         self.rehash_on_write();
         let hash = self.hash_of(key);
-        let node = match self.t0.unlink(hash, key) {
-            Some(node) => node,
-            None => self.t1.unlink(hash, key)?,
+        let slot = match self.t0.unlink(&mut self.slab, hash, key) {
+            Some(slot) => slot,
+            None => self.t1.unlink(&mut self.slab, hash, key)?,
         };
+        let Node { key, value, .. } = self.slab.release(slot);
+        if self.is_empty() {
+            // Give the slab back (the bucket arrays go with the shrink that follows).
+            self.slab = Slab::new();
+        }
         self.shrink_if_needed();
-        let Node { key, value, .. } = *node;
         Some((key, value))
     }
 }
@@ -743,10 +1016,9 @@ impl<'a, K, V> IntoIterator for &'a Dict<K, V> {
 
 /// The iterator of `Dict::iter`.
 pub struct Iter<'a, K, V> {
-    tables: [&'a [Link<K, V>]; 2],
-    table: usize,
-    bucket: usize,
-    node: Option<&'a Node<K, V>>,
+    chunks: &'a [Chunk<K, V>],
+    chunk: usize,
+    offset: usize,
     remaining: usize,
 }
 
@@ -754,27 +1026,23 @@ impl<'a, K, V> Iterator for Iter<'a, K, V> {
     type Item = (&'a K, &'a V);
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(node) = self.node {
-                self.node = node.next.as_deref();
-                self.remaining -= 1;
-                return Some((&node.key, &node.value));
-            }
-            if self.remaining == 0 {
-                return None;
-            }
-            let buckets = self.tables.get(self.table)?;
-            match buckets.get(self.bucket) {
-                Some(link) => {
-                    self.node = link.as_deref();
-                    self.bucket += 1;
+        while self.remaining > 0 {
+            let chunk = self.chunks.get(self.chunk)?;
+            match chunk.nodes.get(self.offset) {
+                Some(slot) => {
+                    self.offset += 1;
+                    if let Some(node) = slot {
+                        self.remaining -= 1;
+                        return Some((&node.key, &node.value));
+                    }
                 }
                 None => {
-                    self.table += 1;
-                    self.bucket = 0;
+                    self.chunk += 1;
+                    self.offset = 0;
                 }
             }
         }
+        None
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -784,17 +1052,6 @@ impl<'a, K, V> Iterator for Iter<'a, K, V> {
 
 impl<K, V> ExactSizeIterator for Iter<'_, K, V> {}
 impl<K, V> FusedIterator for Iter<'_, K, V> {}
-
-/// Visit a bucket's chain; `None` is a moved-out bucket, as empty as an empty one.
-fn visit_chain<K, V>(bucket: Option<&Link<K, V>>, visit: &mut impl FnMut(&K, &V)) {
-    let Some(mut link) = bucket else {
-        return;
-    };
-    while let Some(node) = link {
-        visit(&node.key, &node.value);
-        link = &node.next;
-    }
-}
 
 /// The cursor after `v` in a table with `mask`: set the bits above the mask, reverse, add
 /// one, reverse back; i.e. increment the masked bits starting from the highest.
@@ -830,15 +1087,21 @@ mod tests {
 
     /// Check the internal invariants: counts, bucket placement, sizes, moved-out buckets.
     fn check_invariants<K: Hash + Eq, V>(d: &Dict<K, V>) {
+        let mut linked = HashSet::new();
         for (t, table) in [&d.t0, &d.t1].into_iter().enumerate() {
             let mut count = 0;
-            for (i, bucket) in table.buckets.iter().enumerate() {
+            for (i, &bucket) in table.buckets.iter().enumerate() {
                 let mut link = bucket;
-                while let Some(node) = link {
-                    assert_eq!(table.bucket_of(node.hash), i, "node in the wrong bucket");
-                    assert_eq!(node.hash, d.hash_of(&node.key), "stale hash");
+                while link != END {
+                    let node = d.slab.node(link - 1);
+                    assert_eq!(
+                        table.bucket_of(d.hash_of(&node.key)),
+                        i,
+                        "node in the wrong bucket"
+                    );
+                    assert!(linked.insert(link), "a slot linked twice");
                     count += 1;
-                    link = &node.next;
+                    link = node.next;
                 }
             }
             assert_eq!(count, table.len, "table {t} count");
@@ -851,6 +1114,18 @@ mod tests {
         }
         assert_eq!(d.is_rehashing(), d.t1.size != 0);
         assert_eq!(d.iter().count(), d.len());
+        // Every occupied slot is linked, every free one listed once.
+        let occupied: usize = d
+            .slab
+            .chunks
+            .iter()
+            .map(|c| c.nodes.iter().filter(|n| n.is_some()).count())
+            .sum();
+        let slots: usize = d.slab.chunks.iter().map(|c| c.nodes.len()).sum();
+        assert_eq!(occupied, d.len());
+        assert_eq!(slots - occupied, d.slab.free.len());
+        let stamped = d.iter_stamped().filter(|(_, _, s)| s.is_some()).count();
+        assert_eq!(stamped, d.stamped_len());
     }
 
     #[test]
@@ -1145,12 +1420,13 @@ mod tests {
         d.t0 = Table::with_buckets(1 << 19);
         for i in 0..10 {
             let hash = d.hash_of(&i);
-            d.t0.push(Box::new(Node {
-                hash,
+            let slot = d.slab.alloc(Node {
+                next: END,
+                meta: 0,
                 key: i,
                 value: i,
-                next: None,
-            }));
+            });
+            d.t0.push(&mut d.slab, hash, slot);
         }
         d.t1 = Table::with_buckets(16);
         check_invariants(&d);
@@ -1172,11 +1448,12 @@ mod tests {
         table
             .buckets
             .iter()
-            .map(|mut link| {
+            .map(|&head| {
                 let mut n = 0;
-                while let Some(node) = link {
+                let mut link = head;
+                while link != END {
                     n += 1;
-                    link = &node.next;
+                    link = d.slab.node(link - 1).next;
                 }
                 n
             })
@@ -1277,12 +1554,13 @@ mod tests {
         // And the fallback alone, on a huge sparse table.
         let mut sparse: Dict<u64, u64> = Dict::new();
         sparse.t0 = Table::with_buckets(1 << 16);
-        sparse.t0.push(Box::new(Node {
-            hash: 12345,
+        let slot = sparse.slab.alloc(Node {
+            next: END,
+            meta: 0,
             key: 1,
             value: 2,
-            next: None,
-        }));
+        });
+        sparse.t0.push(&mut sparse.slab, 12345, slot);
         assert_eq!(
             sparse.random_bucket_entry(&mut || rng.next()),
             Some((&1, &2))
@@ -1314,10 +1592,10 @@ mod tests {
         for i in 0..100 {
             d.insert(i, i);
         }
-        let node = mem::size_of::<Node<u64, u64>>();
-        let link = mem::size_of::<Link<u64, u64>>();
-        assert_eq!(link, 8);
-        assert_eq!(d.allocated_bytes(), d.buckets() * link + 100 * node);
+        let node = mem::size_of::<Option<Node<u64, u64>>>();
+        assert_eq!(mem::size_of::<Link>(), 4);
+        // The first chunk doubled from 4 to 128 slots.
+        assert_eq!(d.allocated_bytes(), d.buckets() * 4 + 128 * node);
         d.clear();
         assert_eq!(d.allocated_bytes(), 0);
         assert!(d.is_empty());
@@ -1329,17 +1607,15 @@ mod tests {
     fn one_long_chain(n: u64) -> Dict<u64, u64> {
         let mut d = Dict::new();
         d.t0 = Table::with_buckets(MIN_BUCKETS);
-        let mut chain = None;
         for i in 0..n {
-            chain = Some(Box::new(Node {
-                hash: 0,
+            let slot = d.slab.alloc(Node {
+                next: END,
+                meta: 0,
                 key: i,
                 value: i,
-                next: chain,
-            }));
+            });
+            d.t0.push(&mut d.slab, 0, slot);
         }
-        d.t0.buckets[0] = chain;
-        d.t0.len = n as usize;
         d
     }
 
@@ -1370,7 +1646,7 @@ mod tests {
     fn long_chain_mid_rehash_drops_and_removes() {
         on_small_stack(|| {
             let mut d = one_long_chain(1_000_000);
-            // Start a rehash by hand and move the chain (it lands in one bucket again).
+            // Start a rehash by hand and move the chain (rehashing spreads it out again).
             d.t1 = Table::with_buckets(8);
             d.rehash_steps(1);
             assert!(!d.is_rehashing());
@@ -1388,6 +1664,108 @@ mod tests {
             }
             drop(d);
         });
+    }
+
+    #[test]
+    fn a_node_is_its_key_value_and_two_words() {
+        // What the keyspace stores per key: no hash, no pointer, no allocator header.
+        type Node24 = Node<crate::compact::CompactBytes, [u64; 5]>;
+        assert_eq!(mem::size_of::<Option<Node24>>(), 8 + 24 + 40);
+    }
+
+    #[test]
+    fn slots_are_reused_and_the_slab_is_freed_when_empty() {
+        let mut d: Dict<u64, u64> = Dict::new();
+        for i in 0..3000 {
+            d.insert(i, i);
+        }
+        let slots: usize = d.slab.chunks.iter().map(|c| c.nodes.len()).sum();
+        for i in 0..1000 {
+            d.remove(&i);
+        }
+        for i in 5000..6000 {
+            d.insert(i, i);
+        }
+        let after: usize = d.slab.chunks.iter().map(|c| c.nodes.len()).sum();
+        assert_eq!(after, slots, "freed slots are reused");
+        check_invariants(&d);
+        for i in (1000..3000).chain(5000..6000) {
+            assert_eq!(d.remove(&i), Some(i));
+        }
+        assert!(d.slab.chunks.is_empty());
+        check_invariants(&d);
+    }
+
+    #[test]
+    fn meta_and_stamps_follow_their_entry() {
+        let mut d: Dict<u64, u64> = Dict::new();
+        for i in 0..5000 {
+            let (slot, old) = d.insert_slot(i, i);
+            assert_eq!(old, None);
+            assert_eq!((d.meta_at(slot), d.stamp_at(slot)), (0, None));
+            d.set_meta_at(slot, i as u32);
+            if i % 3 == 0 {
+                d.set_stamp_at(slot, Some(i as i64));
+            }
+        }
+        // Growing moved every entry between tables: meta and stamps stayed.
+        while d.rehash_steps(100) {}
+        assert_eq!(d.stamped_len(), 1667);
+        for i in 0..5000 {
+            let slot = d.slot_of(&i).expect("present");
+            assert_eq!(d.at(slot), (&i, &i));
+            assert_eq!(d.meta_at(slot), i as u32);
+            assert_eq!(d.stamp_at(slot), (i % 3 == 0).then_some(i as i64));
+        }
+        // Replacing keeps them; removing drops them (a reused slot starts clean).
+        let (slot, old) = d.insert_slot(3, 33);
+        assert_eq!(
+            (old, d.meta_at(slot), d.stamp_at(slot)),
+            (Some(3), 3, Some(3))
+        );
+        d.remove(&3);
+        assert_eq!(d.stamped_len(), 1666);
+        let (slot, _) = d.insert_slot(7777, 0);
+        assert_eq!((d.meta_at(slot), d.stamp_at(slot)), (0, None));
+        d.set_stamp_at(slot, Some(i64::MIN));
+        assert_eq!(d.stamp_at(slot), Some(i64::MIN + 1));
+        d.set_stamp_at(slot, None);
+        d.set_stamp_at(slot, None);
+        assert_eq!(d.stamped_len(), 1666);
+        check_invariants(&d);
+    }
+
+    #[test]
+    fn sample_stamped_returns_distinct_stamped_entries() {
+        let mut rng = Rng(11);
+        let mut d: Dict<u64, u64> = Dict::new();
+        // Sparse: one stamped entry in 500, spread over many chunks.
+        for i in 0..100_000 {
+            let (slot, _) = d.insert_slot(i, i);
+            if i % 500 == 0 {
+                d.set_stamp_at(slot, Some(-(i as i64)));
+            }
+        }
+        let mut seen = HashSet::new();
+        for _ in 0..2000 {
+            let s = d.sample_stamped(20, || rng.next());
+            assert!(!s.is_empty() && s.len() <= 20);
+            let distinct: HashSet<u64> = s.iter().map(|(k, _, _)| **k).collect();
+            assert_eq!(distinct.len(), s.len());
+            for (k, v, stamp) in s {
+                assert_eq!((*k % 500, *v, stamp), (0, *k, -(*k as i64)));
+                seen.insert(*k);
+            }
+        }
+        assert_eq!(seen.len(), 200, "every stamped entry is reachable");
+        // Unstamping them all leaves nothing to sample.
+        for i in (0..100_000).step_by(500) {
+            let slot = d.slot_of(&i).expect("present");
+            d.set_stamp_at(slot, None);
+        }
+        assert_eq!(d.stamped_len(), 0);
+        assert!(d.sample_stamped(20, || rng.next()).is_empty());
+        assert!(d.slab.stamped_chunks.is_empty());
     }
 
     /// `cargo test --release -- --ignored --nocapture bench`: timings for the report.

@@ -8,6 +8,7 @@ use crate::context::Ctx;
 use crate::error::CommandError;
 use crate::registry::{Command, CommandTable};
 use crate::reply::Reply;
+use crate::spec::TooMany;
 
 /// How many characters of a name or of the arguments an unknown-command error quotes.
 const QUOTE_LIMIT: usize = 128;
@@ -44,53 +45,71 @@ pub fn dispatch(
         let handler = command
             .handler
             .expect("resolve only returns commands with handlers");
-        // Redis's order: unknown command and arity first (in `resolve`), then authentication,
-        // then the command's own syntax.
+        // Redis's order: unknown command and arity first (in `resolve`), then the guard on
+        // protected commands, then authentication, then the command's own syntax.
+        if let Some(refusal) = protected_refusal(command, ctx) {
+            return Err(refusal);
+        }
         if !allowed_without_auth(command) && ctx.auth_required() {
+            rejected = Some(command);
             return Err(CommandError::Custom(
                 "NOAUTH Authentication required.".into(),
             ));
         }
+        // Then `maxmemory`: evictions run before every command, and when memory stays over
+        // the limit, commands that may grow it are refused before their syntax is looked at.
+        if ctx.out_of_memory() && is_denyoom(command) {
+            rejected = Some(command);
+            return Err(CommandError::Custom(
+                "OOM command not allowed when used memory > 'maxmemory'.".into(),
+            ));
+        }
         // The last background save failed and stop-writes-on-bgsave-error is on: writes (and
         // PING, as Redis does) are refused before their syntax is looked at.
-        let writes = command.spec.command_flags.iter().any(|f| f == "WRITE");
-        if (writes || command.full_name == "ping") && ctx.persistence.writes_refused(&ctx.config())
+        if (command.flags.write || command.full_name == "ping")
+            && ctx.persistence.writes_refused(&ctx.config())
         {
-            // Counted as a rejected call, as Redis counts the commands it refuses to run.
-            rejected = Some(command.full_name.clone());
+            rejected = Some(command);
             return Err(CommandError::Custom(MISCONF.into()));
         }
+        // Then replication's refusals: NOREPLICAS, READONLY, MASTERDOWN.
         if let Some(refusal) = replication_refusal(command, ctx) {
-            // Counted as a rejected call, as Redis counts the commands it refuses to run.
-            rejected = Some(command.full_name.clone());
+            rejected = Some(command);
             return Err(refusal);
         }
-        let too_many = || CommandError::WrongArity(command.full_name.clone());
+        let too_many = || match command.spec.too_many_error {
+            None => CommandError::WrongArity(command.full_name.clone()),
+            Some(TooMany::Syntax) => CommandError::Syntax,
+            // Redis names the subcommand as typed and the container in upper case.
+            Some(TooMany::Subcommand) => CommandError::err(format_args!(
+                "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+                String::from_utf8_lossy(quote_text(&argv[skip - 1], QUOTE_LIMIT)),
+                command
+                    .full_name
+                    .split('|')
+                    .next()
+                    .unwrap_or_default()
+                    .to_uppercase(),
+            )),
+        };
         let rules = Rules {
             too_many: &too_many,
             unknown_option: command.spec.unknown_option_error.as_deref(),
             check: command.check,
             numbers_as_read: command.spec.numbers_as_read,
         };
-        // A command whose spec declares no arguments but a variable arity reads its words
-        // itself (REPLCONF's option/value pairs, which Redis's spec does not list either):
-        // arity is the only generic check, as in Redis.
-        let words = if command.spec.arguments.is_empty()
-            && command.spec.arity < 0
-            && command.subcommands.is_empty()
-        {
-            &argv[argv.len()..]
+        let args = if command.spec.free_arguments {
+            Args::unmatched(&command.args, &argv[skip..])
         } else {
-            &argv[skip..]
+            Args::parse(&command.args, &argv[skip..], &rules)?
         };
-        let args = Args::parse(&command.args, words, &rules)?;
         handler(ctx, &args)
     }) {
         Ok(reply) => reply,
         Err(err) => Reply::Error(err),
     };
-    if let Some(name) = rejected {
-        found = Resolved::ArityRejected(name);
+    if let Some(command) = rejected {
+        found = Resolved::Rejected(command);
     }
     (reply, found)
 }
@@ -117,9 +136,11 @@ pub fn resolved(table: &'static CommandTable, argv: &[Bytes]) -> Resolved {
 pub enum Resolved {
     /// The command (or subcommand) that ran.
     Command(&'static Command),
-    /// A known command refused before it ran (its full name): for its number of arguments,
-    /// or by MISCONF after a failed background save.
+    /// A known command refused for its number of arguments (its full name).
     ArityRejected(String),
+    /// A known command refused before it ran (NOAUTH, OOM, MISCONF): Redis counts it as
+    /// rejected.
+    Rejected(&'static Command),
     /// No such command or subcommand.
     Unknown,
 }
@@ -150,24 +171,53 @@ pub fn resolve<'t>(
     Ok((sub, 2))
 }
 
-/// NOREPLICAS, READONLY and MASTERDOWN, which Redis checks after authentication and before
-/// the command's own syntax. The spec's flags decide: WRITE commands are refused on a
-/// read-only replica, commands without STALE while the link to the master is down.
+/// NOREPLICAS, READONLY and MASTERDOWN, which Redis checks after MISCONF and before the
+/// command's own syntax. The spec's flags decide: WRITE commands are refused on a read-only
+/// replica, commands without STALE while the link to the master is down.
 fn replication_refusal(command: &Command, ctx: &Ctx<'_>) -> Option<CommandError> {
-    let config = ctx.config();
-    if !ctx.replication.is_replica() && config.min_replicas_to_write() == 0 {
+    if !ctx.replication.is_replica() && ctx.config().min_replicas_to_write() == 0 {
         return None;
     }
-    let flags = &command.spec.command_flags;
-    let write = flags.iter().any(|f| f == "WRITE");
-    let stale_ok = flags.iter().any(|f| f == "STALE");
-    ctx.replication
-        .refuse(&config, ctx.client.from_master, write, stale_ok)
+    ctx.replication.refuse(
+        &ctx.config(),
+        ctx.client.from_master,
+        command.flags.write,
+        command.flags.stale,
+    )
+}
+
+/// Commands flagged PROTECTED (DEBUG) run only as `enable-<name>-command` allows: `yes`, or
+/// `local` for a client connected over loopback. Redis refuses the rest with this text, before
+/// it asks for authentication.
+fn protected_refusal(command: &Command, ctx: &Ctx<'_>) -> Option<CommandError> {
+    if !command.flags.protected {
+        return None;
+    }
+    let allowed = match ctx.config().enable_debug_command() {
+        "yes" => true,
+        "local" => ctx.client.local,
+        _ => false,
+    };
+    if allowed {
+        return None;
+    }
+    Some(CommandError::err(format_args!(
+        "{} command not allowed. If the enable-{}-command option is set to \"local\", you can \
+         run it from a local connection, otherwise you need to set this option in the \
+         configuration file, and then restart the server.",
+        command.name.to_uppercase(),
+        command.name,
+    )))
+}
+
+/// Commands flagged DENYOOM: refused while memory is over `maxmemory`.
+fn is_denyoom(command: &Command) -> bool {
+    command.flags.denyoom
 }
 
 /// Commands flagged NO_AUTH in their spec (AUTH, HELLO, QUIT, RESET) run before AUTH.
 fn allowed_without_auth(command: &Command) -> bool {
-    command.spec.command_flags.iter().any(|f| f == "NO_AUTH")
+    command.flags.no_auth
 }
 
 /// Redis's arity rule: positive means exactly that many words, negative at least that many.

@@ -1,7 +1,7 @@
 //! The databases: keys, values and expiry.
 //!
-//! Keys without a TTL pay nothing for expiry: deadlines live in a separate `expires` table, as
-//! in Redis. A key whose deadline has passed is removed when it is next touched (lazy expiry)
+//! Keys without a TTL pay nothing for expiry: a deadline is the dict's optional per-entry
+//! stamp, stored only where keys have one, and sampled from there by the active cycle. A key whose deadline has passed is removed when it is next touched (lazy expiry)
 //! or when the active expiry cycle samples it, whichever comes first. Time is always a
 //! parameter (`now`, Unix milliseconds), never read from the system here, so tests are
 //! deterministic; so is randomness (`random`, a source of u64s).
@@ -12,7 +12,7 @@
 use bytes::Bytes;
 
 use crate::compact::CompactBytes;
-use crate::dict::Dict;
+use crate::dict::{Dict, Slot};
 use crate::error::CommandError;
 use crate::glob::glob_match;
 
@@ -144,33 +144,44 @@ impl Value {
     }
 }
 
-/// A value with its access clock (OBJECT IDLETIME; later LRU/LFU eviction).
-#[derive(Debug, Clone)]
-struct Entry {
-    value: Value,
-    /// Last access, in seconds since the Unix epoch (Redis's LRU clock has 1 s resolution).
-    accessed: u32,
-}
-
 fn clock_seconds(now_ms: i64) -> u32 {
     u32::try_from(now_ms.max(0) / 1000).unwrap_or(u32::MAX)
 }
 
 /// One logical database (what SELECT chooses).
+///
+/// One table holds every key with its value, its access clock (the dict's 32-bit `meta`
+/// word: last access in seconds since the Unix epoch, as Redis's LRU clock has 1 s
+/// resolution; room for Redis's 24-bit LRU/LFU field) and its deadline (the dict's stamp, in
+/// Unix milliseconds, stored only where a chunk of keys has one).
 #[derive(Debug, Default)]
 pub struct Db {
-    map: Dict<CompactBytes, Entry>,
-    /// Deadline in Unix milliseconds for every key that has one.
-    expires: Dict<CompactBytes, i64>,
+    map: Dict<CompactBytes, Value>,
     /// While a background save copies this database: what each key written since the
     /// snapshot began held before its first write (see `Keyspace::snapshot_begin`).
     cow: Option<Box<CowLog>>,
+    /// What INFO counts about this database's lookups and expiry.
+    counters: Counters,
+    /// Whether lookups mark keys accessed: false while a CLIENT NO-TOUCH client's command
+    /// runs (set through [`Keyspace::set_touching`]).
+    no_touch: bool,
     /// Keys removed because their deadline passed (lazily or by the active cycle) since the
     /// last [`Db::take_expired`]: replication turns each into a `DEL` for the replicas.
     expired: Vec<Bytes>,
     /// On a replica: a key past its deadline reads as missing but stays until the master's
-    /// DEL arrives, so that the master's commands apply to the same keys as on the master.
+    /// DEL arrives, so that the master's commands apply to the same keys as on the master
+    /// (set through [`Keyspace::set_retain_expired`]).
     retain_expired: bool,
+}
+
+/// Lookups and expiry as INFO reports them: `keyspace_hits` and `keyspace_misses` count the
+/// lookups of commands that read a key (GET, EXISTS, TTL, OBJECT...), not those of writes;
+/// `expired_keys` every key removed because its deadline had passed, lazily or actively.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counters {
+    pub hits: u64,
+    pub misses: u64,
+    pub expired: u64,
 }
 
 /// A key's state as a snapshot must see it: its value and deadline, or absent.
@@ -200,14 +211,19 @@ impl Db {
     /// Remove `key` if its deadline has passed; true when it was removed (or, on a replica,
     /// when it is dead but kept for the master's DEL).
     fn expire_if_due(&mut self, key: &[u8], now: i64) -> bool {
-        match self.expires.get(key) {
-            Some(&when) if when <= now => {
-                if self.retain_expired {
-                    return true;
-                }
+        if self.map.stamped_len() == 0 {
+            return false;
+        }
+        match self
+            .map
+            .slot_of(key)
+            .and_then(|slot| self.map.stamp_at(slot))
+        {
+            Some(when) if when <= now && self.retain_expired => true,
+            Some(when) if when <= now => {
                 self.preserve(key);
-                self.expires.remove(key);
                 self.map.remove(key);
+                self.counters.expired += 1;
                 self.expired.push(Bytes::copy_from_slice(key));
                 true
             }
@@ -227,43 +243,89 @@ impl Db {
         }
         let state = self
             .map
-            .get(key)
-            .map(|entry| (entry.value.clone(), self.expires.get(key).copied()));
+            .slot_of(key)
+            .map(|slot| (self.map.at(slot).1.clone(), self.map.stamp_at(slot)));
         cow.before.insert(CompactBytes::new(key), state);
     }
 
-    /// Whether `key` has a deadline that has passed (without removing it).
-    fn is_due(&self, key: &[u8], now: i64) -> bool {
-        !self.expires.is_empty() && self.expires.get(key).is_some_and(|&when| when <= now)
-    }
-
-    /// The live entry of `key`, expiring it first if due.
-    fn live(&mut self, key: &[u8], now: i64) -> Option<&mut Entry> {
-        if !self.expires.is_empty() && self.expire_if_due(key, now) {
+    /// Where the live entry of `key` is, expiring it first if due.
+    fn live(&mut self, key: &[u8], now: i64) -> Option<Slot> {
+        let slot = self.map.slot_of_mut(key)?;
+        if self.map.stamp_at(slot).is_some_and(|when| when <= now) {
+            if self.retain_expired {
+                return None;
+            }
+            self.preserve(key);
+            self.map.remove(key);
+            self.counters.expired += 1;
+            self.expired.push(Bytes::copy_from_slice(key));
             return None;
         }
-        self.map.get_mut(key)
+        Some(slot)
     }
 
     /// The live value of `key`, marking it accessed (as a read or write by a command does).
     pub fn get(&mut self, key: &[u8], now: i64) -> Option<&Value> {
-        let entry = self.live(key, now)?;
-        entry.accessed = clock_seconds(now);
-        Some(&entry.value)
+        let touching = !self.no_touch;
+        let slot = self.live(key, now)?;
+        let (value, accessed) = self.map.at_mut(slot);
+        if touching {
+            *accessed = clock_seconds(now);
+        }
+        Some(&*value)
     }
 
     /// The live value of `key` for changing in place, marking it accessed.
     pub fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
         // The caller may change the value in place (APPEND, INCR).
         self.preserve(key);
-        let entry = self.live(key, now)?;
-        entry.accessed = clock_seconds(now);
-        Some(&mut entry.value)
+        let touching = !self.no_touch;
+        let slot = self.live(key, now)?;
+        let (value, accessed) = self.map.at_mut(slot);
+        if touching {
+            *accessed = clock_seconds(now);
+        }
+        Some(value)
+    }
+
+    /// [`Db::get`] for a command that reads the key (GET, MGET, GETRANGE...): counted as a
+    /// keyspace hit or miss.
+    pub fn read(&mut self, key: &[u8], now: i64) -> Option<&Value> {
+        self.lookup_counted(key, now, !self.no_touch)
+    }
+
+    /// [`Db::peek`] for a command that reads the key without touching it (EXISTS, TYPE,
+    /// OBJECT): counted as a keyspace hit or miss.
+    pub fn read_untouched(&mut self, key: &[u8], now: i64) -> Option<&Value> {
+        self.lookup_counted(key, now, false)
+    }
+
+    fn lookup_counted(&mut self, key: &[u8], now: i64, touch: bool) -> Option<&Value> {
+        let Some(slot) = self.live(key, now) else {
+            self.counters.misses += 1;
+            return None;
+        };
+        self.counters.hits += 1;
+        let (value, accessed) = self.map.at_mut(slot);
+        if touch {
+            *accessed = clock_seconds(now);
+        }
+        Some(&*value)
+    }
+
+    /// Count a read lookup a command made some other way (TTL's deadline lookup).
+    pub fn count_read(&mut self, hit: bool) {
+        if hit {
+            self.counters.hits += 1;
+        } else {
+            self.counters.misses += 1;
+        }
     }
 
     /// The live value of `key` without marking it accessed (EXISTS, OBJECT, TYPE...).
     pub fn peek(&mut self, key: &[u8], now: i64) -> Option<&Value> {
-        self.live(key, now).map(|e| &e.value)
+        let slot = self.live(key, now)?;
+        Some(self.map.at(slot).1)
     }
 
     /// Whether `key` holds a live value (does not count as an access).
@@ -282,28 +344,26 @@ impl Db {
         now: i64,
     ) {
         self.preserve(&key);
-        // A write looks the key up first, as Redis's does: a key whose deadline has passed is
-        // gone before the new value arrives, so KEEPTTL cannot keep a dead deadline.
-        if !self.expires.is_empty() {
-            self.expire_if_due(&key, now);
+        // One hash and one walk of the chain: `insert_slot` replaces the value of an existing
+        // key. (A key over 22 bytes is copied to the heap even when it exists already; short
+        // keys are inline, so the common case allocates nothing for the key.)
+        let (slot, old) = self.map.insert_slot(CompactBytes::new(&key), value);
+        // The old value had expired: it is gone as an expired key (replicas get its DEL
+        // before the write, as Redis sends it).
+        if old.is_some() && self.map.stamp_at(slot).is_some_and(|when| when <= now) {
+            self.counters.expired += 1;
+            self.expired.push(key.clone());
         }
-        match expire_at {
-            Some(when) => {
-                self.expires.insert(CompactBytes::new(&key), when);
-            }
-            None if !keep_ttl && !self.expires.is_empty() => {
-                self.expires.remove(&key[..]);
-            }
-            None => {}
-        }
-        // One hash and one walk of the chain: `insert` replaces the value of an existing key.
-        // (A key over 22 bytes is copied to the heap even when it exists already; short keys
-        // are inline, so the common case allocates nothing for the key.)
-        let entry = Entry {
-            value,
-            accessed: clock_seconds(now),
+        let stamp = match expire_at {
+            Some(when) => Some(when),
+            // A key whose deadline has passed was gone before the new value arrived (a
+            // write looks the key up first, as Redis's does), so KEEPTTL cannot keep a dead
+            // deadline.
+            None if keep_ttl && old.is_some() => self.map.stamp_at(slot).filter(|&when| when > now),
+            None => None,
         };
-        self.map.insert(CompactBytes::new(&key), entry);
+        self.map.set_stamp_at(slot, stamp);
+        self.map.set_meta_at(slot, clock_seconds(now));
     }
 
     /// Replace the value of an existing live key, keeping its deadline (INCR, APPEND...).
@@ -311,9 +371,10 @@ impl Db {
     pub fn replace(&mut self, key: &[u8], value: Value, now: i64) -> bool {
         self.preserve(key);
         match self.live(key, now) {
-            Some(entry) => {
-                entry.value = value;
-                entry.accessed = clock_seconds(now);
+            Some(slot) => {
+                let (old, accessed) = self.map.at_mut(slot);
+                *old = value;
+                *accessed = clock_seconds(now);
                 true
             }
             None => false,
@@ -322,58 +383,48 @@ impl Db {
 
     /// Delete `key`, returning its value when it was live.
     pub fn remove(&mut self, key: &[u8], now: i64) -> Option<Value> {
-        self.preserve(key);
-        if !self.expires.is_empty() && self.expire_if_due(key, now) {
-            return None;
-        }
-        self.expires.remove(key);
-        self.map.remove(key).map(|e| e.value)
+        self.take(key, now).map(|(value, _)| value)
     }
 
     /// Delete `key` and hand back its value and deadline (RENAME, MOVE).
     pub fn take(&mut self, key: &[u8], now: i64) -> Option<(Value, Option<i64>)> {
         self.preserve(key);
-        if !self.expires.is_empty() && self.expire_if_due(key, now) {
-            return None;
-        }
-        let when = self.expires.remove(key);
-        self.map.remove(key).map(|e| (e.value, when))
+        let slot = self.live(key, now)?;
+        let when = self.map.stamp_at(slot);
+        self.map.remove(key).map(|value| (value, when))
     }
 
     /// The deadline of a live `key` in Unix ms: `None` when the key is missing,
     /// `Some(None)` when it has no deadline.
     pub fn deadline(&mut self, key: &[u8], now: i64) -> Option<Option<i64>> {
-        self.live(key, now)?;
-        Some(self.expires.get(key).copied())
+        let slot = self.live(key, now)?;
+        Some(self.map.stamp_at(slot))
     }
 
     /// Give a live `key` a deadline; false when the key does not exist. A deadline in the past
     /// deletes the key, as Redis does.
     pub fn set_deadline(&mut self, key: &[u8], when: i64, now: i64) -> bool {
-        if !self.contains(key, now) {
+        let Some(slot) = self.live(key, now) else {
             return false;
-        }
-        if when <= now {
-            self.remove(key, now);
-            return true;
-        }
+        };
         self.preserve(key);
-        match self.expires.get_mut(key) {
-            Some(existing) => *existing = when,
-            None => {
-                self.expires.insert(CompactBytes::new(key), when);
-            }
+        if when <= now {
+            self.map.remove(key);
+        } else {
+            self.map.set_stamp_at(slot, Some(when));
         }
         true
     }
 
     /// Drop the deadline of a live `key`; true when it had one.
     pub fn persist(&mut self, key: &[u8], now: i64) -> bool {
-        if !self.contains(key, now) {
+        let Some(slot) = self.live(key, now) else {
             return false;
-        }
+        };
+        let had = self.map.stamp_at(slot).is_some();
         self.preserve(key);
-        self.expires.remove(key).is_some()
+        self.map.set_stamp_at(slot, None);
+        had
     }
 
     /// Mark a live key accessed (TOUCH); true when it exists.
@@ -383,7 +434,8 @@ impl Db {
 
     /// Seconds since a live key was last accessed (OBJECT IDLETIME), without touching it.
     pub fn idle_seconds(&mut self, key: &[u8], now: i64) -> Option<u64> {
-        let accessed = self.live(key, now)?.accessed;
+        let slot = self.live(key, now)?;
+        let accessed = self.map.meta_at(slot);
         Some(u64::from(clock_seconds(now).saturating_sub(accessed)))
     }
 
@@ -398,7 +450,7 @@ impl Db {
 
     /// Number of keys with a deadline.
     pub fn volatile_len(&self) -> usize {
-        self.expires.len()
+        self.map.stamped_len()
     }
 
     /// Every live key matching `pattern` (KEYS). Expired keys are skipped, not deleted, so this
@@ -408,8 +460,8 @@ impl Db {
         let all = pattern == b"*";
         let mut buffer = bytes::BytesMut::new();
         let mut ends = Vec::new();
-        for key in self.map.keys() {
-            if (all || glob_match(pattern, key, false)) && !self.is_due(key, now) {
+        for (key, _, deadline) in self.map.iter_stamped() {
+            if (all || glob_match(pattern, key, false)) && deadline.is_none_or(|when| when > now) {
                 buffer.extend_from_slice(key);
                 ends.push(buffer.len());
             }
@@ -439,8 +491,8 @@ impl Db {
         let mut cursor = cursor;
         let mut budget = count.saturating_mul(10);
         loop {
-            cursor = self.map.scan(cursor, |key, entry| {
-                found.push((Bytes::copy_from_slice(key), entry.value.type_name()));
+            cursor = self.map.scan(cursor, |key, value| {
+                found.push((Bytes::copy_from_slice(key), value.type_name()));
             });
             budget = budget.saturating_sub(1);
             if cursor == 0 || budget == 0 || found.len() >= count {
@@ -476,7 +528,7 @@ impl Db {
         });
         let old = std::mem::take(self);
         self.cow = cow;
-        self.retain_expired = old.retain_expired;
+        self.counters = old.counters;
         if old.len() > FREE_IN_BACKGROUND_ABOVE {
             std::thread::spawn(move || drop(old));
         }
@@ -490,28 +542,33 @@ impl Db {
         samples: usize,
         random: impl FnMut() -> u64,
     ) -> CycleStats {
-        let picked = self.expires.sample(samples, random);
-        // The dict may return fewer than asked (a sparse or resizing table): count what was
-        // really examined, or a round that found three expired keys looks "mostly live".
+        let picked = self.map.sample_stamped(samples, random);
+        // The dict may return fewer than asked (a sparse table): count what was really
+        // examined, or a round that found three expired keys looks "mostly live".
         let sampled = picked.len();
         let due: Vec<CompactBytes> = picked
             .into_iter()
-            .filter(|(_, &when)| when <= now)
-            .map(|(key, _)| key.clone())
+            .filter(|&(_, _, when)| when <= now)
+            .map(|(key, _, _)| key.clone())
             .collect();
         for key in &due {
             self.preserve(key);
-            self.expires.remove(&key[..]);
             self.map.remove(&key[..]);
             self.expired.push(Bytes::copy_from_slice(&key[..]));
         }
+        self.counters.expired += due.len() as u64;
         CycleStats {
             sampled,
             expired: due.len(),
         }
     }
 
-    /// The keys that expired since the last call, oldest first.
+    /// Record a key the server deleted on its own (an eviction), for the replicas' DEL.
+    pub fn log_deletion(&mut self, key: Bytes) {
+        self.expired.push(key);
+    }
+
+    /// The keys that expired (or were evicted) since the last call, oldest first.
     pub fn take_expired(&mut self) -> Vec<Bytes> {
         std::mem::take(&mut self.expired)
     }
@@ -521,30 +578,112 @@ impl Db {
         !self.expired.is_empty()
     }
 
-    /// Move an ongoing rehash of the tables forward for about `budget` (Redis's active
+    /// Up to `count` random keys for eviction (`maxmemory`): from every key, or with `volatile`
+    /// only from those with a deadline; each with its last access (Unix seconds, the LRU clock)
+    /// and its deadline.
+    pub fn eviction_sample(
+        &self,
+        volatile: bool,
+        count: usize,
+        random: impl FnMut() -> u64,
+    ) -> Vec<EvictionCandidate> {
+        let accessed = |key: &CompactBytes| {
+            self.map
+                .slot_of(&key[..])
+                .map_or(0, |slot| self.map.meta_at(slot))
+        };
+        if volatile {
+            self.map
+                .sample_stamped(count, random)
+                .into_iter()
+                .map(|(key, _, deadline)| EvictionCandidate {
+                    key: Bytes::copy_from_slice(key),
+                    accessed: accessed(key),
+                    deadline: Some(deadline),
+                })
+                .collect()
+        } else {
+            self.map
+                .sample(count, random)
+                .into_iter()
+                .map(|(key, _)| EvictionCandidate {
+                    key: Bytes::copy_from_slice(key),
+                    accessed: accessed(key),
+                    deadline: None,
+                })
+                .collect()
+        }
+    }
+
+    /// Move an ongoing rehash of the table forward for about `budget` (Redis's active
     /// rehashing, run from the server's timer); true while work remains.
     pub fn rehash_for(&mut self, budget: std::time::Duration) -> bool {
-        let more = self.map.rehash_for(budget / 2);
-        self.expires.rehash_for(budget / 2) || more
+        self.map.rehash_for(budget)
     }
+}
+
+/// A key sampled for eviction, with what the policies rank it by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvictionCandidate {
+    pub key: Bytes,
+    /// Last access in Unix seconds.
+    pub accessed: u32,
+    /// The deadline in Unix milliseconds, for keys sampled among those with one.
+    pub deadline: Option<i64>,
 }
 
 /// All databases of the server.
 #[derive(Debug)]
 pub struct Keyspace {
     dbs: Vec<Db>,
+    /// See [`Keyspace::set_touching`].
+    no_touch: bool,
+    /// See [`Keyspace::set_retain_expired`].
+    retain_expired: bool,
+    /// The best eviction candidates seen so far (`maxmemory`), kept between commands.
+    pub(crate) eviction_pool: crate::evict::Pool,
 }
 
 impl Keyspace {
     pub fn new(databases: usize) -> Keyspace {
         Keyspace {
             dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
+            no_touch: false,
+            retain_expired: false,
+            eviction_pool: crate::evict::Pool::default(),
         }
     }
 
     /// Database `index`. Callers check the index against `len` (SELECT does).
     pub fn db(&mut self, index: usize) -> &mut Db {
-        &mut self.dbs[index]
+        let db = &mut self.dbs[index];
+        db.no_touch = self.no_touch;
+        db.retain_expired = self.retain_expired;
+        db
+    }
+
+    /// Whether the command about to run may mark keys accessed (false for a CLIENT NO-TOUCH
+    /// client's commands other than TOUCH). The session sets it before every command.
+    pub fn set_touching(&mut self, touching: bool) {
+        self.no_touch = !touching;
+    }
+
+    /// Lookups and expiry counted over every database.
+    pub fn counters(&self) -> Counters {
+        self.dbs
+            .iter()
+            .fold(Counters::default(), |sum, db| Counters {
+                hits: sum.hits + db.counters.hits,
+                misses: sum.misses + db.counters.misses,
+                expired: sum.expired + db.counters.expired,
+            })
+    }
+
+    /// CONFIG RESETSTAT: the counters back to zero.
+    pub fn reset_counters(&mut self) {
+        for db in &mut self.dbs {
+            db.counters = Counters::default();
+        }
     }
 
     /// Two different databases at once (MOVE, COPY ... DB).
@@ -552,6 +691,11 @@ impl Keyspace {
         if a == b || a >= self.dbs.len() || b >= self.dbs.len() {
             return None;
         }
+        let no_touch = self.no_touch;
+        self.dbs[a].no_touch = no_touch;
+        self.dbs[b].no_touch = no_touch;
+        self.dbs[a].retain_expired = self.retain_expired;
+        self.dbs[b].retain_expired = self.retain_expired;
         if a < b {
             let (left, right) = self.dbs.split_at_mut(b);
             Some((&mut left[a], &mut right[0]))
@@ -590,12 +734,8 @@ impl Keyspace {
         self.dbs.len()
     }
 
-    /// Replica mode: keys past their deadline read as missing but are kept until the master
-    /// deletes them (see `Db::retain_expired`).
-    pub fn set_retain_expired(&mut self, retain: bool) {
-        for db in &mut self.dbs {
-            db.retain_expired = retain;
-        }
+    pub fn is_empty(&self) -> bool {
+        self.dbs.is_empty()
     }
 
     /// Hand every key that expired since the last call to `each` with its database index, in
@@ -608,8 +748,13 @@ impl Keyspace {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.dbs.is_empty()
+    /// Replica mode: keys past their deadline read as missing but are kept until the master
+    /// deletes them (see `Db::retain_expired`).
+    pub fn set_retain_expired(&mut self, retain: bool) {
+        self.retain_expired = retain;
+        for db in &mut self.dbs {
+            db.retain_expired = retain;
+        }
     }
 }
 
@@ -878,11 +1023,14 @@ impl Keyspace {
         let start = out.len();
         let mut cursor = cursor;
         loop {
-            cursor = db.map.scan(cursor, |key, entry| {
+            cursor = db.map.scan(cursor, |key, value| {
                 out.push(crate::rdb::SnapshotEntry {
                     key: key.clone(),
-                    value: entry.value.clone(),
-                    expire_at: db.expires.get(&key[..]).copied(),
+                    value: value.clone(),
+                    expire_at: db
+                        .map
+                        .slot_of(&key[..])
+                        .and_then(|slot| db.map.stamp_at(slot)),
                 });
             });
             if cursor == 0 || out.len() - start >= budget {
@@ -916,7 +1064,7 @@ impl Keyspace {
     pub fn sizes(&self, db: usize) -> (usize, usize) {
         self.dbs
             .get(db)
-            .map_or((0, 0), |d| (d.map.len(), d.expires.len()))
+            .map_or((0, 0), |d| (d.map.len(), d.map.stamped_len()))
     }
 }
 
@@ -931,8 +1079,8 @@ impl crate::rdb::Source for Keyspace {
 
     fn visit(&self, db: usize, visit: &mut crate::rdb::Visitor<'_>) -> std::io::Result<()> {
         let db = &self.dbs[db];
-        for (key, entry) in db.map.iter() {
-            visit(key, &entry.value, db.expires.get(&key[..]).copied())?;
+        for (key, value, deadline) in db.map.iter_stamped() {
+            visit(key, value, deadline)?;
         }
         Ok(())
     }
@@ -979,13 +1127,8 @@ mod snapshot_tests {
             .map(|i| {
                 let db = &ks.dbs[i];
                 db.map
-                    .iter()
-                    .map(|(k, e)| {
-                        (
-                            k.to_vec(),
-                            (e.value.clone(), db.expires.get(&k[..]).copied()),
-                        )
-                    })
+                    .iter_stamped()
+                    .map(|(k, v, deadline)| (k.to_vec(), (v.clone(), deadline)))
                     .collect()
             })
             .collect()
@@ -1083,5 +1226,157 @@ mod snapshot_tests {
         assert!(ks.snapshot_end().is_none());
         ks.snapshot_begin();
         assert!(ks.snapshot_end().is_some());
+    }
+}
+
+/// What DEBUG OBJECT shows about a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    /// Where the value lives in memory (only to tell two values apart).
+    pub address: usize,
+    pub encoding: &'static str,
+    /// The bytes Redis's RDB format would spend on the value, without LZF compression (see
+    /// [`rdb_string_len`]).
+    pub serialized_len: usize,
+    /// The access clock as Redis's objects keep it: seconds, on a 24-bit wrapping clock.
+    pub lru: u32,
+    /// An integer Redis would store as one of its shared objects (see [`Db::refcount`]).
+    pub shared_integer: bool,
+    pub idle_seconds: u64,
+}
+
+impl Db {
+    /// DEBUG OBJECT's facts about a key, without marking it accessed. Like Redis's, this looks
+    /// at the table as it is: a key past its deadline that nothing has removed yet is shown.
+    pub fn object_info(&mut self, key: &[u8], now: i64) -> Option<ObjectInfo> {
+        let slot = self.map.slot_of(key)?;
+        let value = self.map.at(slot).1;
+        let accessed = self.map.meta_at(slot);
+        let Value::Str(s) = value;
+        Some(ObjectInfo {
+            address: std::ptr::from_ref(value) as usize,
+            encoding: s.encoding(),
+            serialized_len: rdb_string_len(s),
+            lru: accessed & LRU_CLOCK_MAX,
+            shared_integer: matches!(s, Str::Int(n) if (0..SHARED_INTEGERS).contains(n)),
+            idle_seconds: u64::from(clock_seconds(now).saturating_sub(accessed)),
+        })
+    }
+}
+
+/// Redis's LRU clock wraps at 24 bits.
+const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+
+/// The length of a string in Redis's RDB encoding when it is not compressed: integers in the
+/// 8, 16 or 32-bit range take a tag byte plus 1, 2 or 4 bytes (a text of at most 11 bytes
+/// that is such an integer, written canonically, too); anything else takes a length prefix
+/// (1, 2, 5 or 9 bytes) and its bytes. Redis also tries LZF on strings over 20 bytes when
+/// `rdbcompression` is on, and reports the compressed size when that saves at least 4 bytes;
+/// we have no LZF yet, so for such compressible values this is the larger, uncompressed size.
+pub fn rdb_string_len(s: &Str) -> usize {
+    match s {
+        Str::Int(n) => rdb_int_len(*n).unwrap_or_else(|| rdb_prefixed_len(int_text_len(*n))),
+        Str::Embstr(b) => rdb_text_len(b),
+        Str::Raw(b) => rdb_text_len(b),
+    }
+}
+
+/// An integer in the 8, 16 or 32-bit range: a tag byte and 1, 2 or 4 bytes.
+fn rdb_int_len(n: i64) -> Option<usize> {
+    if i8::try_from(n).is_ok() {
+        Some(2)
+    } else if i16::try_from(n).is_ok() {
+        Some(3)
+    } else if i32::try_from(n).is_ok() {
+        Some(5)
+    } else {
+        None
+    }
+}
+
+/// A length prefix (1, 2, 5 or 9 bytes) and the bytes.
+fn rdb_prefixed_len(len: usize) -> usize {
+    let prefix = if len < 64 {
+        1
+    } else if len < 16384 {
+        2
+    } else if u32::try_from(len).is_ok() {
+        5
+    } else {
+        9
+    };
+    prefix + len
+}
+
+/// A value kept as text: an integer when it is one written canonically in at most 11 bytes.
+fn rdb_text_len(text: &[u8]) -> usize {
+    (text.len() <= 11)
+        .then(|| crate::args::parse_i64(text))
+        .flatten()
+        .filter(|n| n.to_string().as_bytes() == text)
+        .and_then(rdb_int_len)
+        .unwrap_or_else(|| rdb_prefixed_len(text.len()))
+}
+
+#[cfg(test)]
+mod object_info_tests {
+    use super::*;
+
+    #[test]
+    fn rdb_lengths_are_redis_s_for_uncompressed_strings() {
+        let len = |v: &'static str| rdb_string_len(&Str::encoded(Bytes::from_static(v.as_bytes())));
+        // Checked with DEBUG OBJECT on redis-server 7.0.15.
+        assert_eq!(len("hello"), 6);
+        assert_eq!(len("12"), 2);
+        assert_eq!(len("10000"), 3);
+        assert_eq!(len("1000000"), 5);
+        assert_eq!(len("123456789012"), 13);
+        assert_eq!(rdb_string_len(&Str::plain(Bytes::from_static(b"300"))), 3);
+        assert_eq!(rdb_string_len(&Str::plain(Bytes::from_static(b"007"))), 4);
+        assert_eq!(rdb_string_len(&Str::plain(Bytes::from("x".repeat(64)))), 66);
+    }
+}
+
+// DEBUG RELOAD (issue #6): the keys of a freshly loaded keyspace replace or join these.
+impl Keyspace {
+    /// Take every key of `loaded`. With `flush` the current keys go first (a snapshot being
+    /// copied is abandoned, as by FLUSHALL); otherwise they stay, and a key in both is
+    /// replaced by the loaded one when `replace`, or refused (the first such key, db and name,
+    /// before anything changes) when not.
+    pub fn absorb(
+        &mut self,
+        loaded: Keyspace,
+        flush: bool,
+        replace: bool,
+        now: i64,
+    ) -> Result<(), (usize, Bytes)> {
+        if !flush && !replace {
+            for (index, (db, fresh)) in self.dbs.iter().zip(&loaded.dbs).enumerate() {
+                if let Some((key, _, _)) = fresh
+                    .map
+                    .iter_stamped()
+                    .find(|(key, _, _)| db.map.get(&key[..]).is_some())
+                {
+                    return Err((index, Bytes::copy_from_slice(key)));
+                }
+            }
+        }
+        for (db, fresh) in self.dbs.iter_mut().zip(loaded.dbs) {
+            if flush {
+                db.clear();
+                db.map = fresh.map;
+                continue;
+            }
+            for (key, value, deadline) in fresh.map.iter_stamped() {
+                db.set(
+                    Bytes::copy_from_slice(key),
+                    value.clone(),
+                    deadline,
+                    false,
+                    now,
+                );
+            }
+        }
+        Ok(())
     }
 }

@@ -35,6 +35,7 @@ fn main() -> ExitCode {
 fn start(args: &[String]) -> Result<(), String> {
     let config = Config::from_args(args).map_err(|e| e.to_string())?;
     let log_level = logging::init(config.loglevel(), config.logfile())?;
+    log_panics();
     let table = registry::init().map_err(|e| format!("invalid command spec: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -53,8 +54,8 @@ fn start(args: &[String]) -> Result<(), String> {
         // Load the dump before serving anyone. A file that cannot be read whole stops the
         // server: it is never half-loaded, and never overwritten by a later save.
         {
-            let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
             let mut keyspace = shared.lock_keyspace();
+            let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
             shared
                 .persistence
                 .load(&mut keyspace, &config)
@@ -103,6 +104,23 @@ fn start(args: &[String]) -> Result<(), String> {
         tracing::info!("bye");
         Ok(())
     })
+}
+
+/// Send every panic to the log, where it carries the span it happened in (a connection's
+/// `client{id, addr}`). A panic in a handler is then answered with an error by the session; one
+/// anywhere else in a connection's task ends only that connection (tokio catches it), and the
+/// server carries on either way.
+fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_string());
+        let location = info.location().map(|l| l.to_string()).unwrap_or_default();
+        tracing::error!(%location, panic = %message, "a bug: panicked");
+    }));
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -289,8 +289,15 @@ impl Persistence {
             && !self.state().last_bgsave_ok
     }
 
-    /// SAVE: write the keyspace now, with the lock held by the caller. Refused while a
-    /// background save runs (the caller says so to the client).
+    /// SAVE counts in `rdb_saves` (whether it succeeds or not), as BGSAVE does; the saves
+    /// of FLUSHALL, SHUTDOWN and DEBUG RELOAD do not, as in Redis.
+    pub fn count_save(&self) {
+        self.state().saves += 1;
+    }
+
+    /// Write the keyspace now, with the lock held by the caller (SAVE, and the saves of
+    /// FLUSHALL, SHUTDOWN, signals and DEBUG RELOAD). SAVE refuses while a background save
+    /// runs (the caller says so to the client).
     pub fn save(&self, keyspace: &Keyspace, config: &Config) -> Result<(), String> {
         let mut target = Target::from(config);
         target.repl_aux = self.repl_aux();
@@ -306,7 +313,6 @@ impl Persistence {
         let mut state = self.state();
         state.last_save = unix_now();
         state.last_bgsave_ok = true;
-        state.saves += 1;
         drop(state);
         tracing::info!(
             keys,
@@ -432,8 +438,8 @@ impl Persistence {
         Ok(())
     }
 
-    /// The timer's check of the save points (and of a save the caller can no longer do in
-    /// place): start a background save when one is due, as Redis's cron does.
+    /// The timer's check of the save points: start a background save when one is due, as
+    /// Redis's cron does (after a failed one, not before 5 seconds have passed).
     pub fn cron(shared: &Arc<Shared>) {
         let persistence = &shared.persistence;
         let (rules, dirty) = {
@@ -491,8 +497,9 @@ impl Persistence {
     /// exit ("can't exit").
     pub fn save_before_exit(shared: &Shared) -> Result<(), String> {
         let persistence = &shared.persistence;
-        let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+        // The keyspace first, then the configuration: the order handlers take them in.
         let mut keyspace = shared.lock_keyspace();
+        let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
         persistence.stop_background(&mut keyspace, &config);
         if config.save().is_empty() {
             persistence.decide_exit(false);
@@ -509,8 +516,9 @@ impl Persistence {
     /// or, when nothing decided, save if save points are configured.
     pub fn save_on_exit(shared: &Shared) -> Result<(), String> {
         let persistence = &shared.persistence;
-        let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+        // The keyspace first, then the configuration: the order handlers take them in.
         let mut keyspace = shared.lock_keyspace();
+        let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
         persistence.stop_background(&mut keyspace, &config);
         let needed = match persistence.exit.load(Ordering::SeqCst) {
             EXIT_NOSAVE => false,
@@ -560,6 +568,71 @@ impl Persistence {
             "DB loaded from disk: {:.3} seconds",
             started.elapsed().as_secs_f64()
         );
+        Ok(())
+    }
+}
+
+/// Why DEBUG RELOAD failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReloadError {
+    /// The save before the load failed (the reason is logged).
+    Save,
+    /// The file could not be loaded (the reason is logged); nothing was changed.
+    Load,
+}
+
+impl Persistence {
+    /// DEBUG RELOAD: save (unless `nosave`), then load the file back. The whole file is
+    /// decoded into a fresh keyspace first, so a file that cannot be loaded changes nothing
+    /// (Redis has flushed by then); then its keys replace the current ones, or join them with
+    /// `noflush` (a key in both is replaced with `merge`, and refused without: Redis stops
+    /// the server on such a key, we refuse the reload).
+    pub fn reload(
+        &self,
+        keyspace: &mut Keyspace,
+        config: &Config,
+        merge: bool,
+        noflush: bool,
+        nosave: bool,
+        now_ms: i64,
+    ) -> Result<(), ReloadError> {
+        if !nosave {
+            self.save(keyspace, config).map_err(|_| ReloadError::Save)?;
+        }
+        let path = config.dir().join(config.dbfilename());
+        let mut fresh = Keyspace::new(keyspace.len());
+        let loaded = File::open(&path)
+            .map_err(|err| err.to_string())
+            .and_then(|file| {
+                load_into(
+                    &mut fresh,
+                    &mut BufReader::with_capacity(1 << 20, file),
+                    now_ms,
+                )
+                .map_err(|err| err.to_string())
+            });
+        let info = match loaded {
+            Ok(info) => info,
+            Err(reason) => {
+                tracing::warn!(
+                    "DEBUG RELOAD: cannot load {}: {reason}",
+                    path.to_string_lossy()
+                );
+                return Err(ReloadError::Load);
+            }
+        };
+        if let Err((db, key)) = keyspace.absorb(fresh, !noflush, merge, now_ms) {
+            tracing::warn!(
+                "DEBUG RELOAD NOFLUSH: key '{}' of db {db} is both in memory and in the RDB file (use MERGE)",
+                key.escape_ascii()
+            );
+            return Err(ReloadError::Load);
+        }
+        let mut state = self.state();
+        state.keys_loaded = info.keys_loaded;
+        state.keys_expired = info.keys_expired;
+        drop(state);
+        tracing::warn!("DB reloaded by DEBUG RELOAD");
         Ok(())
     }
 }

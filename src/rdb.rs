@@ -659,6 +659,11 @@ pub fn decode_with(
 /// Decompress liblzf data into exactly `len` bytes; `None` when the data is malformed or does
 /// not produce exactly `len` bytes.
 pub fn lzf_decompress(input: &[u8], len: usize) -> Option<Vec<u8>> {
+    // Three bytes of back reference produce at most 264 bytes (a ratio of 88): a length far
+    // beyond that is a lie, refused before it is allocated.
+    if len > input.len().saturating_mul(132) {
+        return None;
+    }
     let mut out = Vec::with_capacity(len);
     let mut i = 0;
     while i < input.len() {
@@ -830,6 +835,11 @@ mod tests {
             lzf_decompress(&[0x05, b'a'], 6),
             None,
             "literal past the end"
+        );
+        assert_eq!(
+            lzf_decompress(&[0x00, b'a', 0xE0, 0xFF, 0x00], 1 << 40),
+            None,
+            "an impossible length is not allocated"
         );
     }
 

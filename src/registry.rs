@@ -8,6 +8,10 @@
 //! subcommands, stops startup (and fails a test).
 
 use std::collections::HashMap;
+
+/// Commands by lower-case name. aHash: the lookup runs once per request, and std's SipHash
+/// cost more than the rest of the lookup (the names are ours, not the clients').
+pub type Names = HashMap<Box<[u8]>, Command, ahash::RandomState>;
 use std::sync::OnceLock;
 
 use crate::args::{Args, Check};
@@ -96,20 +100,56 @@ pub struct Command {
     pub check: Option<Check>,
     pub key_flags: Option<KeyFlags>,
     /// Subcommands by lower-case name, for containers.
-    pub subcommands: HashMap<Box<[u8]>, Command>,
+    pub subcommands: Names,
+    /// The spec's SKIP_SLOWLOG flag, read once per request.
+    pub skip_slowlog: bool,
+    /// The spec's flags the request path consults, read once when the table is built.
+    pub flags: Flags,
+}
+
+/// Command flags the dispatcher and session check on every request, so that no request scans
+/// the spec's flag strings.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Flags {
+    /// WRITE: changes the dataset (refused on MISCONF; replicated).
+    pub write: bool,
+    /// DENYOOM: refused while memory is over `maxmemory`.
+    pub denyoom: bool,
+    /// PROTECTED: allowed only as `enable-<name>-command` says (DEBUG).
+    pub protected: bool,
+    /// NO_AUTH: runs before authentication (AUTH, HELLO, QUIT, RESET).
+    pub no_auth: bool,
+    /// FAST: recorded as a `fast-command` latency event rather than `command`.
+    pub fast: bool,
+    /// STALE: allowed on a replica whose master link is down (replica-serve-stale-data no).
+    pub stale: bool,
+}
+
+impl Flags {
+    fn from_spec(flags: &[String]) -> Flags {
+        let has = |name: &str| flags.iter().any(|f| f == name);
+        Flags {
+            write: has("WRITE"),
+            denyoom: has("DENYOOM"),
+            protected: has("PROTECTED"),
+            no_auth: has("NO_AUTH"),
+            fast: has("FAST"),
+            stale: has("STALE"),
+        }
+    }
 }
 
 /// All commands, keyed by lower-case name.
 #[derive(Debug, Default)]
 pub struct CommandTable {
-    commands: HashMap<Box<[u8]>, Command>,
+    commands: Names,
 }
 
 /// Longest command or subcommand name we look up; longer names cannot exist.
 const MAX_NAME: usize = 64;
 
 /// Look `name` up case-insensitively without allocating.
-fn lookup<'t>(map: &'t HashMap<Box<[u8]>, Command>, name: &[u8]) -> Option<&'t Command> {
+fn lookup<'t>(map: &'t Names, name: &[u8]) -> Option<&'t Command> {
     if name.len() > MAX_NAME {
         return None;
     }
@@ -125,7 +165,7 @@ impl CommandTable {
     pub fn build<'r>(
         registrations: impl IntoIterator<Item = &'r Registration>,
     ) -> Result<CommandTable, SpecError> {
-        let mut top = HashMap::new();
+        let mut top = Names::default();
         let mut subs = Vec::new();
         for reg in registrations {
             let parsed = spec::parse(reg.file, reg.spec_json)?;
@@ -145,7 +185,14 @@ impl CommandTable {
                     "a container command has no 'arguments' of its own".into(),
                 ));
             }
+            let skip_slowlog = parsed
+                .spec
+                .command_flags
+                .iter()
+                .any(|f| f == "SKIP_SLOWLOG");
+            let flags = Flags::from_spec(&parsed.spec.command_flags);
             let command = Command {
+                flags,
                 args: CompiledArgs::compile(&parsed.spec.arguments),
                 full_name: parsed.full_name,
                 name: parsed.name,
@@ -153,7 +200,8 @@ impl CommandTable {
                 handler: reg.handler,
                 check: reg.check,
                 key_flags: reg.key_flags,
-                subcommands: HashMap::new(),
+                subcommands: Names::default(),
+                skip_slowlog,
             };
             match command.spec.container.clone() {
                 Some(container) => subs.push((container.to_lowercase(), command)),

@@ -4,7 +4,7 @@
 //! connection drives it, and so do the snapshot tests.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -13,6 +13,7 @@ use crate::clients::{Endpoint, Entry};
 use crate::context::{Client, Ctx};
 use crate::dispatch::{dispatch, Resolved};
 use crate::error::CommandError;
+use crate::keyspace::Keyspace;
 use crate::reply::Reply;
 use crate::shared::{Clock, Shared};
 use crate::stats::Outcome;
@@ -51,6 +52,7 @@ impl Session {
             .unwrap_or_else(|p| p.into_inner())
             .requirepass()
             .is_empty();
+        client.local = is_local(&endpoint);
         let entry = shared.registry.register(id, endpoint);
         Session {
             shared,
@@ -73,17 +75,40 @@ impl Session {
     /// A panic in a handler is a bug; it must not take the server or other clients down, so it
     /// is caught here, logged, and answered with an error while the connection carries on.
     pub fn execute(&mut self, argv: &[Bytes]) -> Reply {
-        self.run(argv, None)
+        let shared = Arc::clone(&self.shared);
+        let mut held = None;
+        self.execute_held(argv, &shared, &mut held)
+    }
+
+    /// Execute one request of a batch. The keyspace lock is taken into `held` if it is not
+    /// there already, and left there for the next request: the connection holds it across
+    /// the requests it has buffered (one lock per batch instead of one per request) and
+    /// releases it before it waits for the socket. `shared` is this session's `shared()`.
+    pub fn execute_held<'s>(
+        &mut self,
+        argv: &[Bytes],
+        shared: &'s Shared,
+        held: &mut Option<MutexGuard<'s, Keyspace>>,
+    ) -> Reply {
+        self.run(argv, shared, held, None)
     }
 
     /// Execute one command of our master's stream; `raw` is the command as the master sent
     /// it, passed on to our own replicas and backlog once it has been applied.
     pub fn execute_from_master(&mut self, argv: &[Bytes], raw: Bytes) -> Reply {
-        self.run(argv, Some(raw))
+        let shared = Arc::clone(&self.shared);
+        let mut held = None;
+        self.run(argv, &shared, &mut held, Some(raw))
     }
 
-    fn run(&mut self, argv: &[Bytes], raw: Option<Bytes>) -> Reply {
-        let shared = &*self.shared;
+    fn run<'s>(
+        &mut self,
+        argv: &[Bytes],
+        shared: &'s Shared,
+        held: &mut Option<MutexGuard<'s, Keyspace>>,
+        raw: Option<Bytes>,
+    ) -> Reply {
+        debug_assert!(std::ptr::eq(shared, &*self.shared));
         let client = &mut self.client;
         let started = std::time::Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -93,9 +118,14 @@ impl Session {
             if raw.is_some() {
                 now_ms = 0;
             }
-            let mut keyspace = shared.lock_keyspace();
+            let keyspace: &mut Keyspace = held.get_or_insert_with(|| shared.lock_keyspace());
+            // CLIENT NO-TOUCH: lookups leave access times alone, except TOUCH's (as Redis 7.2).
+            let touch_command = argv
+                .first()
+                .is_some_and(|name| name.eq_ignore_ascii_case(b"touch"));
+            keyspace.set_touching(!client.no_touch || touch_command);
             let mut ctx = Ctx {
-                keyspace: &mut keyspace,
+                keyspace: &mut *keyspace,
                 config: &shared.config,
                 client,
                 clients: &shared.registry,
@@ -108,6 +138,8 @@ impl Session {
                 shutdown: &shared.shutdown,
                 slowlog: &shared.slowlog,
                 persistence: &shared.persistence,
+                latency: &shared.latency,
+                active_expire: &shared.active_expire,
                 replication: &shared.replication,
                 argv,
                 propagation: Default::default(),
@@ -156,12 +188,20 @@ impl Session {
         };
         self.client.finish_command();
         self.publish();
-        let reply = outcome.unwrap_or_else(|_| {
+        let reply = outcome.unwrap_or_else(|panic| {
             let name = argv
                 .first()
                 .map(|n| String::from_utf8_lossy(n).into_owned())
                 .unwrap_or_default();
-            tracing::error!(command = %name, "command handler panicked; replied with an error");
+            tracing::error!(
+                client = self.client.id,
+                addr = %self.entry.endpoint.addr,
+                db = self.client.db,
+                command = %name,
+                args = %describe_args(argv),
+                panic = %panic_message(&*panic),
+                "command handler panicked; replied with an error, the server carries on"
+            );
             Reply::Error(CommandError::err(format_args!(
                 "internal error while running '{name}'"
             )))
@@ -193,17 +233,21 @@ impl Session {
                 stats.record(Some(&command.full_name), elapsed, outcome, code.as_deref());
                 // Only commands that ran are logged, as in Redis, and not those flagged
                 // SKIP_SLOWLOG.
-                if !command
-                    .spec
-                    .command_flags
-                    .iter()
-                    .any(|f| f == "SKIP_SLOWLOG")
-                {
+                if !command.skip_slowlog {
                     self.log_if_slow(argv, elapsed);
                 }
+                self.record_latency(command.flags.fast, elapsed);
             }
             Resolved::ArityRejected(name) => {
                 stats.record(Some(&name), elapsed, Outcome::Rejected, code.as_deref());
+            }
+            Resolved::Rejected(command) => {
+                stats.record(
+                    Some(&command.full_name),
+                    elapsed,
+                    Outcome::Rejected,
+                    code.as_deref(),
+                );
             }
             Resolved::Unknown => stats.record(None, elapsed, Outcome::Unknown, code.as_deref()),
         }
@@ -233,6 +277,28 @@ impl Session {
         );
     }
 
+    /// Feed the latency monitor, as Redis does for every command that ran: "fast-command" for
+    /// commands flagged FAST, "command" for the others, in whole milliseconds.
+    fn record_latency(&self, fast: bool, elapsed: std::time::Duration) {
+        let threshold = self
+            .shared
+            .config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .latency_monitor_threshold();
+        if threshold == 0 {
+            return;
+        }
+        let event = if fast { "fast-command" } else { "command" };
+        let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        self.shared.latency.record_if_needed(
+            event,
+            ms,
+            threshold,
+            self.shared.clock.now_ms() / 1000,
+        );
+    }
+
     /// Copy what CLIENT LIST shows of this client into its registry entry.
     fn publish(&self) {
         let mut state = self.entry.state();
@@ -242,6 +308,7 @@ impl Session {
         state.last_interaction = Instant::now();
         state.resp = self.client.protocol_version();
         state.no_evict = self.client.no_evict;
+        state.no_touch = self.client.no_touch;
     }
 }
 
@@ -251,6 +318,46 @@ impl Drop for Session {
         self.shared.registry.unregister(self.client.id);
         self.shared.stats.client_disconnected();
     }
+}
+
+/// Redis's notion of a local client: one with no socket (our in-process sessions), or connected
+/// from exactly 127.0.0.1 or ::1 (not any loopback address: Redis compares the text).
+fn is_local(endpoint: &Endpoint) -> bool {
+    if endpoint.fd < 0 {
+        return true;
+    }
+    match endpoint.addr.parse::<std::net::SocketAddr>() {
+        Ok(addr) => {
+            let ip = addr.ip();
+            ip == std::net::Ipv4Addr::LOCALHOST || ip == std::net::Ipv6Addr::LOCALHOST
+        }
+        Err(_) => false,
+    }
+}
+
+/// A panic's message, when it has one (`panic!` with a literal or a format string).
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "(no message)".to_string()
+    }
+}
+
+/// The request's arguments for a log line: at most 8, each cut to 64 bytes, quoted.
+fn describe_args(argv: &[Bytes]) -> String {
+    let mut out: Vec<String> = argv
+        .iter()
+        .skip(1)
+        .take(8)
+        .map(|a| format!("{:?}", String::from_utf8_lossy(&a[..a.len().min(64)])))
+        .collect();
+    if argv.len() > 9 {
+        out.push(format!("... ({} arguments)", argv.len() - 1));
+    }
+    out.join(" ")
 }
 
 /// The current time in milliseconds and microseconds. A manual clock (tests) only has
@@ -268,5 +375,118 @@ fn now(clock: &Clock) -> (i64, i64) {
             let ms = clock.now_ms();
             (ms, ms.saturating_mul(1000))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::atomic::AtomicI64;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::args::Args;
+    use crate::config::Config;
+    use crate::registry::{CommandTable, Registration};
+
+    /// A handler with a bug. It lives only in this test's own command table: the server's
+    /// table is built from `inventory` and never holds it.
+    fn boom(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> Result<Reply, CommandError> {
+        panic!("deliberate bug for the test");
+    }
+
+    static BOOM: Registration = Registration {
+        file: "boom",
+        spec_json: r#"{"BOOM": {"summary": "Panics", "complexity": "O(1)", "group": "server",
+            "since": "7.0.0", "arity": -1, "command_flags": ["FAST"], "acl_categories": [],
+            "arguments": [{"name": "arg", "type": "string", "optional": true, "multiple": true}]}}"#,
+        handler: Some(boom),
+        ..Registration::NONE
+    };
+
+    /// Log lines written by the code under test, kept for inspection.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn argv(words: &[&str]) -> Vec<Bytes> {
+        words
+            .iter()
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn a_panicking_handler_answers_an_error_and_everyone_carries_on() {
+        let table = CommandTable::build(inventory::iter::<Registration>.into_iter().chain([&BOOM]))
+            .expect("the real specs and the test's one build a table");
+        let table: &'static CommandTable = Box::leak(Box::new(table));
+        let shared = Arc::new(Shared::new(
+            Config::default(),
+            table,
+            Clock::Manual(AtomicI64::new(1_700_000_000_000)),
+        ));
+        let mut victim = Session::new(Arc::clone(&shared));
+        let mut other = Session::new(Arc::clone(&shared));
+        assert_eq!(other.execute(&argv(&["SET", "kept", "v1"])), Reply::ok());
+
+        let log = Captured::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        // The default panic hook would print the deliberate panic as if the test had failed.
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let reply = tracing::subscriber::with_default(subscriber, || {
+            victim.execute(&argv(&["boom", "some", "args"]))
+        });
+        std::panic::set_hook(hook);
+
+        assert_eq!(
+            reply,
+            Reply::Error(CommandError::err("internal error while running 'boom'"))
+        );
+        let log =
+            String::from_utf8_lossy(&log.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
+        for context in [
+            "command handler panicked",
+            &format!("client={}", victim.client.id),
+            "command=boom",
+            "\"some\" \"args\"",
+            "deliberate bug for the test",
+        ] {
+            assert!(
+                log.contains(context),
+                "the log line lacks {context:?}: {log}"
+            );
+        }
+        // The same client goes on, the keyspace lock is usable, and so is everyone else.
+        assert_eq!(victim.execute(&argv(&["GET", "kept"])), Reply::bulk("v1"));
+        assert_eq!(other.execute(&argv(&["SET", "after", "v2"])), Reply::ok());
+        assert_eq!(victim.execute(&argv(&["GET", "after"])), Reply::bulk("v2"));
+        assert_eq!(
+            shared
+                .stats
+                .commands()
+                .iter()
+                .find(|(name, _)| name == "boom")
+                .map(|(_, s)| s.failed_calls),
+            Some(1),
+            "the call counts as a failed one"
+        );
     }
 }
