@@ -175,7 +175,10 @@ pub fn resolve<'t>(
 /// command's own syntax. The spec's flags decide: WRITE commands are refused on a read-only
 /// replica, commands without STALE while the link to the master is down.
 fn replication_refusal(command: &Command, ctx: &Ctx<'_>) -> Option<CommandError> {
-    if !ctx.replication.is_replica() && ctx.config().min_replicas_to_write() == 0 {
+    // On a master only writes can be refused (NOREPLICAS): reads cost one atomic load here.
+    if !ctx.replication.is_replica()
+        && (!command.flags.write || ctx.config().min_replicas_to_write() == 0)
+    {
         return None;
     }
     ctx.replication.refuse(
