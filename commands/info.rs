@@ -25,6 +25,7 @@ const SECTIONS: &[(&str, bool)] = &[
     ("modules", true),
     ("commandstats", false),
     ("errorstats", true),
+    ("latencystats", false),
     ("cluster", true),
     ("keyspace", true),
 ];
@@ -95,6 +96,7 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
         "modules" => out.push_str("# Modules\r\n"),
         "commandstats" => commandstats(ctx, out),
         "errorstats" => errorstats(ctx, out),
+        "latencystats" => latencystats(ctx, out),
         "cluster" => {
             out.push_str("# Cluster\r\n");
             line(out, "cluster_enabled", 0);
@@ -493,6 +495,15 @@ fn keyspace(ctx: &mut Ctx, out: &mut String) {
         }
         let expires = db.volatile_len();
         let _ = write!(out, "db{index}:keys={keys},expires={expires},avg_ttl=0\r\n");
+    }
+}
+
+fn latencystats(ctx: &mut Ctx, out: &mut String) {
+    out.push_str("# Latencystats\r\n");
+    let percentiles = ctx.config().latency_tracking_info_percentiles();
+    for text in ctx.latency.commands.info_lines(&percentiles) {
+        out.push_str(&text);
+        out.push_str("\r\n");
     }
 }
 

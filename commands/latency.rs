@@ -1,7 +1,6 @@
 //! LATENCY <subcommand> [argument ...]
 //!
-//! A container: LATEST, HISTORY, RESET and HELP. (Redis's DOCTOR, GRAPH and HISTOGRAM are not
-//! here yet; they answer as unknown subcommands.)
+//! A container: DOCTOR, GRAPH, HISTORY, LATEST, RESET, HISTOGRAM and HELP.
 
 use crate::prelude::*;
 

@@ -1,7 +1,6 @@
 //! LATENCY HELP
 //!
-//! The LATENCY subcommands we have, one line each, worded as Redis's own help words them
-//! (Redis also lists DOCTOR, GRAPH and HISTOGRAM, which we do not have yet).
+//! Redis's own help text for LATENCY, line for line.
 
 use crate::prelude::*;
 
@@ -9,6 +8,10 @@ register_command!("latency-help", latency_help);
 
 const LINES: &[&str] = &[
     "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DOCTOR",
+    "    Return a human readable latency analysis report.",
+    "GRAPH <event>",
+    "    Return an ASCII latency graph for the <event> class.",
     "HISTORY <event>",
     "    Return time-latency samples for the <event> class.",
     "LATEST",
@@ -16,6 +19,9 @@ const LINES: &[&str] = &[
     "RESET [<event> ...]",
     "    Reset latency data of one or more <event> classes.",
     "    (default: reset all data for all event classes)",
+    "HISTOGRAM [COMMAND ...]",
+    "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+    "    If no commands are specified then all histograms are replied.",
     "HELP",
     "    Prints this help.",
 ];

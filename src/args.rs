@@ -280,7 +280,16 @@ fn convert(spec: &CompiledArgs, node: NodeId, word: &[u8]) -> Result<i64, Comman
             .map(|c| c as i64)
             .ok_or_else(|| CommandError::err("invalid cursor"));
     }
-    parse_i64(word).ok_or_else(|| not_integer(spec, node))
+    let value = parse_i64(word).ok_or_else(|| not_integer(spec, node))?;
+    if spec.nodes[node].c_int && i32::try_from(value).is_err() {
+        return Err(match &spec.nodes[node].not_integer_error {
+            Some(text) => CommandError::Custom(text.clone()),
+            None => CommandError::err(
+                "value is out of range, value must between -2147483648 and 2147483647",
+            ),
+        });
+    }
+    Ok(value)
 }
 
 /// A SCAN cursor as C's `strtoul(s, &end, 10)` reads it with Redis's checks: the text ends at

@@ -72,6 +72,8 @@ enum Kind {
     /// `client-output-buffer-limit`: groups of `<class> <hard> <soft> <soft-seconds>`; each
     /// group replaces that class's limits and leaves the others as they were.
     OutputBufferLimits,
+    /// `latency-tracking-info-percentiles`: numbers between 0 and 100, space-separated.
+    Percentiles,
 }
 
 /// Who may change a parameter.
@@ -228,6 +230,8 @@ const TABLE: &[Param] = &[
     p("slowlog-log-slower-than",     int(-1, i64::MAX),         "10000"),
     p("slowlog-max-len",             int(0, i64::MAX),          "128"),
     p("latency-monitor-threshold",   int(0, i64::MAX),          "0"),
+    p("latency-tracking",            BOOL,                      "yes"),
+    p("latency-tracking-info-percentiles", Kind::Percentiles,   "50 99 99.9"),
     // A debugging knob of Redis's, hidden from globs there; accepted and reported for
     // compatibility, nothing reads it.
     p("rdb-key-save-delay",          int(i32::MIN as i64, I32), "0").hidden(),
@@ -268,6 +272,8 @@ const ENABLE_DEBUG_COMMAND: usize = index_of("enable-debug-command");
 const TCP_BACKLOG: usize = index_of("tcp-backlog");
 const TCP_KEEPALIVE: usize = index_of("tcp-keepalive");
 const LATENCY_MONITOR_THRESHOLD: usize = index_of("latency-monitor-threshold");
+const LATENCY_TRACKING: usize = index_of("latency-tracking");
+const LATENCY_TRACKING_INFO_PERCENTILES: usize = index_of("latency-tracking-info-percentiles");
 const TIMEOUT: usize = index_of("timeout");
 const MAXCLIENTS: usize = index_of("maxclients");
 const IO_THREADS: usize = index_of("io-threads");
@@ -323,6 +329,8 @@ enum Value {
     Save(Vec<(i64, i32)>),
     Bind(Vec<String>),
     ReplicaOf(Option<(String, u16)>),
+    /// The bits of each percentile (f64 has no `Eq`; -0 and 0 print differently anyway).
+    Percentiles(Vec<u64>),
     /// Limits per client class, in [`ClientClass`] order.
     OutputBufferLimits([OutputBufferLimit; 3]),
     /// What a `client-output-buffer-limit` text says, before it is laid over the current
@@ -541,7 +549,9 @@ impl Config {
         let text = match param.kind {
             // Multi-argument parameters take their arguments joined by spaces, which is also the
             // form CONFIG SET gives them. Zero arguments (`--save` alone) means empty.
-            Kind::Save | Kind::Bind | Kind::OutputBufferLimits => args.join(&b' '),
+            Kind::Save | Kind::Bind | Kind::OutputBufferLimits | Kind::Percentiles => {
+                args.join(&b' ')
+            }
             Kind::ReplicaOf if args.len() == 2 => args.join(&b' '),
             Kind::ReplicaOf => return Err(wrong_arity()),
             _ if args.len() == 1 => args[0].clone(),
@@ -727,8 +737,10 @@ impl Config {
         }
         let defaults = Config::defaults();
         for (index, param) in TABLE.iter().enumerate() {
-            let force =
-                matches!(param.kind, Kind::Dir) || self.values[index] != defaults.values[index];
+            // Redis always writes `dir`, and `latency-tracking-info-percentiles` too (its
+            // rewrite does not compare with the default).
+            let force = matches!(param.kind, Kind::Dir | Kind::Percentiles)
+                || self.values[index] != defaults.values[index];
             for (line_index, new) in self.rewrite_lines(index).into_iter().enumerate() {
                 // Redis decides per class whether a `client-output-buffer-limit` line must be
                 // added; an existing line is rewritten either way.
@@ -785,6 +797,7 @@ impl Config {
             Value::Str(s) => vec![line(&quote(s))],
             Value::Dir(d) => vec![line(&quote(d.to_string_lossy().as_bytes()))],
             Value::Save(rules) if rules.is_empty() => vec![line(b"\"\"")],
+            Value::Percentiles(bits) if bits.is_empty() => vec![line(b"\"\"")],
             Value::Save(rules) => rules
                 .iter()
                 .map(|(seconds, changes)| line(format!("{seconds} {changes}").as_bytes()))
@@ -856,6 +869,12 @@ impl Config {
                     "client-output-buffer-limit changes are settled before they are stored"
                 )
             }
+            Value::Percentiles(bits) => Bytes::from(
+                bits.iter()
+                    .map(|&b| crate::latency::format_percentile(f64::from_bits(b)))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
         }
     }
 
@@ -1129,6 +1148,19 @@ impl Config {
         u64::try_from(self.int(SLOWLOG_MAX_LEN)).unwrap_or(0)
     }
 
+    /// Whether per-command latency histograms are kept (LATENCY HISTOGRAM, INFO latencystats).
+    pub fn latency_tracking(&self) -> bool {
+        matches!(self.values[LATENCY_TRACKING], Value::Bool(true))
+    }
+
+    /// The percentiles INFO latencystats reports.
+    pub fn latency_tracking_info_percentiles(&self) -> Vec<f64> {
+        match &self.values[LATENCY_TRACKING_INFO_PERCENTILES] {
+            Value::Percentiles(bits) => bits.iter().map(|&b| f64::from_bits(b)).collect(),
+            other => unreachable!("percentiles hold {other:?}"),
+        }
+    }
+
     /// Milliseconds; 0 turns the latency monitor off.
     pub fn latency_monitor_threshold(&self) -> u64 {
         u64::try_from(self.int(LATENCY_MONITOR_THRESHOLD)).unwrap_or(0)
@@ -1262,6 +1294,7 @@ fn parse(param: &Param, text: &[u8], dir: &Path, runtime: bool) -> Result<Value,
         Kind::OutputBufferLimits => {
             parse_output_buffer_limits(text).map(Value::OutputBufferLimitChanges)
         }
+        Kind::Percentiles => parse_percentiles(text).map(Value::Percentiles),
     }
 }
 
@@ -1351,6 +1384,31 @@ fn split_spaces(text: &[u8]) -> Vec<&[u8]> {
     } else {
         text.split(|&b| b == b' ').collect()
     }
+}
+
+/// Percentiles as Redis reads them: words split on single spaces, each a number (as C's
+/// `strtod` takes it, the whole word) between 0 and 100.
+fn parse_percentiles(text: &[u8]) -> Result<Vec<u64>, String> {
+    split_spaces(text)
+        .into_iter()
+        .map(|word| {
+            let value = std::str::from_utf8(word)
+                .ok()
+                .filter(|w| !w.starts_with(|c: char| c.is_ascii_whitespace()))
+                .and_then(|w| w.parse::<f64>().ok())
+                .filter(|v| !v.is_nan())
+                .ok_or_else(|| {
+                    "Invalid latency-tracking-info-percentiles parameters".to_string()
+                })?;
+            if !(0.0..=100.0).contains(&value) {
+                return Err(
+                    "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+                        .to_string(),
+                );
+            }
+            Ok(value.to_bits())
+        })
+        .collect()
 }
 
 fn parse_save(text: &[u8]) -> Result<Vec<(i64, i32)>, String> {
@@ -1532,7 +1590,7 @@ mod tests {
              save 300 10\nloglevel warning\nmaxclients 10000\n\nrequirepass \"a b\"\n\n\
              # Generated by CONFIG REWRITE\nbind 127.0.0.1 ::1\n{dir}appendfsync always\n\
              proto-max-bulk-len 100mb\nclient-query-buffer-limit 2000000\nhz 20\n\
-             slowlog-max-len 5000\n"
+             slowlog-max-len 5000\nlatency-tracking-info-percentiles 50 99 99.9\n"
         );
         assert_eq!(std::fs::read_to_string(&path.0).expect("read"), first);
 
@@ -1640,6 +1698,8 @@ mod tests {
             ("slowlog-log-slower-than", "10000"),
             ("slowlog-max-len", "128"),
             ("latency-monitor-threshold", "0"),
+            ("latency-tracking", "yes"),
+            ("latency-tracking-info-percentiles", "50 99 99.9"),
             ("rdb-key-save-delay", "0"),
         ];
         let config = Config::default();

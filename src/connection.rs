@@ -4,9 +4,10 @@
 //! replies go out in one write. Unsent replies are counted: above the pause mark (the soft or
 //! hard `client-output-buffer-limit`, else 256 KiB) no more requests run until the client
 //! reads, and past the limits the client is closed, as Redis does. Requests are read meanwhile,
-//! up to `client-query-buffer-limit`, past which the client is closed too. A protocol error is answered with Redis's text and the
-//! connection is closed (after the replies to the requests before it). I/O errors end the task
-//! and are logged at debug level: a client going away is not the server's problem.
+//! up to `client-query-buffer-limit`, past which the client is closed too. A protocol error is
+//! answered with Redis's text and the connection is closed (after the replies to the requests
+//! before it). I/O errors end the task and are logged at debug level: a client going away is
+//! not the server's problem.
 
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;

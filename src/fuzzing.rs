@@ -131,10 +131,15 @@ pub fn session(data: &[u8]) {
     };
     let table = crate::registry::init().expect("the command specs are valid");
     let mut config = Config::default();
-    // No snapshot rules: nothing may write files.
+    // No snapshot rules, and a scratch directory should a command save anyway (FLUSHALL after
+    // a CONFIG SET save): nothing is written where the fuzzer runs.
     config
         .set("save", b"", false)
         .expect("an empty save is valid");
+    let scratch = std::env::temp_dir();
+    config
+        .set("dir", scratch.to_string_lossy().as_bytes(), false)
+        .expect("the temporary directory exists");
     let shared = Arc::new(Shared::new(
         config,
         table,

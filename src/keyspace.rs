@@ -587,32 +587,30 @@ impl Db {
         count: usize,
         random: impl FnMut() -> u64,
     ) -> Vec<EvictionCandidate> {
-        let accessed = |key: &CompactBytes| {
-            self.map
-                .slot_of(&key[..])
-                .map_or(0, |slot| self.map.meta_at(slot))
-        };
-        if volatile {
+        let picked: Vec<(&CompactBytes, Option<i64>)> = if volatile {
             self.map
                 .sample_stamped(count, random)
                 .into_iter()
-                .map(|(key, _, deadline)| EvictionCandidate {
-                    key: Bytes::copy_from_slice(key),
-                    accessed: accessed(key),
-                    deadline: Some(deadline),
-                })
+                .map(|(key, _, when)| (key, Some(when)))
                 .collect()
         } else {
             self.map
                 .sample(count, random)
                 .into_iter()
-                .map(|(key, _)| EvictionCandidate {
-                    key: Bytes::copy_from_slice(key),
-                    accessed: accessed(key),
-                    deadline: None,
-                })
+                .map(|(key, _)| (key, None))
                 .collect()
-        }
+        };
+        picked
+            .into_iter()
+            .filter_map(|(key, deadline)| {
+                let slot = self.map.slot_of(&key[..])?;
+                Some(EvictionCandidate {
+                    key: Bytes::copy_from_slice(key),
+                    accessed: self.map.meta_at(slot),
+                    deadline,
+                })
+            })
+            .collect()
     }
 
     /// Move an ongoing rehash of the table forward for about `budget` (Redis's active

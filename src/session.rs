@@ -236,7 +236,7 @@ impl Session {
                 if !command.skip_slowlog {
                     self.log_if_slow(argv, elapsed);
                 }
-                self.record_latency(command.flags.fast, elapsed);
+                self.record_latency(&command.full_name, command.flags.fast, elapsed);
             }
             Resolved::ArityRejected(name) => {
                 stats.record(Some(&name), elapsed, Outcome::Rejected, code.as_deref());
@@ -278,14 +278,20 @@ impl Session {
     }
 
     /// Feed the latency monitor, as Redis does for every command that ran: "fast-command" for
-    /// commands flagged FAST, "command" for the others, in whole milliseconds.
-    fn record_latency(&self, fast: bool, elapsed: std::time::Duration) {
-        let threshold = self
-            .shared
-            .config
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .latency_monitor_threshold();
+    /// commands flagged FAST, "command" for the others, in whole milliseconds; and, with
+    /// `latency-tracking`, the command's histogram, in microseconds.
+    fn record_latency(&self, name: &str, fast: bool, elapsed: std::time::Duration) {
+        let (threshold, tracking) = {
+            let config = self.shared.config.read().unwrap_or_else(|p| p.into_inner());
+            (
+                config.latency_monitor_threshold(),
+                config.latency_tracking(),
+            )
+        };
+        if tracking {
+            let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+            self.shared.latency.commands.record(name, micros);
+        }
         if threshold == 0 {
             return;
         }

@@ -267,6 +267,12 @@ pub struct ArgSpec {
     /// checks its whole syntax first uses it only when the word ends the request.
     #[serde(default)]
     pub unknown_member_error: Option<String>,
+    /// Our addition, not shown by COMMAND DOCS, only on integer arguments: Redis reads the
+    /// number as a C `int`, so a value outside it is refused as the number is converted (in
+    /// the order numbers are converted), with the argument's `not_integer_error` if it has
+    /// one, else `ERR value is out of range, value must between -2147483648 and 2147483647`.
+    #[serde(default)]
+    pub c_int: bool,
 }
 
 /// The argument types of Redis's spec vocabulary.
@@ -473,6 +479,11 @@ fn check_args(args: &[ArgSpec], spec: &CommandSpec, path: &str) -> Result<(), St
                 "{here}: 'unknown_member_error' is only allowed on a oneof with a token"
             ));
         }
+        if arg.c_int && arg.kind != ArgType::Integer {
+            return Err(format!(
+                "{here}: 'c_int' is only allowed on integer arguments"
+            ));
+        }
         if arg.cursor && arg.kind != ArgType::Integer {
             return Err(format!(
                 "{here}: 'cursor' is only allowed on integer arguments"
@@ -540,6 +551,8 @@ pub struct Node {
     pub cursor: bool,
     /// For a tokened oneof: the error for a word that is none of its members.
     pub unknown_member_error: Option<String>,
+    /// For a number: it must fit a C int (see [`ArgSpec::c_int`]).
+    pub c_int: bool,
     /// Derived once at compile time, so matching a request allocates nothing for them:
     /// the tokens that can begin this node (empty when it begins with a value),
     leading: Vec<Box<[u8]>>,
@@ -592,6 +605,7 @@ impl CompiledArgs {
             not_integer_error: arg.not_integer_error.clone(),
             cursor: arg.cursor,
             unknown_member_error: arg.unknown_member_error.clone(),
+            c_int: arg.c_int,
             leading: Vec::new(),
             min: 0,
             required: 0,

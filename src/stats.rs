@@ -334,12 +334,26 @@ impl Stats {
         let millis = u64::try_from(elapsed.as_millis())
             .unwrap_or(u64::MAX)
             .max(1);
-        let next = ops.next;
-        for (rate, count) in counts.iter().enumerate() {
-            let delta = count.saturating_sub(ops.last_count[rate]);
-            ops.samples[rate][next] = delta.saturating_mul(1000) / millis;
+        // Redis samples every 100 ms whatever happens; we sample when a command runs or INFO
+        // asks. Commands counted since the last sample ran within one period of it (a later
+        // command would have sampled otherwise), so a longer gap is that period's activity
+        // followed by quiet periods, and after a quiet spell of 16 periods every sample is 0,
+        // as in Redis.
+        let period_ms = OPS_SAMPLE_EVERY.as_millis() as u64;
+        let periods = (millis / period_ms).max(1);
+        for k in 0..periods.min(OPS_SAMPLES as u64) {
+            let next = ops.next;
+            let busy = k == 0 && periods <= OPS_SAMPLES as u64;
+            for (rate, count) in counts.iter().enumerate() {
+                let delta = count.saturating_sub(ops.last_count[rate]);
+                ops.samples[rate][next] = match (busy, periods) {
+                    (true, 1) => delta.saturating_mul(1000) / millis,
+                    (true, _) => delta.saturating_mul(1000) / period_ms,
+                    (false, _) => 0,
+                };
+            }
+            ops.next = (next + 1) % OPS_SAMPLES;
         }
-        ops.next = (next + 1) % OPS_SAMPLES;
         ops.last_at = Some(now);
         ops.last_count = counts;
     }
@@ -477,6 +491,21 @@ pub struct Process {
     pub cpu_user: f64,
     pub cpu_sys_children: f64,
     pub cpu_user_children: f64,
+    /// Bytes of transparent huge pages the process uses (LATENCY DOCTOR warns about them).
+    pub anon_huge_pages: u64,
+}
+
+/// `AnonHugePages` of every mapping of the process, summed (the kernel's rollup has the sum).
+fn anon_huge_pages(read: &dyn Fn(&str) -> String) -> u64 {
+    let mut text = read("/proc/self/smaps_rollup");
+    if text.is_empty() {
+        text = read("/proc/self/smaps");
+    }
+    text.lines()
+        .filter_map(|l| l.strip_prefix("AnonHugePages:"))
+        .filter_map(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .sum::<u64>()
+        * 1024
 }
 
 /// Reads the process's figures from `/proc` (zeros where it is not available).
@@ -531,6 +560,7 @@ pub fn process() -> Process {
         cpu_sys: ticks(12),
         cpu_user_children: ticks(13),
         cpu_sys_children: ticks(14),
+        anon_huge_pages: anon_huge_pages(&read),
     }
 }
 
@@ -567,6 +597,32 @@ mod tests {
         stats.reset();
         assert!(stats.commands().is_empty() && stats.errors().is_empty());
         assert_eq!(stats.total_commands_processed(), 0);
+    }
+
+    #[test]
+    fn expiry_cycle_figures_follow_redis_s_formulas() {
+        let stats = Stats::new();
+        // Each cycle weighs 5% in the moving average, as Redis's does.
+        stats.expire_cycle_done(20, 20, false);
+        assert!((stats.expired_stale_perc() - 5.0).abs() < 1e-9);
+        stats.expire_cycle_done(20, 0, true);
+        assert!((stats.expired_stale_perc() - 4.75).abs() < 1e-9);
+        stats.expire_cycle_done(0, 0, true);
+        assert_eq!(stats.expired_time_cap_reached_count(), 2);
+        stats.net_read(10);
+        stats.net_written(7);
+        assert_eq!(
+            (
+                stats.total_net_input_bytes(),
+                stats.total_net_output_bytes(),
+                stats.total_reads_processed(),
+                stats.total_writes_processed()
+            ),
+            (10, 7, 1, 1)
+        );
+        stats.reset();
+        assert_eq!(stats.expired_stale_perc(), 0.0);
+        assert_eq!(stats.total_net_input_bytes(), 0);
     }
 
     #[test]

@@ -316,3 +316,137 @@ fn info_counts_lookups_expiry_and_traffic_as_redis_does() {
     // expired keys, removed then).
     assert_eq!(&results[0][..3], ["12", "8", "3"], "hits, misses, expired");
 }
+
+#[test]
+fn latency_histograms_have_redis_s_shape() {
+    // The tops of the power-of-two ranges from 1024 ns, in microseconds, as Redis lists them.
+    let tops: Vec<i64> = (0..20)
+        .map(|k| {
+            let level: i64 = 1024 << k;
+            let width = 1i64 << (63 - (level | 255).leading_zeros() - 7);
+            (level - level % width + width - 1) / 1000
+        })
+        .collect();
+    for server in both("admin-histogram", &[]) {
+        let mut client = Client::connect(&server);
+        client.call(&["CONFIG", "RESETSTAT"]);
+        for _ in 0..3 {
+            client.call(&["SET", "k", "v"]);
+        }
+        let reply = client.call_text(&["LATENCY", "HISTOGRAM", "set"]);
+        let lines: Vec<&str> = reply.split("\r\n").collect();
+        assert_eq!(
+            &lines[..9],
+            [
+                "*2",
+                "$3",
+                "set",
+                "*4",
+                "$5",
+                "calls",
+                ":3",
+                "$14",
+                "histogram_usec"
+            ],
+            "{reply}"
+        );
+        let pairs: Vec<i64> = lines[10..]
+            .iter()
+            .filter_map(|l| l.strip_prefix(':'))
+            .map(|n| n.parse().expect("integer"))
+            .collect();
+        assert!(
+            !pairs.is_empty() && pairs.len().is_multiple_of(2),
+            "{reply}"
+        );
+        for pair in pairs.chunks(2) {
+            assert!(
+                tops.contains(&pair[0]),
+                "{} is no range top: {reply}",
+                pair[0]
+            );
+        }
+        assert_eq!(pairs[pairs.len() - 1], 3, "cumulative: {reply}");
+        let info = client.call_text(&["INFO", "latencystats"]);
+        let line = info_field(&info, "latency_percentiles_usec_set");
+        let labels: Vec<&str> = line
+            .split(',')
+            .map(|f| f.split_once('=').expect("p=value").0)
+            .collect();
+        assert_eq!(labels, ["p50", "p99", "p99.9"], "{info}");
+        // Not a default section.
+        assert!(!client.call_text(&["INFO"]).contains("Latencystats"));
+    }
+}
+
+#[test]
+fn latency_graph_is_drawn_as_redis_draws_it() {
+    let mut graphs = Vec::new();
+    for server in both(
+        "admin-graph",
+        &[
+            "--enable-debug-command",
+            "local",
+            "--latency-monitor-threshold",
+            "1",
+        ],
+    ) {
+        let mut client = Client::connect(&server);
+        client.call(&["DEBUG", "SLEEP", "0.02"]);
+        let reply = client.call_text(&["LATENCY", "GRAPH", "command"]);
+        // The figures are timings and the label says how many seconds ago (0 or 1, as the
+        // clock ticks): keep the layout, drop the digits.
+        let (_, body) = reply.split_once("\r\n").expect("bulk header");
+        graphs.push(mask_numbers(body));
+    }
+    let expected = format!(
+        "command - high # ms, low # ms (all time high # ms)\n{}\n \n \n \n_\n \n#\ns\n\r\n",
+        "-".repeat(80)
+    );
+    assert_eq!(graphs[0], expected);
+    if let Some(theirs) = graphs.get(1) {
+        assert_eq!(&graphs[0], theirs, "ours, then redis-server's");
+    }
+}
+
+/// Every run of digits replaced by one `#`: timings and counts differ between runs.
+fn mask_numbers(text: &str) -> String {
+    let mut masked = String::new();
+    for c in text.chars() {
+        let c = if c.is_ascii_digit() { '#' } else { c };
+        if !(c == '#' && masked.ends_with('#')) {
+            masked.push(c);
+        }
+    }
+    masked
+}
+
+#[test]
+fn latency_doctor_reports_as_redis_does() {
+    let mut reports = Vec::new();
+    for server in both(
+        "admin-doctor",
+        &[
+            "--enable-debug-command",
+            "local",
+            "--latency-monitor-threshold",
+            "1",
+        ],
+    ) {
+        let mut client = Client::connect(&server);
+        client.call(&["DEBUG", "SLEEP", "0.02"]);
+        let mut report = mask_numbers(&client.call_text(&["LATENCY", "DOCTOR"]));
+        // With the slow log off, the advice changes.
+        client.call(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
+        report.push_str(&mask_numbers(&client.call_text(&["LATENCY", "DOCTOR"])));
+        reports.push(report);
+    }
+    assert!(
+        reports[0].contains("#. command: # latency spikes (average #ms, mean deviation #ms"),
+        "{}",
+        reports[0]
+    );
+    if let Some(theirs) = reports.get(1) {
+        assert_eq!(&reports[0], theirs, "ours, then redis-server's");
+    }
+}
