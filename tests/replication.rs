@@ -617,6 +617,33 @@ fn chain_of_our_servers() {
         info_field(master.port, "master_replid"),
         info_field(sub.port, "master_replid")
     );
+    // Promote the middle one: its replica continues with it (a partial resync under its
+    // previous id), and follows its own writes from then on.
+    let partial_before = stat(replica.port, "sync_partial_ok");
+    assert_eq!(
+        Conn::open(&replica).text(&["REPLICAOF", "NO", "ONE"]),
+        "+OK\r\n"
+    );
+    mixed_writes(replica.port, 1000, 9);
+    wait_until(
+        "the sub-replica continued with the promoted replica",
+        || stat(replica.port, "sync_partial_ok") != partial_before,
+    );
+    wait_caught_up(replica.port, sub.port);
+    assert_same_data(
+        replica.port,
+        sub.port,
+        "sub-replica of the promoted replica",
+    );
+    assert_eq!(stat(replica.port, "sync_full").as_deref(), Some("1"));
+    assert_ne!(
+        info_field(replica.port, "master_replid"),
+        info_field(master.port, "master_replid")
+    );
+    assert_eq!(
+        info_field(replica.port, "master_replid"),
+        info_field(sub.port, "master_replid")
+    );
 }
 
 /// A fake master: answers the handshake, then sends `+FULLRESYNC` and as much of `rdb` as
