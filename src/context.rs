@@ -17,6 +17,8 @@ use crate::logging::LogLevel;
 use crate::registry::CommandTable;
 use crate::stats::Stats;
 
+type CommandResult = Result<crate::reply::Reply, crate::error::CommandError>;
+
 /// Per-connection state that commands may read or change.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -50,6 +52,18 @@ pub struct Client {
     pub silent: bool,
     /// Set by a command whose reply must never be sent (SHUTDOWN closes without one).
     pub suppress_reply: bool,
+    /// The client is our master's link: it may write on a read-only replica, its replies go
+    /// nowhere, and what it runs reaches our replicas as the master sent it.
+    pub from_master: bool,
+    /// The replication offset after this client's last propagated write (what WAIT waits for).
+    pub repl_offset: i64,
+    /// What the client said with REPLCONF (a replica about to send PSYNC).
+    pub replica_hello: crate::replication::ReplicaHello,
+    /// Set by PSYNC/SYNC: the connection hands itself over to the replication service after
+    /// writing the reply.
+    pub became_replica: bool,
+    /// Set by WAIT when it must block: the connection waits, then replies.
+    pub wait: Option<crate::replication::WaitRequest>,
     /// Whether the client is local as Redis decides it (connected from 127.0.0.1 or ::1, or
     /// with no socket at all), for the `local` setting of `enable-debug-command` and
     /// `enable-protected-configs`.
@@ -80,6 +94,11 @@ impl Client {
             reply_skip_next: false,
             suppress_reply: false,
             silent: false,
+            from_master: false,
+            repl_offset: 0,
+            replica_hello: crate::replication::ReplicaHello::default(),
+            became_replica: false,
+            wait: None,
             local: false,
             no_touch: false,
             error_uncounted: false,
@@ -90,6 +109,8 @@ impl Client {
     /// next command, as Redis's `call()` does.
     pub fn finish_command(&mut self) {
         self.silent = self.reply_off || self.reply_skip || self.suppress_reply;
+        // Only the command that asked goes unanswered (REPLCONF ACK; SHUTDOWN closes anyway).
+        self.suppress_reply = false;
         self.reply_skip = false;
         if self.reply_skip_next {
             self.reply_skip = true;
@@ -191,13 +212,106 @@ pub struct Ctx<'a> {
     pub slowlog: &'a crate::slowlog::SlowLog,
     /// Changes since the last save, and RDB snapshots.
     pub persistence: &'a crate::persistence::Persistence,
+    /// Replication: role, backlog, replicas, the link to our master.
+    pub replication: &'a crate::replication::Replication,
+    /// The request as received (a command that propagates a rewritten form starts from it).
+    pub argv: &'a [Bytes],
+    /// How this call is propagated to replicas, when it changed the dataset.
+    pub propagation: Propagation,
     /// The latency monitor (LATENCY).
     pub latency: &'a crate::latency::LatencyMonitor,
     /// Whether the active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: &'a std::sync::atomic::AtomicBool,
 }
 
+/// How a command reaches the replicas. By default, a call that changed the dataset (the dirty
+/// count moved) is propagated as received; a command may instead give the commands that
+/// reproduce its effect deterministically (`SET k v EX 10` becomes `SET k v PXAT <ms>`), or
+/// ask to be propagated even when it changed nothing (FLUSHALL on an empty server).
+#[derive(Debug, Default)]
+pub struct Propagation {
+    pub rewritten: Option<Vec<Vec<Bytes>>>,
+    pub forced: bool,
+}
+
 impl Ctx<'_> {
+    /// Propagate `argv` instead of the request, if this call changes the dataset.
+    pub fn propagate_as(&mut self, argv: Vec<Bytes>) {
+        self.propagation.rewritten = Some(vec![argv]);
+    }
+
+    /// Propagate this call even if it changed nothing (as Redis does for FLUSHALL).
+    pub fn force_propagation(&mut self) {
+        self.propagation.forced = true;
+    }
+
+    /// REPLICAOF / SLAVEOF: follow `master`, or stop following (None). The status text.
+    pub fn replicaof(&mut self, master: Option<(String, u16)>) -> &'static str {
+        let mut config = self
+            .config
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let text = self.replication.replicaof(master, &mut config);
+        self.keyspace
+            .set_retain_expired(self.replication.is_replica());
+        text
+    }
+
+    /// PSYNC (`request`: the replication id and offset asked for) or SYNC (None): attach the
+    /// calling client as a replica. On success the connection hands itself over to the
+    /// replication service once the reply is written.
+    pub fn attach_replica(&mut self, request: Option<(&[u8], i64)>) -> CommandResult {
+        let ip = self
+            .clients
+            .get(self.client.id)
+            .and_then(|entry| {
+                entry
+                    .endpoint
+                    .addr
+                    .parse::<std::net::SocketAddr>()
+                    .ok()
+                    .map(|a| a.ip().to_string())
+            })
+            .unwrap_or_default();
+        let reply = {
+            let config = self.config();
+            self.replication.attach(
+                self.keyspace,
+                &config,
+                crate::replication::Applicant {
+                    id: self.client.id,
+                    ip,
+                    hello: &self.client.replica_hello,
+                },
+                request,
+                self.now_ms,
+            )?
+        };
+        self.client.became_replica = true;
+        Ok(reply)
+    }
+
+    /// WAIT: the number of replicas that acknowledged this client's writes, or, when fewer
+    /// than `replicas` did, ask them for acknowledgements and let the connection wait up to
+    /// `timeout_ms` (0: for ever) for the rest.
+    pub fn wait_for_replicas(&mut self, replicas: i64, timeout_ms: i64) -> i64 {
+        let offset = self.client.repl_offset;
+        let acked = self.replication.acked_at_least(offset);
+        if acked < replicas {
+            self.replication.request_acks();
+            self.client.wait = Some(crate::replication::WaitRequest {
+                offset,
+                replicas,
+                timeout_ms,
+            });
+        }
+        acked
+    }
+
+    /// INFO's replication section.
+    pub fn replication_info(&self, out: &mut String) {
+        self.replication.info(&self.config(), out);
+    }
     /// Count `n` changes to the dataset, as Redis adds to `server.dirty`: one per key written
     /// or deleted, nothing for a write that changed nothing (SET NX on an existing key).
     /// Save points, INFO's `rdb_changes_since_last_save` and replication read it.
@@ -403,7 +517,9 @@ impl Ctx<'_> {
                 usize::try_from(config.maxmemory_samples()).unwrap_or(5),
             )
         };
-        if maxmemory == 0 {
+        // A replica leaves eviction to its master, whose DELs it applies (Redis's default
+        // `replica-ignore-maxmemory yes`).
+        if maxmemory == 0 || self.replication.is_replica() {
             return false;
         }
         let rng = self.rng;

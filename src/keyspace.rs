@@ -174,6 +174,13 @@ pub struct Db {
     /// Whether lookups mark keys accessed: false while a CLIENT NO-TOUCH client's command
     /// runs (set through [`Keyspace::set_touching`]).
     no_touch: bool,
+    /// Keys removed because their deadline passed (lazily or by the active cycle) since the
+    /// last [`Db::take_expired`]: replication turns each into a `DEL` for the replicas.
+    expired: Vec<Bytes>,
+    /// On a replica: a key past its deadline reads as missing but stays until the master's
+    /// DEL arrives, so that the master's commands apply to the same keys as on the master
+    /// (set through [`Keyspace::set_retain_expired`]).
+    retain_expired: bool,
 }
 
 /// Lookups and expiry as INFO reports them: `keyspace_hits` and `keyspace_misses` count the
@@ -210,7 +217,8 @@ pub struct CycleStats {
 const FREE_IN_BACKGROUND_ABOVE: usize = 64;
 
 impl Db {
-    /// Remove `key` if its deadline has passed; true when it was removed.
+    /// Remove `key` if its deadline has passed; true when it was removed (or, on a replica,
+    /// when it is dead but kept for the master's DEL).
     fn expire_if_due(&mut self, key: &[u8], now: i64) -> bool {
         if self.map.stamped_len() == 0 {
             return false;
@@ -220,10 +228,12 @@ impl Db {
             .slot_of(key)
             .and_then(|slot| self.map.stamp_at(slot))
         {
+            Some(when) if when <= now && self.retain_expired => true,
             Some(when) if when <= now => {
                 self.preserve(key);
                 self.map.remove(key);
                 self.counters.expired += 1;
+                self.expired.push(Bytes::copy_from_slice(key));
                 true
             }
             _ => false,
@@ -251,9 +261,13 @@ impl Db {
     fn live(&mut self, key: &[u8], now: i64) -> Option<Slot> {
         let slot = self.map.slot_of_mut(key)?;
         if self.map.stamp_at(slot).is_some_and(|when| when <= now) {
+            if self.retain_expired {
+                return None;
+            }
             self.preserve(key);
             self.map.remove(key);
             self.counters.expired += 1;
+            self.expired.push(Bytes::copy_from_slice(key));
             return None;
         }
         Some(slot)
@@ -343,6 +357,12 @@ impl Db {
         // key. (A key over 22 bytes is copied to the heap even when it exists already; short
         // keys are inline, so the common case allocates nothing for the key.)
         let (slot, old) = self.map.insert_slot(CompactBytes::new(&key), value);
+        // The old value had expired: it is gone as an expired key (replicas get its DEL
+        // before the write, as Redis sends it).
+        if old.is_some() && self.map.stamp_at(slot).is_some_and(|when| when <= now) {
+            self.counters.expired += 1;
+            self.expired.push(key.clone());
+        }
         let stamp = match expire_at {
             Some(when) => Some(when),
             // A key whose deadline has passed was gone before the new value arrived (a
@@ -495,9 +515,12 @@ impl Db {
     /// A random live key (RANDOMKEY). Expired keys met on the way are deleted, as Redis does on
     /// a master; every such pick removes a key, so this ends.
     pub fn random_key(&mut self, now: i64, mut random: impl FnMut() -> u64) -> Option<Bytes> {
+        // A replica keeps dead keys: like Redis, it gives up looking after 100 of them.
+        let mut tries = 0;
         loop {
             let key = Bytes::copy_from_slice(self.map.random_entry(&mut random)?.0);
-            if !self.expire_if_due(&key, now) {
+            tries += 1;
+            if !self.expire_if_due(&key, now) || (self.retain_expired && tries >= 100) {
                 return Some(key);
             }
         }
@@ -540,12 +563,28 @@ impl Db {
         for key in &due {
             self.preserve(key);
             self.map.remove(&key[..]);
+            self.expired.push(Bytes::copy_from_slice(&key[..]));
         }
         self.counters.expired += due.len() as u64;
         CycleStats {
             sampled,
             expired: due.len(),
         }
+    }
+
+    /// Record a key the server deleted on its own (an eviction), for the replicas' DEL.
+    pub fn log_deletion(&mut self, key: Bytes) {
+        self.expired.push(key);
+    }
+
+    /// The keys that expired (or were evicted) since the last call, oldest first.
+    pub fn take_expired(&mut self) -> Vec<Bytes> {
+        std::mem::take(&mut self.expired)
+    }
+
+    /// Whether keys expired since the last [`Db::take_expired`].
+    pub fn has_expired(&self) -> bool {
+        !self.expired.is_empty()
     }
 
     /// Up to `count` random keys for eviction (`maxmemory`): from every key, or with `volatile`
@@ -606,6 +645,8 @@ pub struct Keyspace {
     dbs: Vec<Db>,
     /// See [`Keyspace::set_touching`].
     no_touch: bool,
+    /// See [`Keyspace::set_retain_expired`].
+    retain_expired: bool,
     /// The best eviction candidates seen so far (`maxmemory`), kept between commands.
     pub(crate) eviction_pool: crate::evict::Pool,
 }
@@ -615,6 +656,7 @@ impl Keyspace {
         Keyspace {
             dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
             no_touch: false,
+            retain_expired: false,
             eviction_pool: crate::evict::Pool::default(),
         }
     }
@@ -623,6 +665,7 @@ impl Keyspace {
     pub fn db(&mut self, index: usize) -> &mut Db {
         let db = &mut self.dbs[index];
         db.no_touch = self.no_touch;
+        db.retain_expired = self.retain_expired;
         db
     }
 
@@ -658,6 +701,8 @@ impl Keyspace {
         let no_touch = self.no_touch;
         self.dbs[a].no_touch = no_touch;
         self.dbs[b].no_touch = no_touch;
+        self.dbs[a].retain_expired = self.retain_expired;
+        self.dbs[b].retain_expired = self.retain_expired;
         if a < b {
             let (left, right) = self.dbs.split_at_mut(b);
             Some((&mut left[a], &mut right[0]))
@@ -698,6 +743,25 @@ impl Keyspace {
 
     pub fn is_empty(&self) -> bool {
         self.dbs.is_empty()
+    }
+
+    /// Hand every key that expired since the last call to `each` with its database index, in
+    /// database order.
+    pub fn drain_expired(&mut self, mut each: impl FnMut(usize, Vec<Bytes>)) {
+        for (index, db) in self.dbs.iter_mut().enumerate() {
+            if db.has_expired() {
+                each(index, db.take_expired());
+            }
+        }
+    }
+
+    /// Replica mode: keys past their deadline read as missing but are kept until the master
+    /// deletes them (see `Db::retain_expired`).
+    pub fn set_retain_expired(&mut self, retain: bool) {
+        self.retain_expired = retain;
+        for db in &mut self.dbs {
+            db.retain_expired = retain;
+        }
     }
 }
 

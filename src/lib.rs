@@ -33,6 +33,7 @@
 //! * `shared`, `session`: the state every connection shares, and one client's execution of
 //!   requests against it (no socket: the snapshot tests drive it directly).
 //! * `connection`, `server`: the tokio side: sockets, pipelining, shutdown.
+//! * `replication`: the backlog, replicas attached to us, and the link to our master.
 //! * `fuzzing`: the bodies of the fuzz targets (`fuzz/`), also replayed by `cargo test`.
 //! * `prelude`: the small surface that command modules use.
 //! * `commands` (in `../commands/`): one module per command, each registering itself.
@@ -60,6 +61,7 @@ pub mod persistence;
 pub mod prelude;
 pub mod rdb;
 pub mod registry;
+pub mod replication;
 pub mod reply;
 pub mod server;
 pub mod session;

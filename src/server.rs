@@ -83,6 +83,14 @@ pub async fn run(
         accept_tasks.push(tokio::spawn(accept_loop(listener, shared, stop_rx, alive)));
     }
     let expiry = tokio::spawn(expiry_loop(Arc::clone(&shared), stop_rx.clone()));
+    let link = tokio::spawn(crate::replication::run_link(
+        Arc::clone(&shared),
+        stop_rx.clone(),
+    ));
+    let repl_cron = tokio::spawn(crate::replication::run_cron(
+        Arc::clone(&shared),
+        stop_rx.clone(),
+    ));
     drop(alive);
 
     shutdown.await;
@@ -92,6 +100,8 @@ pub async fn run(
         let _ = task.await;
     }
     let _ = expiry.await;
+    let _ = link.await;
+    let _ = repl_cron.await;
     if tokio::time::timeout(SHUTDOWN_GRACE, all_done.recv())
         .await
         .is_err()

@@ -91,19 +91,42 @@ impl Session {
         shared: &'s Shared,
         held: &mut Option<MutexGuard<'s, Keyspace>>,
     ) -> Reply {
+        self.run(argv, shared, held, None)
+    }
+
+    /// Execute one command of our master's stream; `raw` is the command as the master sent
+    /// it, passed on to our own replicas and backlog once it has been applied.
+    pub fn execute_from_master(&mut self, argv: &[Bytes], raw: Bytes) -> Reply {
+        let shared = Arc::clone(&self.shared);
+        let mut held = None;
+        self.run(argv, &shared, &mut held, Some(raw))
+    }
+
+    fn run<'s>(
+        &mut self,
+        argv: &[Bytes],
+        shared: &'s Shared,
+        held: &mut Option<MutexGuard<'s, Keyspace>>,
+        raw: Option<Bytes>,
+    ) -> Reply {
         debug_assert!(std::ptr::eq(shared, &*self.shared));
         let client = &mut self.client;
         let started = std::time::Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let (now_ms, now_us) = now(&shared.clock);
-            let keyspace = held.get_or_insert_with(|| shared.lock_keyspace());
+            let (mut now_ms, now_us) = now(&shared.clock);
+            // Our master's commands see every key it still has: none has expired for them
+            // (the master's DEL says when), and deadlines arrive absolute.
+            if raw.is_some() {
+                now_ms = 0;
+            }
+            let keyspace: &mut Keyspace = held.get_or_insert_with(|| shared.lock_keyspace());
             // CLIENT NO-TOUCH: lookups leave access times alone, except TOUCH's (as Redis 7.2).
             let touch_command = argv
                 .first()
                 .is_some_and(|name| name.eq_ignore_ascii_case(b"touch"));
             keyspace.set_touching(!client.no_touch || touch_command);
             let mut ctx = Ctx {
-                keyspace,
+                keyspace: &mut *keyspace,
                 config: &shared.config,
                 client,
                 clients: &shared.registry,
@@ -118,8 +141,46 @@ impl Session {
                 persistence: &shared.persistence,
                 latency: &shared.latency,
                 active_expire: &shared.active_expire,
+                replication: &shared.replication,
+                argv,
+                propagation: Default::default(),
             };
-            dispatch(shared.table, &mut ctx, argv)
+            let changes = shared.persistence.changes();
+            let outcome = dispatch(shared.table, &mut ctx, argv);
+            let propagation = std::mem::take(&mut ctx.propagation);
+            let dirty = shared.persistence.changes() != changes;
+            // Still under the keyspace lock: the stream's order is the order of the changes.
+            match raw {
+                Some(raw) => {
+                    // A replica's own expirations are not propagated: its replicas get the
+                    // master's DELs, as it does.
+                    keyspace.drain_expired(|_, _| {});
+                    shared.replication.feed_from_master(raw, client.db);
+                }
+                // Nothing listens (no backlog yet, as before the first replica) or we are a
+                // replica, whose own writes stay local: only forget the expired keys.
+                None if !shared.replication.is_streaming() || shared.replication.is_replica() => {
+                    keyspace.drain_expired(|_, _| {});
+                }
+                None => {
+                    let mut ops = Vec::new();
+                    keyspace.drain_expired(|db, keys| {
+                        for key in keys {
+                            ops.push((db, vec![Bytes::from_static(b"DEL"), key]));
+                        }
+                    });
+                    if dirty || propagation.forced {
+                        match propagation.rewritten {
+                            Some(list) => ops.extend(list.into_iter().map(|a| (client.db, a))),
+                            None => ops.push((client.db, argv.to_vec())),
+                        }
+                    }
+                    if !ops.is_empty() {
+                        client.repl_offset = shared.replication.propagate(&ops);
+                    }
+                }
+            }
+            outcome
         }));
         let (outcome, found) = match outcome {
             Ok((reply, found)) => (Ok(reply), found),
