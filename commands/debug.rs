@@ -176,7 +176,7 @@ fn populate(ctx: &mut Ctx, words: &[Bytes]) -> CommandResult {
     // memory is not there.
     if count
         .checked_next_power_of_two()
-        .map_or(true, |n| n.saturating_mul(8) > memory)
+        .is_none_or(|n| n.saturating_mul(8) > memory)
     {
         return Err(CommandError::err("OOM in dictTryExpand"));
     }
