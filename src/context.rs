@@ -57,6 +57,9 @@ pub struct Client {
     /// CLIENT NO-TOUCH ON (Redis 7.2): this client's commands do not update keys' access
     /// time, except TOUCH.
     pub no_touch: bool,
+    /// Set by a command whose error reply Redis writes raw, so that INFO does not count it
+    /// (DEBUG ERROR); cleared after the command is counted.
+    pub error_uncounted: bool,
 }
 
 impl Client {
@@ -79,6 +82,7 @@ impl Client {
             silent: false,
             local: false,
             no_touch: false,
+            error_uncounted: false,
         }
     }
 

@@ -147,6 +147,7 @@ impl Session {
             )))
         });
         self.record(argv, started.elapsed(), &reply, found);
+        self.client.error_uncounted = false;
         reply
     }
 
@@ -155,7 +156,7 @@ impl Session {
     /// error.
     fn record(&self, argv: &[Bytes], elapsed: std::time::Duration, reply: &Reply, found: Resolved) {
         let error = match reply {
-            Reply::Error(err) => Some(err.text()),
+            Reply::Error(err) if !self.client.error_uncounted => Some(err.text()),
             _ => None,
         };
         let code = error.as_ref().map(|text| {
