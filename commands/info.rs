@@ -367,12 +367,8 @@ fn stats(ctx: &mut Ctx, out: &mut String) {
     ] {
         line(out, field, "0.00");
     }
-    for field in [
-        "rejected_connections",
-        "sync_full",
-        "sync_partial_ok",
-        "sync_partial_err",
-    ] {
+    line(out, "rejected_connections", stats.rejected_connections());
+    for field in ["sync_full", "sync_partial_ok", "sync_partial_err"] {
         line(out, field, 0);
     }
     let counters = ctx.keyspace.counters();
@@ -392,8 +388,8 @@ fn stats(ctx: &mut Ctx, out: &mut String) {
         "expire_cycle_cpu_milliseconds",
         stats.expire_cycle_cpu_milliseconds(),
     );
+    line(out, "evicted_keys", stats.evicted_keys());
     for field in [
-        "evicted_keys",
         "evicted_clients",
         "total_eviction_exceeded_time",
         "current_eviction_exceeded_time",

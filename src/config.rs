@@ -69,11 +69,11 @@ enum Kind {
     Bind,
     /// `replicaof`: `<host> <port>`, or `no one` / empty for none.
     ReplicaOf,
-    /// `latency-tracking-info-percentiles`: numbers between 0 and 100, space-separated.
-    Percentiles,
     /// `client-output-buffer-limit`: groups of `<class> <hard> <soft> <soft-seconds>`; each
     /// group replaces that class's limits and leaves the others as they were.
     OutputBufferLimits,
+    /// `latency-tracking-info-percentiles`: numbers between 0 and 100, space-separated.
+    Percentiles,
 }
 
 /// Who may change a parameter.
@@ -537,7 +537,7 @@ impl Config {
         let text = match param.kind {
             // Multi-argument parameters take their arguments joined by spaces, which is also the
             // form CONFIG SET gives them. Zero arguments (`--save` alone) means empty.
-            Kind::Save | Kind::Bind | Kind::Percentiles | Kind::OutputBufferLimits => {
+            Kind::Save | Kind::Bind | Kind::OutputBufferLimits | Kind::Percentiles => {
                 args.join(&b' ')
             }
             Kind::ReplicaOf if args.len() == 2 => args.join(&b' '),
@@ -844,12 +844,6 @@ impl Config {
             Value::Bind(addrs) => Bytes::from(addrs.join(" ")),
             Value::ReplicaOf(None) => Bytes::new(),
             Value::ReplicaOf(Some((host, port))) => Bytes::from(format!("{host} {port}")),
-            Value::Percentiles(bits) => Bytes::from(
-                bits.iter()
-                    .map(|&b| crate::latency::format_percentile(f64::from_bits(b)))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
             Value::OutputBufferLimits(limits) => {
                 let parts: Vec<String> = ["normal", "slave", "pubsub"]
                     .iter()
@@ -863,6 +857,12 @@ impl Config {
                     "client-output-buffer-limit changes are settled before they are stored"
                 )
             }
+            Value::Percentiles(bits) => Bytes::from(
+                bits.iter()
+                    .map(|&b| crate::latency::format_percentile(f64::from_bits(b)))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
         }
     }
 
@@ -1243,10 +1243,10 @@ fn parse(param: &Param, text: &[u8], dir: &Path, runtime: bool) -> Result<Value,
         Kind::Save => parse_save(text).map(Value::Save),
         Kind::Bind => parse_bind(text).map(Value::Bind),
         Kind::ReplicaOf => parse_replicaof(text).map(Value::ReplicaOf),
-        Kind::Percentiles => parse_percentiles(text).map(Value::Percentiles),
         Kind::OutputBufferLimits => {
             parse_output_buffer_limits(text).map(Value::OutputBufferLimitChanges)
         }
+        Kind::Percentiles => parse_percentiles(text).map(Value::Percentiles),
     }
 }
 

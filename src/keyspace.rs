@@ -51,6 +51,11 @@ impl Str {
     pub fn plain(bytes: Bytes) -> Str {
         if bytes.len() <= EMBSTR_MAX {
             Str::Embstr(CompactBytes::new(&bytes))
+        } else if bytes.len() < OWN_ALLOCATION_BELOW && !bytes.is_unique() {
+            // A slice of a request would keep the whole read buffer, and every other request's
+            // bytes in it, alive for as long as the value lives: deleting or evicting the key
+            // would free almost nothing. Redis copies such arguments too; big ones are kept.
+            Str::Raw(Bytes::copy_from_slice(&bytes))
         } else {
             Str::Raw(bytes)
         }
@@ -105,6 +110,10 @@ fn int_text_len(n: i64) -> usize {
         .map_or(1, |d| d as usize + 1);
     digits + usize::from(n < 0)
 }
+
+/// Values shorter than this that share their allocation are copied when stored (see
+/// [`Str::plain`]); Redis's PROTO_MBULK_BIG_ARG is the same size.
+const OWN_ALLOCATION_BELOW: usize = 32 * 1024;
 
 /// A stored value. One variant per Redis type; the other types slot in here without changing
 /// the string commands.

@@ -54,8 +54,8 @@ fn start(args: &[String]) -> Result<(), String> {
         // Load the dump before serving anyone. A file that cannot be read whole stops the
         // server: it is never half-loaded, and never overwritten by a later save.
         {
-            let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
             let mut keyspace = shared.lock_keyspace();
+            let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
             shared
                 .persistence
                 .load(&mut keyspace, &config)

@@ -417,8 +417,8 @@ impl Persistence {
         Ok(())
     }
 
-    /// The timer's check of the save points (and of a save the caller can no longer do in
-    /// place): start a background save when one is due, as Redis's cron does.
+    /// The timer's check of the save points: start a background save when one is due, as
+    /// Redis's cron does (after a failed one, not before 5 seconds have passed).
     pub fn cron(shared: &Arc<Shared>) {
         let persistence = &shared.persistence;
         let (rules, dirty) = {
@@ -476,8 +476,9 @@ impl Persistence {
     /// exit ("can't exit").
     pub fn save_before_exit(shared: &Shared) -> Result<(), String> {
         let persistence = &shared.persistence;
-        let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+        // The keyspace first, then the configuration: the order handlers take them in.
         let mut keyspace = shared.lock_keyspace();
+        let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
         persistence.stop_background(&mut keyspace, &config);
         if config.save().is_empty() {
             persistence.decide_exit(false);
@@ -494,8 +495,9 @@ impl Persistence {
     /// or, when nothing decided, save if save points are configured.
     pub fn save_on_exit(shared: &Shared) -> Result<(), String> {
         let persistence = &shared.persistence;
-        let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+        // The keyspace first, then the configuration: the order handlers take them in.
         let mut keyspace = shared.lock_keyspace();
+        let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
         persistence.stop_background(&mut keyspace, &config);
         let needed = match persistence.exit.load(Ordering::SeqCst) {
             EXIT_NOSAVE => false,

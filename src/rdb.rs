@@ -659,6 +659,11 @@ pub fn decode_with(
 /// Decompress liblzf data into exactly `len` bytes; `None` when the data is malformed or does
 /// not produce exactly `len` bytes.
 pub fn lzf_decompress(input: &[u8], len: usize) -> Option<Vec<u8>> {
+    // Three bytes of back reference produce at most 264 bytes (a ratio of 88): a length far
+    // beyond that is a lie, refused before it is allocated.
+    if len > input.len().saturating_mul(132) {
+        return None;
+    }
     let mut out = Vec::with_capacity(len);
     let mut i = 0;
     while i < input.len() {
@@ -831,6 +836,11 @@ mod tests {
             None,
             "literal past the end"
         );
+        assert_eq!(
+            lzf_decompress(&[0x00, b'a', 0xE0, 0xFF, 0x00], 1 << 40),
+            None,
+            "an impossible length is not allocated"
+        );
     }
 
     #[test]
@@ -928,6 +938,39 @@ mod tests {
                     "flipping bit {bit:#x} of byte {at} went unnoticed"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn random_damage_never_panics() {
+        // Without a checksum, damaged contents reach every corner of the parser: it must
+        // answer with a result, never panic or allocate what a damaged length claims.
+        let mut out = Vec::new();
+        let opts = RdbOptions {
+            checksum: false,
+            ..options()
+        };
+        encode(&sample(), &mut out, &opts).unwrap();
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut random = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let mut bad = out.clone();
+            for _ in 0..1 + random() % 4 {
+                let at = (random() % bad.len() as u64) as usize;
+                match random() % 3 {
+                    0 => bad[at] = random() as u8,
+                    1 => bad.insert(at, random() as u8),
+                    _ => {
+                        bad.remove(at);
+                    }
+                }
+            }
+            let _ = decode(&mut &bad[..], 16, 0);
         }
     }
 

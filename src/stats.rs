@@ -64,6 +64,7 @@ pub struct Stats {
     commands_processed: AtomicU64,
     error_replies: AtomicU64,
     expired_keys: AtomicU64,
+    rejected_connections: AtomicU64,
     net_input_bytes: AtomicU64,
     net_output_bytes: AtomicU64,
     reads_processed: AtomicU64,
@@ -125,6 +126,7 @@ impl Stats {
             commands_processed: AtomicU64::new(0),
             error_replies: AtomicU64::new(0),
             expired_keys: AtomicU64::new(0),
+            rejected_connections: AtomicU64::new(0),
             net_input_bytes: AtomicU64::new(0),
             net_output_bytes: AtomicU64::new(0),
             reads_processed: AtomicU64::new(0),
@@ -195,6 +197,16 @@ impl Stats {
 
     pub fn total_error_replies(&self) -> u64 {
         self.error_replies.load(Ordering::Relaxed)
+    }
+
+    /// Connections refused at accept: over `maxclients`, or by protected mode (INFO's
+    /// `rejected_connections`).
+    pub fn rejected_connections(&self) -> u64 {
+        self.rejected_connections.load(Ordering::Relaxed)
+    }
+
+    pub fn connection_rejected(&self) {
+        self.rejected_connections.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Keys evicted for `maxmemory` (INFO's `evicted_keys`).
@@ -429,6 +441,7 @@ impl Stats {
         self.commands_processed.store(0, Ordering::Relaxed);
         self.error_replies.store(0, Ordering::Relaxed);
         self.expired_keys.store(0, Ordering::Relaxed);
+        self.rejected_connections.store(0, Ordering::Relaxed);
         self.net_input_bytes.store(0, Ordering::Relaxed);
         self.net_output_bytes.store(0, Ordering::Relaxed);
         self.reads_processed.store(0, Ordering::Relaxed);

@@ -954,3 +954,34 @@ fn debug_reload_refuses_what_it_cannot_load_and_changes_nothing() {
         redis_clone::reply::Reply::Bulk(Bytes::from_static(b"memory"))
     );
 }
+
+#[test]
+fn dumps_without_compression_or_checksum_are_read_by_redis() {
+    let Some(binary) = support::reference_server() else {
+        return;
+    };
+    let dir = support::scratch_dir("persistence-plain-ours");
+    let config = config_in(&dir, "rdbcompression no\nrdbchecksum no");
+    let ours = support::start_ours_from_file(dir.clone(), &config);
+    let long = "compressible ".repeat(40);
+    ours.call(&["SET", "long", &long]);
+    ours.call(&["SET", "n", "-5"]);
+    ours.call(&["SET", "t", "v", "PX", "100000000"]);
+    assert_eq!(ours.call(&["SAVE"]), b"+OK\r\n");
+    let bytes = std::fs::read(dir.join("dump.rdb")).expect("dump");
+    assert_eq!(&bytes[bytes.len() - 8..], &[0; 8], "no checksum written");
+    assert!(
+        bytes.windows(long.len()).any(|w| w == long.as_bytes()),
+        "the long value is stored as it is"
+    );
+    let back_dir = support::scratch_dir("persistence-plain-redis");
+    std::fs::write(back_dir.join("dump.rdb"), &bytes).expect("copy");
+    let config = config_in(&back_dir, "");
+    let redis = support::start_reference_from_file(back_dir, &binary, &config);
+    assert_eq!(
+        redis.call(&["GET", "long"]),
+        format!("${}\r\n{long}\r\n", long.len()).into_bytes()
+    );
+    assert_eq!(redis.call(&["GET", "n"]), b"$2\r\n-5\r\n");
+    assert_eq!(redis.call(&["EXISTS", "t"]), b":1\r\n");
+}
