@@ -154,7 +154,12 @@ pub struct Handoff {
 /// An RDB payload and how to frame it.
 #[derive(Debug)]
 pub struct Snapshot {
-    pub rdb: Vec<u8>,
+    /// The data at the instant of PSYNC, copied under the keyspace lock (values are shared,
+    /// not duplicated); it is encoded by the replica's task, off the lock.
+    pub data: crate::rdb::Snapshot,
+    pub options: crate::rdb::RdbOptions,
+    /// `repl-stream-db`, `repl-id`, `repl-offset`.
+    pub aux: Vec<(&'static str, Vec<u8>)>,
     /// `$EOF:<mark>` framing (the replica said `capa eof` and `repl-diskless-sync` is on)
     /// instead of `$<length>`.
     pub eof_marked: bool,
@@ -729,7 +734,6 @@ impl Replication {
         }
         // The stream after the snapshot starts with a SELECT.
         st.seldb = None;
-        let mut rdb = Vec::new();
         let options = crate::rdb::RdbOptions {
             compression: config.rdbcompression(),
             checksum: config.rdbchecksum(),
@@ -743,13 +747,14 @@ impl Replication {
         } else {
             0
         };
-        let (stream_db, offset) = (stream_db.to_string(), st.offset.to_string());
-        let aux: [(&str, &[u8]); 3] = [
-            ("repl-stream-db", stream_db.as_bytes()),
-            ("repl-id", st.replid.as_bytes()),
-            ("repl-offset", offset.as_bytes()),
+        let aux = vec![
+            ("repl-stream-db", stream_db.to_string().into_bytes()),
+            ("repl-id", st.replid.clone().into_bytes()),
+            ("repl-offset", st.offset.to_string().into_bytes()),
         ];
-        crate::rdb::encode_with_aux(keyspace, &mut rdb, &options, &aux)
+        // Copying is all that happens under the lock: encoding (the slow part, with LZF) is
+        // done by the replica's task.
+        let data = copy_keyspace(keyspace)
             .map_err(|e| CommandError::Custom(format!("ERR snapshot failed: {e}")))?;
         st.replicas
             .push(Attached::new(client_id, ip, hello, tx, false));
@@ -757,7 +762,9 @@ impl Replication {
             client_id,
             Handoff {
                 snapshot: Some(Snapshot {
-                    rdb,
+                    data,
+                    options,
+                    aux,
                     eof_marked: hello.capa_eof && config.repl_diskless_sync(),
                 }),
                 stream: rx,
@@ -992,6 +999,20 @@ async fn stream_to_replica(
     let mut awaiting_ack = false;
     if let Some(snapshot) = snapshot {
         awaiting_ack = snapshot.eof_marked;
+        let eof_marked = snapshot.eof_marked;
+        let encoded = tokio::task::spawn_blocking(move || {
+            let aux: Vec<(&str, &[u8])> = snapshot.aux.iter().map(|(k, v)| (*k, &v[..])).collect();
+            let mut rdb = Vec::new();
+            crate::rdb::encode_with_aux(&snapshot.data, &mut rdb, &snapshot.options, &aux)
+                .map(|_| rdb)
+        })
+        .await;
+        let rdb = match encoded {
+            Ok(Ok(rdb)) => rdb,
+            Ok(Err(err)) => return Err(err),
+            Err(_) => return Ok("snapshot encoding failed"),
+        };
+        let snapshot = Encoded { rdb, eof_marked };
         if snapshot.eof_marked {
             let mark = random_hex40();
             stream
@@ -1066,6 +1087,33 @@ async fn stream_to_replica(
             _ = shutdown.changed() => return Ok("server shutting down"),
         }
     }
+}
+
+/// A snapshot ready to send.
+struct Encoded {
+    rdb: Vec<u8>,
+    eof_marked: bool,
+}
+
+/// Every key of every database with its value and deadline, as they are now (the caller
+/// holds the keyspace lock). Values are reference-counted or inline, so this is a copy of
+/// the index, not of the data.
+fn copy_keyspace(keyspace: &Keyspace) -> std::io::Result<crate::rdb::Snapshot> {
+    use crate::rdb::Source;
+    let mut dbs = Vec::with_capacity(keyspace.databases());
+    for db in 0..keyspace.databases() {
+        let mut entries = Vec::with_capacity(keyspace.sizes(db).0);
+        keyspace.visit(db, &mut |key, value, expire_at| {
+            entries.push(crate::rdb::SnapshotEntry {
+                key: crate::compact::CompactBytes::new(key),
+                value: value.clone(),
+                expire_at,
+            });
+            Ok(())
+        })?;
+        dbs.push(entries);
+    }
+    Ok(crate::rdb::Snapshot { dbs })
 }
 
 /// The replication timer: PINGs to replicas, replica timeouts.
@@ -1203,7 +1251,9 @@ async fn link_once(shared: &Arc<Shared>, host: &str, port: u16) -> LinkResult<()
         {
             // One step under the keyspace lock: clients see the old data or the new, never a mix.
             let mut keyspace = shared.lock_keyspace();
-            keyspace.snapshot_abort();
+            // A background save copying the old data is abandoned (as FLUSHALL does): it
+            // must not mix the old keys with the new.
+            shared.persistence.abort_bgsave(&mut keyspace);
             keyspace.clear();
             keyspace.set_retain_expired(true);
             for key in loaded.keys {
