@@ -34,6 +34,14 @@ pub struct Rules<'r> {
 /// See [`Rules::check`].
 pub type Check = fn(&Args<'_>) -> Result<(), CommandError>;
 
+/// Which node of a name an accessor wants (see `Args::node_where`).
+#[derive(Debug, Clone, Copy)]
+enum Pick {
+    Value,
+    Token,
+    Number,
+}
+
 /// One matched request word: which spec node it belongs to and where it is.
 #[derive(Debug, Clone, Copy)]
 struct Hit {
@@ -95,33 +103,25 @@ impl<'a> Args<'a> {
 
     /// The node called `name`, preferring value nodes over the oneof/block that contain them.
     fn node(&self, name: &str) -> NodeId {
-        self.node_where(name, |_| true)
+        self.node_where(name, Pick::Value)
     }
 
-    /// The node called `name` whose kind `fits`, if any; otherwise the first node of that name.
-    /// Redis reuses names (LCS has a `len` token and a `len` number), so the accessor's kind
-    /// picks between them: `int("len")` finds the number, `flag("len")` the token.
-    fn node_where(&self, name: &str, fits: impl Fn(ArgType) -> bool) -> NodeId {
-        // One pass (this runs several times per request): the first value node that fits
-        // wins at once; otherwise the first value node, else the first node, of that name.
-        let mut best: Option<(u8, NodeId)> = None;
-        let wanted = name.as_bytes();
-        for (id, node) in self.spec.nodes.iter().enumerate() {
-            // Length and first byte settle most comparisons without a call to memcmp.
-            let have = node.name.as_bytes();
-            if have.len() != wanted.len() || have.first() != wanted.first() || have != wanted {
-                continue;
-            }
-            let rank = match node.kind {
-                ArgType::Oneof | ArgType::Block => 2,
-                kind if fits(kind) => return id,
-                _ => 1,
-            };
-            if best.is_none_or(|(best_rank, _)| rank < best_rank) {
-                best = Some((rank, id));
-            }
-        }
-        best.map(|(_, id)| id)
+    /// The first node called `name` of the kind `pick` asks for, if any; otherwise the first
+    /// value node, else the first node, of that name. Redis reuses names (LCS has a `len`
+    /// token and a `len` number), so the accessor's kind picks between them: `int("len")`
+    /// finds the number, `flag("len")` the token. (The candidates are found when the spec is
+    /// compiled: this runs several times per request.)
+    fn node_where(&self, name: &str, pick: Pick) -> NodeId {
+        let named = self.spec.named(name);
+        named
+            .and_then(|named| {
+                match pick {
+                    Pick::Value => named.value,
+                    Pick::Token => named.token.or(named.value),
+                    Pick::Number => named.number.or(named.value),
+                }
+                .or(named.any)
+            })
             .unwrap_or_else(|| panic!("the spec has no argument named '{name}'"))
     }
 
@@ -149,7 +149,7 @@ impl<'a> Args<'a> {
 
     /// An integer or unix-time argument, already converted (last occurrence).
     pub fn int(&self, name: &str) -> Option<i64> {
-        let node = self.node_where(name, |k| matches!(k, ArgType::Integer | ArgType::UnixTime));
+        let node = self.node_where(name, Pick::Number);
         self.hits
             .iter()
             .rev()
@@ -164,7 +164,7 @@ impl<'a> Args<'a> {
 
     /// Whether a pure-token (or any optional argument) was given.
     pub fn flag(&self, name: &str) -> bool {
-        let node = self.node_where(name, |k| k == ArgType::PureToken);
+        let node = self.node_where(name, Pick::Token);
         self.hits.iter().any(|h| h.node == node)
     }
 
@@ -556,6 +556,31 @@ mod tests {
             args.int("seconds"),
             args.flag("get"),
         ))
+    }
+
+    /// LCS names a token and a number `len`: each accessor finds the node of its kind; a
+    /// oneof is found by its own name (SET's `condition`).
+    #[test]
+    fn accessors_pick_the_node_of_their_kind_among_namesakes() {
+        let parsed = spec::parse("lcs", include_str!("../specs/lcs.json")).unwrap();
+        let compiled = CompiledArgs::compile(&parsed.spec.arguments);
+        let too_many = || CommandError::WrongArity("lcs".into());
+        let rules = Rules {
+            too_many: &too_many,
+            unknown_option: None,
+            check: None,
+            numbers_as_read: true,
+        };
+        let w = words("a b idx minmatchlen 5");
+        let args = Args::parse(&compiled, &w, &rules).unwrap();
+        assert_eq!(args.int("len"), Some(5));
+        assert!(!args.flag("len"));
+        assert!(args.flag("idx"));
+        let w = words("a b len");
+        let args = Args::parse(&compiled, &w, &rules).unwrap();
+        assert_eq!(args.int("len"), None);
+        assert!(args.flag("len"));
+        assert_eq!(set_args("k v xx").unwrap().0.as_deref(), Some("xx"));
     }
 
     #[test]

@@ -89,7 +89,7 @@ impl Session {
     ) -> Reply {
         debug_assert!(std::ptr::eq(shared, &*self.shared));
         let client = &mut self.client;
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let (now_ms, now_us) = now(&shared.clock);
             let keyspace = held.get_or_insert_with(|| shared.lock_keyspace());
@@ -115,7 +115,9 @@ impl Session {
             Err(panic) => (Err(panic), crate::dispatch::resolved(shared.table, argv)),
         };
         self.client.finish_command();
-        self.publish();
+        // One clock read serves the command's duration and CLIENT LIST's idle time.
+        let finished = Instant::now();
+        self.publish(finished);
         let reply = outcome.unwrap_or_else(|_| {
             let name = argv
                 .first()
@@ -126,7 +128,12 @@ impl Session {
                 "internal error while running '{name}'"
             )))
         });
-        self.record(argv, started.elapsed(), &reply, found);
+        self.record(
+            argv,
+            finished.saturating_duration_since(started),
+            &reply,
+            found,
+        );
         reply
     }
 
@@ -189,12 +196,12 @@ impl Session {
     }
 
     /// Copy what CLIENT LIST shows of this client into its registry entry.
-    fn publish(&self) {
+    fn publish(&self, now: Instant) {
         let mut state = self.entry.state();
         state.name.clone_from(&self.client.name);
         state.db = self.client.db;
         state.last_cmd = self.client.last_cmd;
-        state.last_interaction = Instant::now();
+        state.last_interaction = now;
         state.resp = self.client.protocol_version();
         state.no_evict = self.client.no_evict;
     }

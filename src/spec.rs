@@ -523,6 +523,32 @@ pub struct Node {
 pub struct CompiledArgs {
     pub nodes: Vec<Node>,
     pub top: Vec<NodeId>,
+    /// The nodes of each name, for the accessors of `Args` (several lookups per request),
+    /// each with its name's `signature` so that a lookup compares integers first.
+    names: Vec<(u32, Box<str>, Named)>,
+}
+
+/// Length, first and last byte of a name: distinct for nearly all names of one command.
+fn signature(name: &[u8]) -> u32 {
+    let (first, last) = match name {
+        [] => (0, 0),
+        [first, .., last] => (*first, *last),
+        [only] => (*only, *only),
+    };
+    (name.len() as u32) << 16 | u32::from(first) << 8 | u32::from(last)
+}
+
+/// The nodes called by one name: the first of each kind an accessor may want.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Named {
+    /// The first value node (anything but a oneof or a block).
+    pub value: Option<NodeId>,
+    /// The first pure token.
+    pub token: Option<NodeId>,
+    /// The first integer or unix-time.
+    pub number: Option<NodeId>,
+    /// The first node of any kind.
+    pub any: Option<NodeId>,
 }
 
 impl CompiledArgs {
@@ -540,7 +566,42 @@ impl CompiledArgs {
             node.min = min;
             node.leading = leading;
         }
+        for (id, node) in compiled.nodes.iter().enumerate() {
+            let at = match compiled
+                .names
+                .iter()
+                .position(|(_, n, _)| **n == *node.name)
+            {
+                Some(at) => at,
+                None => {
+                    let name = node.name.as_bytes();
+                    let entry = (signature(name), node.name.as_str().into(), Named::default());
+                    compiled.names.push(entry);
+                    compiled.names.len() - 1
+                }
+            };
+            let named = &mut compiled.names[at].2;
+            named.any.get_or_insert(id);
+            if !matches!(node.kind, ArgType::Oneof | ArgType::Block) {
+                named.value.get_or_insert(id);
+            }
+            if node.kind == ArgType::PureToken {
+                named.token.get_or_insert(id);
+            }
+            if matches!(node.kind, ArgType::Integer | ArgType::UnixTime) {
+                named.number.get_or_insert(id);
+            }
+        }
         compiled
+    }
+
+    /// The nodes called `name`.
+    pub fn named(&self, name: &str) -> Option<&Named> {
+        let wanted = signature(name.as_bytes());
+        self.names
+            .iter()
+            .find(|(sig, n, _)| *sig == wanted && **n == *name)
+            .map(|(_, _, named)| named)
     }
 
     fn push(&mut self, arg: &ArgSpec, parent_repeated: bool) -> NodeId {
