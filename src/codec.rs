@@ -303,7 +303,17 @@ fn parse_multibulk(
         return Ok(Some(Frame::Empty));
     }
     // The ranges lie inside the frame: it is the front of the buffer they were found in.
-    let args = ranges.drain(..).map(|range| frame.slice(range)).collect();
+    // Each slice is a reference count on the read buffer (an atomic operation to take and
+    // another to drop); the last argument takes over the frame's own instead.
+    let last = ranges.pop();
+    let mut args: Vec<Bytes> = Vec::with_capacity(shape.count);
+    args.extend(ranges.drain(..).map(|range| frame.slice(range)));
+    if let Some(range) = last {
+        let mut tail = frame;
+        tail.truncate(range.end);
+        tail.advance(range.start);
+        args.push(tail);
+    }
     // A request of many elements must not leave its capacity behind.
     if ranges.capacity() > KEEP_RANGES {
         *ranges = Vec::new();

@@ -42,7 +42,7 @@ pub fn dispatch(
             .expect("resolve only returns commands with handlers");
         // Redis's order: unknown command and arity first (in `resolve`), then authentication,
         // then the command's own syntax.
-        if !allowed_without_auth(command) && ctx.auth_required() {
+        if ctx.auth_required() && !allowed_without_auth(command) {
             return Err(CommandError::Custom(
                 "NOAUTH Authentication required.".into(),
             ));

@@ -23,6 +23,8 @@ pub struct Session {
     pub client: Client,
     /// This client's line in the registry of connected clients.
     entry: Arc<Entry>,
+    /// The wall clock (Unix µs) read at the start of the current batch, and when.
+    wall_base: Option<(i64, Instant)>,
 }
 
 impl Session {
@@ -55,6 +57,7 @@ impl Session {
             shared,
             client,
             entry,
+            wall_base: None,
         }
     }
 
@@ -88,10 +91,31 @@ impl Session {
         held: &mut Option<MutexGuard<'s, Keyspace>>,
     ) -> Reply {
         debug_assert!(std::ptr::eq(shared, &*self.shared));
-        let client = &mut self.client;
         let started = Instant::now();
+        // The wall clock is read once per batch (when the lock is taken); the commands after
+        // the first add the monotonic time since then. Clock reads cost enough here (measured
+        // with perf: 7% of the server's CPU at -P 16 with four reads per command) to count.
+        let (now_ms, now_us) = match &shared.clock {
+            Clock::System => {
+                let (base_us, base) = match self.wall_base {
+                    Some(wall_base) if held.is_some() => wall_base,
+                    _ => {
+                        let wall_base = (wall_clock_us(), started);
+                        self.wall_base = Some(wall_base);
+                        wall_base
+                    }
+                };
+                let since = started.saturating_duration_since(base).as_micros();
+                let us = base_us.saturating_add(i64::try_from(since).unwrap_or(i64::MAX));
+                (us / 1000, us)
+            }
+            Clock::Manual(_) => {
+                let ms = shared.clock.now_ms();
+                (ms, ms.saturating_mul(1000))
+            }
+        };
+        let client = &mut self.client;
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let (now_ms, now_us) = now(&shared.clock);
             let keyspace = held.get_or_insert_with(|| shared.lock_keyspace());
             let mut ctx = Ctx {
                 keyspace,
@@ -130,6 +154,7 @@ impl Session {
         });
         self.record(
             argv,
+            finished,
             finished.saturating_duration_since(started),
             &reply,
             found,
@@ -140,7 +165,14 @@ impl Session {
     /// Count the request for INFO, in Redis's terms: an arity error is a rejected call of the
     /// command, an error from a command that ran a failed call, an unknown command only an
     /// error.
-    fn record(&self, argv: &[Bytes], elapsed: std::time::Duration, reply: &Reply, found: Resolved) {
+    fn record(
+        &self,
+        argv: &[Bytes],
+        finished: Instant,
+        elapsed: std::time::Duration,
+        reply: &Reply,
+        found: Resolved,
+    ) {
         let error = match reply {
             Reply::Error(err) => Some(err.text()),
             _ => None,
@@ -157,7 +189,13 @@ impl Session {
                 } else {
                     Outcome::Ok
                 };
-                stats.record(Some(&command.full_name), elapsed, outcome, code.as_deref());
+                stats.record_at(
+                    Some(&command.full_name),
+                    elapsed,
+                    outcome,
+                    code.as_deref(),
+                    finished,
+                );
                 // Only commands that ran are logged, as in Redis, and not those flagged
                 // SKIP_SLOWLOG.
                 if !command.skip_slowlog {
@@ -165,9 +203,17 @@ impl Session {
                 }
             }
             Resolved::ArityRejected(name) => {
-                stats.record(Some(&name), elapsed, Outcome::Rejected, code.as_deref());
+                stats.record_at(
+                    Some(&name),
+                    elapsed,
+                    Outcome::Rejected,
+                    code.as_deref(),
+                    finished,
+                );
             }
-            Resolved::Unknown => stats.record(None, elapsed, Outcome::Unknown, code.as_deref()),
+            Resolved::Unknown => {
+                stats.record_at(None, elapsed, Outcome::Unknown, code.as_deref(), finished)
+            }
         }
     }
 }
@@ -215,20 +261,10 @@ impl Drop for Session {
     }
 }
 
-/// The current time in milliseconds and microseconds. A manual clock (tests) only has
-/// milliseconds.
-fn now(clock: &Clock) -> (i64, i64) {
-    match clock {
-        Clock::System => {
-            let us = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-                .unwrap_or(0);
-            (us / 1000, us)
-        }
-        Clock::Manual(_) => {
-            let ms = clock.now_ms();
-            (ms, ms.saturating_mul(1000))
-        }
-    }
+/// The wall clock in Unix microseconds.
+fn wall_clock_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }

@@ -190,6 +190,19 @@ impl Stats {
         outcome: Outcome,
         error_code: Option<&str>,
     ) {
+        self.record_at(command, elapsed, outcome, error_code, Instant::now());
+    }
+
+    /// `record`, for a caller that has just read the clock (`now`): clock reads are a
+    /// measurable share of a command's cost.
+    pub fn record_at(
+        &self,
+        command: Option<&str>,
+        elapsed: Duration,
+        outcome: Outcome,
+        error_code: Option<&str>,
+        now: Instant,
+    ) {
         if let Some(code) = error_code {
             self.error_replies.fetch_add(1, Ordering::Relaxed);
             *lock(&self.errors).entry(code.to_string()).or_default() += 1;
@@ -215,12 +228,11 @@ impl Stats {
             Outcome::Unknown => {}
         }
         drop(commands);
-        self.sample_ops();
+        self.sample_ops(now);
     }
 
     /// Take an ops sample when 100 ms have passed since the last one.
-    fn sample_ops(&self) {
-        let now = Instant::now();
+    fn sample_ops(&self, now: Instant) {
         let processed = self.total_commands_processed();
         // Under contention another thread is sampling right now: skipping is harmless.
         let mut ops = match self.ops.try_lock() {
@@ -251,7 +263,7 @@ impl Stats {
     /// Commands per second over the last samples; an idle server reads 0 once its last
     /// sample is old.
     pub fn instantaneous_ops_per_sec(&self) -> u64 {
-        self.sample_ops();
+        self.sample_ops(Instant::now());
         let ops = lock(&self.ops);
         let idle = ops
             .last_at
