@@ -25,6 +25,11 @@ pub struct Session {
     entry: Arc<Entry>,
     /// The wall clock (Unix µs) read at the start of the current batch, and when.
     wall_base: Option<(i64, Instant)>,
+    /// `slowlog-log-slower-than` and `slowlog-max-len`, read at most once per batch (the
+    /// configuration's lock is shared by every connection, and this runs per request): no
+    /// other client can change them while this one holds the keyspace, and after this
+    /// client's own CONFIG SET they are read again.
+    slowlog_settings: std::cell::Cell<Option<(i64, u64)>>,
 }
 
 impl Session {
@@ -58,6 +63,7 @@ impl Session {
             client,
             entry,
             wall_base: None,
+            slowlog_settings: std::cell::Cell::new(None),
         }
     }
 
@@ -92,6 +98,10 @@ impl Session {
     ) -> Reply {
         debug_assert!(std::ptr::eq(shared, &*self.shared));
         let started = Instant::now();
+        if held.is_none() {
+            // A new batch: settings cached by the last one may have changed since.
+            self.slowlog_settings.set(None);
+        }
         // The wall clock is read once per batch (when the lock is taken); the commands after
         // the first add the monotonic time since then. Clock reads cost enough here (measured
         // with perf: 7% of the server's CPU at -P 16 with four reads per command) to count.
@@ -198,6 +208,11 @@ impl Session {
                 );
                 // Only commands that ran are logged, as in Redis, and not those flagged
                 // SKIP_SLOWLOG.
+                // After CONFIG SET the settings are read again, before this very command is
+                // weighed (Redis reads them after the call, so it logs the CONFIG SET itself).
+                if command.full_name == "config|set" {
+                    self.slowlog_settings.set(None);
+                }
                 if !command.skip_slowlog {
                     self.log_if_slow(argv, elapsed);
                 }
@@ -221,9 +236,14 @@ impl Session {
 impl Session {
     /// Add the command to the slow log if it took at least `slowlog-log-slower-than`.
     fn log_if_slow(&self, argv: &[Bytes], elapsed: std::time::Duration) {
-        let (threshold, max_len) = {
-            let config = self.shared.config.read().unwrap_or_else(|p| p.into_inner());
-            (config.slowlog_log_slower_than(), config.slowlog_max_len())
+        let (threshold, max_len) = match self.slowlog_settings.get() {
+            Some(settings) => settings,
+            None => {
+                let config = self.shared.config.read().unwrap_or_else(|p| p.into_inner());
+                let settings = (config.slowlog_log_slower_than(), config.slowlog_max_len());
+                self.slowlog_settings.set(Some(settings));
+                settings
+            }
         };
         let duration_us = i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX);
         if threshold < 0 || duration_us < threshold {

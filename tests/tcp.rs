@@ -1218,6 +1218,42 @@ fn shutdown_nosave_stops_the_server_and_plain_shutdown_needs_no_save_points() {
     assert!(status.success(), "exit status {status}");
 }
 
+/// The connection caches the slow log settings for a pipelined batch; a CONFIG SET inside the
+/// batch must still apply from that very command on, as Redis reads them after each call
+/// (redis-server 7.0 answers this pipeline the same way).
+#[test]
+fn slowlog_settings_changed_inside_a_pipeline_apply_at_once() {
+    let server = support::start_ours("tcp-slowlog-pipeline", &[]);
+    let mut client = Client::connect(&server);
+    let mut request = Vec::new();
+    for argv in [
+        &[&b"SLOWLOG"[..], b"RESET"][..],
+        &[b"CONFIG", b"SET", b"slowlog-log-slower-than", b"0"],
+        &[b"ECHO", b"a"],
+        &[b"SLOWLOG", b"LEN"],
+        &[b"CONFIG", b"SET", b"slowlog-log-slower-than", b"-1"],
+        &[b"ECHO", b"b"],
+        &[b"SLOWLOG", b"LEN"],
+    ] {
+        request.extend(cmd(argv));
+    }
+    client.send(&request);
+    let expected: [&[u8]; 7] = [
+        b"+OK\r\n",
+        b"+OK\r\n",
+        b"$1\r\na\r\n",
+        // The CONFIG SET that lowered the threshold and the ECHO.
+        b":2\r\n",
+        b"+OK\r\n",
+        b"$1\r\nb\r\n",
+        // ... and the SLOWLOG LEN, not the CONFIG SET that turned the log off, nor what follows.
+        b":3\r\n",
+    ];
+    for (n, want) in expected.iter().enumerate() {
+        assert_reply(&format!("reply #{n}"), &client.reply(), want);
+    }
+}
+
 #[test]
 fn slowlog_records_commands_over_the_threshold() {
     let server = support::start_ours("tcp-slowlog", &["--slowlog-log-slower-than", "0"]);
