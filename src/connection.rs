@@ -97,6 +97,7 @@ async fn run(
                 match parser.parse(&mut input, &limits) {
                     Ok(Some(Frame::Command(argv))) => {
                         if in_batch == BATCH_MAX {
+                            session.flush_stats();
                             held = None;
                             in_batch = 0;
                         }
@@ -122,6 +123,8 @@ async fn run(
                     }
                 }
             }
+            // Counted before the keyspace is let go, so that no INFO misses them.
+            session.flush_stats();
             closing
         };
         if !output.is_empty() {

@@ -14,6 +14,7 @@ use crate::context::{Client, Ctx};
 use crate::dispatch::{dispatch, Resolved};
 use crate::error::CommandError;
 use crate::keyspace::Keyspace;
+use crate::registry::Command;
 use crate::reply::Reply;
 use crate::shared::{Clock, Shared};
 use crate::stats::Outcome;
@@ -30,6 +31,8 @@ pub struct Session {
     /// other client can change them while this one holds the keyspace, and after this
     /// client's own CONFIG SET they are read again.
     slowlog_settings: std::cell::Cell<Option<(i64, u64)>>,
+    /// Calls counted here and not yet in the shared stats (see `Pending`).
+    pending: std::cell::Cell<Option<Pending>>,
 }
 
 impl Session {
@@ -64,6 +67,7 @@ impl Session {
             entry,
             wall_base: None,
             slowlog_settings: std::cell::Cell::new(None),
+            pending: std::cell::Cell::new(None),
         }
     }
 
@@ -83,7 +87,9 @@ impl Session {
     pub fn execute(&mut self, argv: &[Bytes]) -> Reply {
         let shared = Arc::clone(&self.shared);
         let mut held = None;
-        self.execute_held(argv, &shared, &mut held)
+        let reply = self.execute_held(argv, &shared, &mut held);
+        self.flush_stats();
+        reply
     }
 
     /// Execute one request of a batch. The keyspace lock is taken into `held` if it is not
@@ -97,6 +103,20 @@ impl Session {
         held: &mut Option<MutexGuard<'s, Keyspace>>,
     ) -> Reply {
         debug_assert!(std::ptr::eq(shared, &*self.shared));
+        // Calls of another command than this one are counted before it runs (it may be INFO).
+        if let Some(run) = self.pending.get() {
+            let full = run.command.full_name.as_bytes();
+            let top = full
+                .iter()
+                .position(|&b| b == b'|')
+                .map_or(full, |i| &full[..i]);
+            if !argv
+                .first()
+                .is_some_and(|name| name.eq_ignore_ascii_case(top))
+            {
+                self.flush_stats();
+            }
+        }
         let started = Instant::now();
         if held.is_none() {
             // A new batch: settings cached by the last one may have changed since.
@@ -194,30 +214,36 @@ impl Session {
         let stats = &self.shared.stats;
         match found {
             Resolved::Command(command) => {
-                let outcome = if code.is_some() {
-                    Outcome::Failed
+                if code.is_none() && !command.spec.key_specs.is_empty() {
+                    self.pend(command, elapsed, finished);
                 } else {
-                    Outcome::Ok
-                };
-                stats.record_at(
-                    Some(&command.full_name),
-                    elapsed,
-                    outcome,
-                    code.as_deref(),
-                    finished,
-                );
-                // Only commands that ran are logged, as in Redis, and not those flagged
-                // SKIP_SLOWLOG.
+                    let outcome = if code.is_some() {
+                        Outcome::Failed
+                    } else {
+                        Outcome::Ok
+                    };
+                    self.flush_stats();
+                    stats.record_at(
+                        Some(&command.full_name),
+                        elapsed,
+                        outcome,
+                        code.as_deref(),
+                        finished,
+                    );
+                }
                 // After CONFIG SET the settings are read again, before this very command is
                 // weighed (Redis reads them after the call, so it logs the CONFIG SET itself).
                 if command.full_name == "config|set" {
                     self.slowlog_settings.set(None);
                 }
+                // Only commands that ran are logged, as in Redis, and not those flagged
+                // SKIP_SLOWLOG.
                 if !command.skip_slowlog {
                     self.log_if_slow(argv, elapsed);
                 }
             }
             Resolved::ArityRejected(name) => {
+                self.flush_stats();
                 stats.record_at(
                     Some(&name),
                     elapsed,
@@ -227,10 +253,56 @@ impl Session {
                 );
             }
             Resolved::Unknown => {
+                self.flush_stats();
                 stats.record_at(None, elapsed, Outcome::Unknown, code.as_deref(), finished)
             }
         }
     }
+
+    /// Count a successful call of a command that takes keys: added to the run of calls of
+    /// the same command not yet counted in the shared stats, or starting a new run.
+    fn pend(&self, command: &'static Command, elapsed: std::time::Duration, finished: Instant) {
+        let usec = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        match self.pending.get() {
+            Some(mut run) if std::ptr::eq(run.command, command) => {
+                run.calls += 1;
+                run.usec = run.usec.saturating_add(usec);
+                run.last = finished;
+                self.pending.set(Some(run));
+            }
+            _ => {
+                self.flush_stats();
+                self.pending.set(Some(Pending {
+                    command,
+                    calls: 1,
+                    usec,
+                    last: finished,
+                }));
+            }
+        }
+    }
+
+    /// Add the calls not counted yet to the shared stats. The connection does this before it
+    /// lets go of the keyspace (no other client's INFO can run before), and `execute_held`
+    /// before any request for another command (this client's own INFO sees them).
+    pub fn flush_stats(&self) {
+        if let Some(run) = self.pending.take() {
+            self.shared
+                .stats
+                .record_calls(&run.command.full_name, run.calls, run.usec, run.last);
+        }
+    }
+}
+
+/// Successful calls of one command (one that takes keys, so not one that reads the stats)
+/// counted by a session and not yet added to the shared stats: a pipeline of one command
+/// takes the stats' lock once instead of once per request.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    command: &'static Command,
+    calls: u64,
+    usec: u64,
+    last: Instant,
 }
 
 impl Session {
@@ -276,6 +348,7 @@ impl Session {
 impl Drop for Session {
     /// The client leaves: out of CLIENT LIST, and counted for INFO.
     fn drop(&mut self) {
+        self.flush_stats();
         self.shared.registry.unregister(self.client.id);
         self.shared.stats.client_disconnected();
     }

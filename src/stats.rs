@@ -231,6 +231,25 @@ impl Stats {
         self.sample_ops(now);
     }
 
+    /// `calls` successful calls of `command` (no error reply) taking `usec` microseconds
+    /// in all: what `calls` calls of `record_at(.., Outcome::Ok, None, ..)` would count, under
+    /// one taking of the lock (a connection adds up a run of one command in a pipeline).
+    pub fn record_calls(&self, command: &str, calls: u64, usec: u64, now: Instant) {
+        if calls == 0 {
+            return;
+        }
+        self.commands_processed.fetch_add(calls, Ordering::Relaxed);
+        let mut commands = lock(&self.commands);
+        let stat = match commands.get_mut(command) {
+            Some(stat) => stat,
+            None => commands.entry(command.to_string()).or_default(),
+        };
+        stat.calls += calls;
+        stat.usec = stat.usec.saturating_add(usec);
+        drop(commands);
+        self.sample_ops(now);
+    }
+
     /// Take an ops sample when 100 ms have passed since the last one.
     fn sample_ops(&self, now: Instant) {
         let processed = self.total_commands_processed();

@@ -1218,6 +1218,35 @@ fn shutdown_nosave_stops_the_server_and_plain_shutdown_needs_no_save_points() {
     assert!(status.success(), "exit status {status}");
 }
 
+/// A connection adds up a pipelined run of one command before it counts it in the shared
+/// stats; INFO in the same pipeline, and another client's INFO afterwards, still see every
+/// call, and CONFIG RESETSTAT in the pipeline resets them all.
+#[test]
+fn pipelined_calls_are_all_counted_before_info_runs() {
+    let server = support::start_ours("tcp-stats-pipeline", &[]);
+    let mut client = Client::connect(&server);
+    let mut request = Vec::new();
+    request.extend(cmd(&[b"CONFIG", b"RESETSTAT"]));
+    for i in 0..5 {
+        request.extend(cmd(&[b"SET", format!("k{i}").as_bytes(), b"v"]));
+    }
+    request.extend(cmd(&[b"INFO", b"commandstats"]));
+    request.extend(cmd(&[b"GET", b"k1"]));
+    request.extend(cmd(&[b"SET", b"k9", b"v"]));
+    client.send(&request);
+    let mut replies: Vec<String> = (0..9)
+        .map(|_| String::from_utf8_lossy(&client.reply()).into_owned())
+        .collect();
+    let info = replies.remove(6);
+    assert!(info.contains("cmdstat_set:calls=5,"), "{info}");
+    assert!(!info.contains("cmdstat_get:"), "{info}");
+    let mut other = Client::connect(&server);
+    let info = String::from_utf8_lossy(&other.call(&[b"INFO", b"commandstats"])).into_owned();
+    assert!(info.contains("cmdstat_set:calls=6,"), "{info}");
+    assert!(info.contains("cmdstat_get:calls=1,"), "{info}");
+    assert!(info.contains("cmdstat_info:calls=1,"), "{info}");
+}
+
 /// The connection caches the slow log settings for a pipelined batch; a CONFIG SET inside the
 /// batch must still apply from that very command on, as Redis reads them after each call
 /// (redis-server 7.0 answers this pipeline the same way).
