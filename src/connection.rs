@@ -103,6 +103,7 @@ async fn run(
                         }
                         in_batch += 1;
                         let reply = session.execute_held(&argv, &shared, &mut held);
+                        parser.recycle(argv);
                         if !session.client.silent {
                             codec::encode(&reply, session.client.protocol, &mut output);
                         }
