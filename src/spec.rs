@@ -526,6 +526,9 @@ pub struct CompiledArgs {
     /// The nodes of each name, for the accessors of `Args` (several lookups per request),
     /// each with its name's `signature` so that a lookup compares integers first.
     names: Vec<(u32, Box<str>, Named)>,
+    /// Whether every top-level argument is one required value without a token (GET key,
+    /// INCRBY key increment): a request with exactly that many words matches them in order.
+    pub positional: bool,
 }
 
 /// Length, first and last byte of a name: distinct for nearly all names of one command.
@@ -566,6 +569,16 @@ impl CompiledArgs {
             node.min = min;
             node.leading = leading;
         }
+        compiled.positional = compiled.top.iter().all(|&id| {
+            let node = &compiled.nodes[id];
+            !node.optional
+                && !node.multiple
+                && node.token.is_none()
+                && !matches!(
+                    node.kind,
+                    ArgType::Oneof | ArgType::Block | ArgType::PureToken
+                )
+        });
         for (id, node) in compiled.nodes.iter().enumerate() {
             let at = match compiled
                 .names
