@@ -529,6 +529,10 @@ pub struct CompiledArgs {
     /// Whether every top-level argument is one required value without a token (GET key,
     /// INCRBY key increment): a request with exactly that many words matches them in order.
     pub positional: bool,
+    /// Whether every top-level argument but the last is such a value, and the last repeats
+    /// (required, no token): a value (DEL key [key ...]) or a block of such values (MSET key
+    /// value [key value ...]); the number is the words one repetition takes.
+    pub repeated_tail: Option<usize>,
 }
 
 /// Length, first and last byte of a name: distinct for nearly all names of one command.
@@ -569,8 +573,7 @@ impl CompiledArgs {
             node.min = min;
             node.leading = leading;
         }
-        compiled.positional = compiled.top.iter().all(|&id| {
-            let node = &compiled.nodes[id];
+        let plain = |node: &Node| {
             !node.optional
                 && !node.multiple
                 && node.token.is_none()
@@ -578,7 +581,30 @@ impl CompiledArgs {
                     node.kind,
                     ArgType::Oneof | ArgType::Block | ArgType::PureToken
                 )
-        });
+        };
+        compiled.positional = compiled.top.iter().all(|&id| plain(&compiled.nodes[id]));
+        compiled.repeated_tail = match compiled.top.split_last() {
+            Some((&last, first)) if first.iter().all(|&id| plain(&compiled.nodes[id])) => {
+                let node = &compiled.nodes[last];
+                let repeats = node.multiple && !node.optional && node.token.is_none();
+                let single = Node {
+                    multiple: false,
+                    ..node.clone()
+                };
+                match node.kind {
+                    _ if !repeats => None,
+                    ArgType::Block
+                        if !node.children.is_empty()
+                            && node.children.iter().all(|&c| plain(&compiled.nodes[c])) =>
+                    {
+                        Some(node.children.len())
+                    }
+                    _ if plain(&single) => Some(1),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
         for (id, node) in compiled.nodes.iter().enumerate() {
             let at = match compiled
                 .names
