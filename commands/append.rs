@@ -23,12 +23,14 @@ fn append(ctx: &mut Ctx, args: &Args) -> CommandResult {
             false,
             now,
         );
+        ctx.mark_dirty(1);
         return Ok(Reply::Integer(tail.len() as i64));
     };
     let current = value.as_str_mut()?;
     let total = checked_length(current.len(), tail.len(), limit)?;
     let old = std::mem::replace(current, Str::Int(0));
     *current = appended(old, tail);
+    ctx.mark_dirty(1);
     Ok(Reply::Integer(total as i64))
 }
 

@@ -8,5 +8,7 @@ register_command!("config-resetstat", config_resetstat);
 
 fn config_resetstat(ctx: &mut Ctx, _args: &Args) -> CommandResult {
     ctx.stats.reset();
+    ctx.keyspace.reset_counters();
+    ctx.latency.commands.reset();
     Ok(Reply::ok())
 }

@@ -15,11 +15,11 @@ fn config_set(ctx: &mut Ctx, args: &Args) -> CommandResult {
         .zip(args.all("value"))
         .map(|(name, value)| (&name[..], &value[..]))
         .collect();
-    // We do not know here whether the client is local, so `enable-protected-configs local`
-    // is read as "no": refusing is the safe side.
+    // `enable-protected-configs local` lets loopback clients change `dir` and `dbfilename`.
+    let local = ctx.client.local;
     let mut config = ctx.config_mut();
     config
-        .config_set(&pairs, false)
+        .config_set(&pairs, local)
         .map_err(CommandError::err)?;
     let loglevel = config.loglevel().to_string();
     drop(config);

@@ -20,7 +20,7 @@ fn copy(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let now = ctx.now_ms;
     // The source lookup counts as an access (Redis's lookupKeyRead).
     let db = ctx.keyspace.db(here);
-    let Some(value) = db.get(source, now).cloned() else {
+    let Some(value) = db.read(source, now).cloned() else {
         return Ok(Reply::Integer(0));
     };
     let deadline = db.deadline(source, now).flatten();
@@ -39,6 +39,7 @@ fn copy(ctx: &mut Ctx, args: &Args) -> CommandResult {
         return Ok(Reply::Integer(0));
     }
     target.set(destination.clone(), value, deadline, false, now);
+    ctx.mark_dirty(1);
     Ok(Reply::Integer(1))
 }
 

@@ -15,5 +15,6 @@ pub(super) fn del(ctx: &mut Ctx, args: &Args) -> CommandResult {
         .all("key")
         .filter(|key| db.remove(key, now).is_some())
         .count();
+    ctx.mark_dirty(removed as u64);
     Ok(Reply::Integer(removed as i64))
 }

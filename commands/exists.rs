@@ -10,6 +10,9 @@ register_command!("exists", exists);
 fn exists(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let now = ctx.now_ms;
     let db = ctx.db();
-    let found = args.all("key").filter(|key| db.contains(key, now)).count();
+    let found = args
+        .all("key")
+        .filter(|key| db.read_untouched(key, now).is_some())
+        .count();
     Ok(Reply::Integer(found as i64))
 }

@@ -76,6 +76,7 @@ pub(super) fn set_expiry(ctx: &mut Ctx, args: &Args, form: Form) -> CommandResul
     }
     // A deadline that is already past deletes the key, and that still counts as done.
     db.set_deadline(key, when, now);
+    ctx.mark_dirty(1);
     Ok(Reply::Integer(1))
 }
 

@@ -10,7 +10,10 @@ register_command!("flushdb", flushdb);
 
 fn flushdb(ctx: &mut Ctx, args: &Args) -> CommandResult {
     refuse_repeated_mode(args)?;
+    // Every key removed is a change, expired ones not reclaimed yet included, as in Redis.
+    let removed = ctx.db().len() as u64;
     ctx.db().clear();
+    ctx.mark_dirty(removed);
     Ok(Reply::ok())
 }
 

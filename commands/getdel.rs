@@ -11,10 +11,11 @@ fn getdel(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let key = args.key("key");
     let now = ctx.now_ms;
     let db = ctx.db();
-    let value = match db.get(key, now) {
+    let value = match db.read(key, now) {
         Some(value) => value.as_str()?.to_bytes(),
         None => return Ok(Reply::Null),
     };
     db.remove(key, now);
+    ctx.mark_dirty(1);
     Ok(Reply::Bulk(value))
 }

@@ -13,15 +13,18 @@ fn getex(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let key = args.key("key");
     let now = ctx.now_ms;
     let db = ctx.db();
-    let value = match db.get(key, now) {
+    let value = match db.read(key, now) {
         Some(value) => value.as_str()?.to_bytes(),
         None => return Ok(Reply::Null),
     };
     if args.flag("persist") {
-        db.persist(key, now);
+        if db.persist(key, now) {
+            ctx.mark_dirty(1);
+        }
     } else if let Some(at) = super::set::deadline(args, now, "getex")? {
         // A deadline that has already passed deletes the key, as Redis does for EXAT/PXAT.
         db.set_deadline(key, at, now);
+        ctx.mark_dirty(1);
     }
     Ok(Reply::Bulk(value))
 }

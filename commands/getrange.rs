@@ -14,7 +14,7 @@ pub(super) fn getrange(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let start = args.int("start").ok_or(CommandError::Syntax)?;
     let end = args.int("end").ok_or(CommandError::Syntax)?;
     let now = ctx.now_ms;
-    let value = match ctx.db().get(args.key("key"), now) {
+    let value = match ctx.db().read(args.key("key"), now) {
         Some(value) => value.as_str()?.to_bytes(),
         None => return Ok(Reply::Bulk(Bytes::new())),
     };

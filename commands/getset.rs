@@ -13,11 +13,12 @@ fn getset(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let now = ctx.now_ms;
     let db = ctx.db();
     // The old value is read first, so a key of another type stops the whole command.
-    let old = match db.get(key, now) {
+    let old = match db.read(key, now) {
         Some(old) => Reply::Bulk(old.as_str()?.to_bytes()),
         None => Reply::Null,
     };
     let value = Value::Str(Str::encoded(args.bytes("value").clone()));
     db.set(key.clone(), value, None, false, now);
+    ctx.mark_dirty(1);
     Ok(old)
 }

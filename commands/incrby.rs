@@ -38,6 +38,7 @@ pub(super) fn increment_by(ctx: &mut Ctx, key: &Bytes, delta: i64) -> CommandRes
             new
         }
     };
+    ctx.mark_dirty(1);
     Ok(Reply::Integer(new))
 }
 

@@ -29,6 +29,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CommandResult {
         Some(s) => *s = new,
         None => db.set(key.clone(), Value::Str(new), None, false, now),
     }
+    ctx.mark_dirty(1);
     Ok(Reply::Bulk(text))
 }
 

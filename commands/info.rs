@@ -25,6 +25,7 @@ const SECTIONS: &[(&str, bool)] = &[
     ("modules", true),
     ("commandstats", false),
     ("errorstats", true),
+    ("latencystats", false),
     ("cluster", true),
     ("keyspace", true),
 ];
@@ -95,6 +96,7 @@ fn section(ctx: &mut Ctx, name: &str, out: &mut String) {
         "modules" => out.push_str("# Modules\r\n"),
         "commandstats" => commandstats(ctx, out),
         "errorstats" => errorstats(ctx, out),
+        "latencystats" => latencystats(ctx, out),
         "cluster" => {
             out.push_str("# Cluster\r\n");
             line(out, "cluster_enabled", 0);
@@ -273,27 +275,40 @@ fn persistence(ctx: &mut Ctx, out: &mut String) {
         line(out, field, 0);
     }
     line(out, "current_fork_perc", "0.00");
-    line(out, "current_save_keys_processed", 0);
-    line(out, "current_save_keys_total", 0);
-    // Nothing is saved yet (no persistence), and we do not count changes.
-    line(out, "rdb_changes_since_last_save", 0);
-    line(out, "rdb_bgsave_in_progress", 0);
+    let rdb = ctx.persistence.report();
+    line(out, "current_save_keys_processed", rdb.keys_processed);
+    line(out, "current_save_keys_total", rdb.keys_total);
     line(
         out,
-        "rdb_last_save_time",
-        ctx.stats.started_unix_ms() / 1000,
+        "rdb_changes_since_last_save",
+        rdb.changes_since_last_save,
     );
-    line(out, "rdb_last_bgsave_status", "ok");
-    line(out, "rdb_last_bgsave_time_sec", -1);
-    line(out, "rdb_current_bgsave_time_sec", -1);
-    for field in [
-        "rdb_saves",
-        "rdb_last_cow_size",
+    line(
+        out,
+        "rdb_bgsave_in_progress",
+        u8::from(rdb.bgsave_in_progress),
+    );
+    line(out, "rdb_last_save_time", rdb.last_save_time);
+    line(
+        out,
+        "rdb_last_bgsave_status",
+        if rdb.last_bgsave_ok { "ok" } else { "err" },
+    );
+    line(out, "rdb_last_bgsave_time_sec", rdb.last_bgsave_time_sec);
+    line(
+        out,
+        "rdb_current_bgsave_time_sec",
+        rdb.current_bgsave_time_sec,
+    );
+    line(out, "rdb_saves", rdb.saves);
+    // No fork, so no copy-on-write pages to count.
+    line(out, "rdb_last_cow_size", 0);
+    line(
+        out,
         "rdb_last_load_keys_expired",
-        "rdb_last_load_keys_loaded",
-    ] {
-        line(out, field, 0);
-    }
+        rdb.last_load_keys_expired,
+    );
+    line(out, "rdb_last_load_keys_loaded", rdb.last_load_keys_loaded);
     line(out, "aof_enabled", u8::from(appendonly));
     line(out, "aof_rewrite_in_progress", 0);
     line(out, "aof_rewrite_scheduled", 0);
@@ -326,41 +341,60 @@ fn stats(ctx: &mut Ctx, out: &mut String) {
         "instantaneous_ops_per_sec",
         stats.instantaneous_ops_per_sec(),
     );
-    for field in [
-        "total_net_input_bytes",
+    line(out, "total_net_input_bytes", stats.total_net_input_bytes());
+    line(
+        out,
         "total_net_output_bytes",
-        "total_net_repl_input_bytes",
-        "total_net_repl_output_bytes",
-    ] {
+        stats.total_net_output_bytes(),
+    );
+    for field in ["total_net_repl_input_bytes", "total_net_repl_output_bytes"] {
         line(out, field, 0);
     }
-    for field in [
+    let kbps = |rate: f64| format!("{rate:.2}");
+    line(
+        out,
         "instantaneous_input_kbps",
+        kbps(stats.instantaneous_input_kbps()),
+    );
+    line(
+        out,
         "instantaneous_output_kbps",
+        kbps(stats.instantaneous_output_kbps()),
+    );
+    for field in [
         "instantaneous_input_repl_kbps",
         "instantaneous_output_repl_kbps",
     ] {
         line(out, field, "0.00");
     }
-    for field in [
-        "rejected_connections",
-        "sync_full",
-        "sync_partial_ok",
-        "sync_partial_err",
-    ] {
+    line(out, "rejected_connections", stats.rejected_connections());
+    for field in ["sync_full", "sync_partial_ok", "sync_partial_err"] {
         line(out, field, 0);
     }
-    line(out, "expired_keys", stats.expired_keys());
-    line(out, "expired_stale_perc", "0.00");
-    for field in [
+    let counters = ctx.keyspace.counters();
+    line(out, "expired_keys", stats.expired_keys() + counters.expired);
+    line(
+        out,
+        "expired_stale_perc",
+        format!("{:.2}", stats.expired_stale_perc()),
+    );
+    line(
+        out,
         "expired_time_cap_reached_count",
-        "expire_cycle_cpu_milliseconds",
-        "evicted_keys",
+        stats.expired_time_cap_reached_count(),
+    );
+    line(out, "expire_cycle_cpu_milliseconds", 0);
+    line(out, "evicted_keys", stats.evicted_keys());
+    for field in [
         "evicted_clients",
         "total_eviction_exceeded_time",
         "current_eviction_exceeded_time",
-        "keyspace_hits",
-        "keyspace_misses",
+    ] {
+        line(out, field, 0);
+    }
+    line(out, "keyspace_hits", counters.hits);
+    line(out, "keyspace_misses", counters.misses);
+    for field in [
         "pubsub_channels",
         "pubsub_patterns",
         "pubsubshard_channels",
@@ -382,10 +416,14 @@ fn stats(ctx: &mut Ctx, out: &mut String) {
         line(out, field, 0);
     }
     line(out, "total_error_replies", stats.total_error_replies());
-    for field in [
-        "dump_payload_sanitizations",
-        "total_reads_processed",
+    line(out, "dump_payload_sanitizations", 0);
+    line(out, "total_reads_processed", stats.total_reads_processed());
+    line(
+        out,
         "total_writes_processed",
+        stats.total_writes_processed(),
+    );
+    for field in [
         "io_threaded_reads_processed",
         "io_threaded_writes_processed",
         "reply_buffer_shrinks",
@@ -468,6 +506,15 @@ fn keyspace(ctx: &mut Ctx, out: &mut String) {
         }
         let expires = db.volatile_len();
         let _ = write!(out, "db{index}:keys={keys},expires={expires},avg_ttl=0\r\n");
+    }
+}
+
+fn latencystats(ctx: &mut Ctx, out: &mut String) {
+    out.push_str("# Latencystats\r\n");
+    let percentiles = ctx.config().latency_tracking_info_percentiles();
+    for text in ctx.latency.commands.info_lines(&percentiles) {
+        out.push_str(&text);
+        out.push_str("\r\n");
     }
 }
 

@@ -17,8 +17,8 @@ register_command!("lcs", lcs);
 fn lcs(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let now = ctx.now_ms;
     let db = ctx.db();
-    let a = string_or_empty(db.get(args.key("key1"), now))?;
-    let b = string_or_empty(db.get(args.key("key2"), now))?;
+    let a = string_or_empty(db.read(args.key("key1"), now))?;
+    let b = string_or_empty(db.read(args.key("key2"), now))?;
     let (want_len, want_idx) = (args.flag("len"), args.flag("idx"));
     if want_len && want_idx {
         return Err(CommandError::err(

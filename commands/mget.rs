@@ -12,7 +12,7 @@ fn mget(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let db = ctx.db();
     let values = args
         .all("key")
-        .map(|key| match db.get(key, now).map(Value::as_str) {
+        .map(|key| match db.read(key, now).map(Value::as_str) {
             Some(Ok(s)) => Reply::Bulk(s.to_bytes()),
             _ => Reply::Null,
         })

@@ -26,6 +26,7 @@ fn move_key(ctx: &mut Ctx, args: &Args) -> CommandResult {
     match here.take(key, now) {
         Some((value, deadline)) => {
             there.set(key.clone(), value, deadline, false, now);
+            ctx.mark_dirty(1);
             Ok(Reply::Integer(1))
         }
         None => Ok(Reply::Integer(0)),

@@ -12,9 +12,13 @@ register_command!("mset", mset);
 fn mset(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let now = ctx.now_ms;
     let db = ctx.db();
+    let mut written = 0;
     for (key, value) in args.all("key").zip(args.all("value")) {
         let value = Value::Str(Str::encoded(value.clone()));
         db.set(key.clone(), value, None, false, now);
+        written += 1;
     }
+    // One change per key given, repeated keys included, as Redis counts.
+    ctx.mark_dirty(written);
     Ok(Reply::ok())
 }

@@ -16,9 +16,12 @@ fn msetnx(ctx: &mut Ctx, args: &Args) -> CommandResult {
     if args.all("key").any(|key| db.get(key, now).is_some()) {
         return Ok(Reply::Integer(0));
     }
+    let mut written = 0;
     for (key, value) in args.all("key").zip(args.all("value")) {
         let value = Value::Str(Str::encoded(value.clone()));
         db.set(key.clone(), value, None, false, now);
+        written += 1;
     }
+    ctx.mark_dirty(written);
     Ok(Reply::Integer(1))
 }

@@ -9,7 +9,7 @@ register_command!("object-encoding", object_encoding);
 
 fn object_encoding(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let now = ctx.now_ms;
-    Ok(match ctx.db().peek(args.key("key"), now) {
+    Ok(match ctx.db().read_untouched(args.key("key"), now) {
         Some(value) => Reply::Bulk(Bytes::from_static(value.encoding().as_bytes())),
         None => Reply::Null,
     })

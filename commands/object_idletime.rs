@@ -11,7 +11,10 @@ register_command!("object-idletime", object_idletime);
 fn object_idletime(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let now = ctx.now_ms;
     let lfu = ctx.config().maxmemory_policy().ends_with("-lfu");
-    let Some(idle) = ctx.db().idle_seconds(args.key("key"), now) else {
+    let db = ctx.db();
+    let idle = db.idle_seconds(args.key("key"), now);
+    db.count_read(idle.is_some());
+    let Some(idle) = idle else {
         return Ok(Reply::Null);
     };
     if lfu {

@@ -18,10 +18,11 @@ fn object_refcount(ctx: &mut Ctx, args: &Args) -> CommandResult {
         config.maxmemory() == 0 || !(policy.ends_with("-lru") || policy.ends_with("-lfu"))
     };
     let now = ctx.now_ms;
-    Ok(
-        match ctx.db().refcount(args.key("key"), now, share_integers) {
-            Some(count) => Reply::Integer(count),
-            None => Reply::Null,
-        },
-    )
+    let db = ctx.db();
+    let refcount = db.refcount(args.key("key"), now, share_integers);
+    db.count_read(refcount.is_some());
+    Ok(match refcount {
+        Some(count) => Reply::Integer(count),
+        None => Reply::Null,
+    })
 }

@@ -13,5 +13,6 @@ fn persist(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let db = ctx.db();
     // Like any write, PERSIST counts as an access of an existing key, deadline or not.
     let dropped = db.touch(key, now) && db.persist(key, now);
+    ctx.mark_dirty(u64::from(dropped));
     Ok(Reply::Integer(i64::from(dropped)))
 }

@@ -20,5 +20,6 @@ fn psetex(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let value = Value::Str(Str::encoded(args.bytes("value").clone()));
     ctx.db()
         .set(args.key("key").clone(), value, Some(at), false, now);
+    ctx.mark_dirty(1);
     Ok(Reply::ok())
 }

@@ -20,6 +20,7 @@ fn rename(ctx: &mut Ctx, args: &Args) -> CommandResult {
     if key != newkey {
         if let Some((value, deadline)) = db.take(key, now) {
             db.set(newkey.clone(), value, deadline, false, now);
+            ctx.mark_dirty(1);
         }
     }
     Ok(Reply::ok())

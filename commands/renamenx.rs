@@ -23,5 +23,6 @@ fn renamenx(ctx: &mut Ctx, args: &Args) -> CommandResult {
     if let Some((value, deadline)) = db.take(key, now) {
         db.set(newkey.clone(), value, deadline, false, now);
     }
+    ctx.mark_dirty(1);
     Ok(Reply::Integer(1))
 }

@@ -26,7 +26,7 @@ fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let db = ctx.db();
     // With GET the old value is read first, so a wrong type stops the SET altogether.
     let old = if args.flag("get") {
-        match db.get(key, now) {
+        match db.read(key, now) {
             Some(old) => Reply::Bulk(old.as_str()?.to_bytes()),
             None => Reply::Null,
         }
@@ -43,6 +43,7 @@ fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
         let keep_ttl = args.flag("keepttl");
         let value = Value::Str(Str::encoded(args.bytes("value").clone()));
         db.set(key.clone(), value, expire_at, keep_ttl, now);
+        ctx.mark_dirty(1);
     }
     Ok(match (args.flag("get"), refused) {
         (true, _) => old,

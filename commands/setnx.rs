@@ -18,5 +18,6 @@ fn setnx(ctx: &mut Ctx, args: &Args) -> CommandResult {
     // Stored as SET stores it, so an integer value gets the int encoding.
     let value = Value::Str(Str::encoded(args.bytes("value").clone()));
     db.set(key.clone(), value, None, false, now);
+    ctx.mark_dirty(1);
     Ok(Reply::Integer(1))
 }

@@ -26,7 +26,10 @@ fn setrange(ctx: &mut Ctx, args: &Args) -> CommandResult {
                 let start = write_start(offset, value.len(), limit)?;
                 *old = overwrite(&old.to_bytes(), start, value);
             }
-            Ok(Reply::Integer(old.len() as i64))
+            let len = old.len() as i64;
+            // An empty value changes nothing and is not counted, as in Redis.
+            ctx.mark_dirty(u64::from(!value.is_empty()));
+            Ok(Reply::Integer(len))
         }
         None if value.is_empty() => Ok(Reply::Integer(0)),
         None => {
@@ -34,6 +37,7 @@ fn setrange(ctx: &mut Ctx, args: &Args) -> CommandResult {
             let new = overwrite(&[], start, value);
             let len = new.len() as i64;
             db.set(key.clone(), Value::Str(new), None, false, now);
+            ctx.mark_dirty(1);
             Ok(Reply::Integer(len))
         }
     }

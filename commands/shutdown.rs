@@ -1,11 +1,10 @@
 //! SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 //!
-//! Stops the server gracefully (no new connections, replies in flight finished). Redis saves
-//! the dataset first when asked to (SAVE) or when save points are configured (the default),
-//! and refuses to stop if that save fails, unless FORCE. This server cannot save yet (RDB
-//! persistence is issue #6), so a shutdown that needs a save fails the way a failed save makes
-//! Redis's fail, with the reason in the log; NOSAVE or FORCE stop at once. On success the
-//! client gets no reply: the connection closes, as with Redis.
+//! Stops the server gracefully (no new connections, replies in flight finished). The dataset
+//! is saved first when asked to (SAVE) or when save points are configured (the default),
+//! unless NOSAVE; a background save in progress is abandoned. If that save fails the server
+//! stays up and the client gets an error, unless FORCE. On success the client gets no reply:
+//! the connection closes, as with Redis.
 
 use crate::prelude::*;
 
@@ -20,11 +19,14 @@ fn shutdown(ctx: &mut Ctx, args: &Args) -> CommandResult {
         }
         return Err(CommandError::err("No shutdown in progress."));
     }
-    let save_points = !ctx.config().save().is_empty();
-    let must_save = args.flag("save") || (save_points && !args.flag("nosave"));
-    if must_save && !args.flag("force") {
-        log_warning("SHUTDOWN needs to save the dataset, and RDB persistence is not implemented yet: use SHUTDOWN NOSAVE (or FORCE)");
-        return Err(CommandError::err("Errors trying to SHUTDOWN. Check logs."));
+    let must_save = args.flag("save") || (ctx.save_points_configured() && !args.flag("nosave"));
+    if let Err(reason) = ctx.save_for_shutdown(must_save) {
+        if !args.flag("force") {
+            log_warning(&format!(
+                "Error trying to save the DB, can't exit: {reason}"
+            ));
+            return Err(CommandError::err("Errors trying to SHUTDOWN. Check logs."));
+        }
     }
     ctx.request_shutdown();
     ctx.client.close_after_reply = true;

@@ -11,7 +11,7 @@ register_command!("strlen", strlen);
 fn strlen(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let now = ctx.now_ms;
     // A read like GET: Redis counts it as an access of the key (OBJECT IDLETIME).
-    let len = match ctx.db().get(args.key("key"), now) {
+    let len = match ctx.db().read(args.key("key"), now) {
         Some(value) => value.as_str()?.len(),
         None => 0,
     };

@@ -19,6 +19,7 @@ fn swapdb(ctx: &mut Ctx, args: &Args) -> CommandResult {
         return Err(CommandError::err("DB index is out of range"));
     };
     ctx.keyspace.swap(first, second);
+    ctx.mark_dirty(1);
     Ok(Reply::ok())
 }
 

@@ -10,6 +10,9 @@ register_command!("touch", touch);
 fn touch(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let now = ctx.now_ms;
     let db = ctx.db();
-    let touched = args.all("key").filter(|key| db.touch(key, now)).count();
+    let touched = args
+        .all("key")
+        .filter(|key| db.read(key, now).is_some())
+        .count();
     Ok(Reply::Integer(touched as i64))
 }

@@ -30,7 +30,10 @@ pub(super) enum Base {
 pub(super) fn report(ctx: &mut Ctx, args: &Args, shown: Shown, base: Base) -> CommandResult {
     let now = ctx.now_ms;
     // Reading a deadline does not count as an access of the key (OBJECT IDLETIME stays).
-    let Some(deadline) = ctx.db().deadline(args.key("key"), now) else {
+    let db = ctx.db();
+    let deadline = db.deadline(args.key("key"), now);
+    db.count_read(deadline.is_some());
+    let Some(deadline) = deadline else {
         return Ok(Reply::Integer(-2));
     };
     let Some(when) = deadline else {

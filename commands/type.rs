@@ -11,7 +11,7 @@ fn key_type(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let now = ctx.now_ms;
     let name = ctx
         .db()
-        .peek(args.key("key"), now)
+        .read_untouched(args.key("key"), now)
         .map_or("none", Value::type_name);
     Ok(Reply::simple(name))
 }

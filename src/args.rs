@@ -174,6 +174,21 @@ impl<'a> Args<'a> {
         Ok(args)
     }
 
+    /// The words of a command whose spec says `free_arguments`, unmatched: its handler reads
+    /// them itself (DEBUG). Every other handler reads its arguments by name.
+    pub fn unmatched(spec: &'a CompiledArgs, words: &'a [Bytes]) -> Args<'a> {
+        Args {
+            words,
+            spec,
+            hits: Vec::new(),
+        }
+    }
+
+    /// The raw words after the command name (only for `free_arguments` commands).
+    pub fn words(&self) -> &'a [Bytes] {
+        self.words
+    }
+
     /// The node called `name`, preferring value nodes over the oneof/block that contain them.
     fn node(&self, name: &str) -> NodeId {
         self.node_where(name, Pick::Value)
@@ -338,7 +353,16 @@ fn convert(spec: &CompiledArgs, node: NodeId, word: &[u8]) -> Result<i64, Comman
             .map(|c| c as i64)
             .ok_or_else(|| CommandError::err("invalid cursor"));
     }
-    parse_i64(word).ok_or_else(|| not_integer(spec, node))
+    let value = parse_i64(word).ok_or_else(|| not_integer(spec, node))?;
+    if spec.nodes[node].c_int && i32::try_from(value).is_err() {
+        return Err(match &spec.nodes[node].not_integer_error {
+            Some(text) => CommandError::Custom(text.clone()),
+            None => CommandError::err(
+                "value is out of range, value must between -2147483648 and 2147483647",
+            ),
+        });
+    }
+    Ok(value)
 }
 
 /// A SCAN cursor as C's `strtoul(s, &end, 10)` reads it with Redis's checks: the text ends at
@@ -538,6 +562,15 @@ impl Matcher<'_> {
         }
     }
 
+    /// Match the chosen member of a oneof at `pos`.
+    fn member(&mut self, member: NodeId, pos: usize) -> Result<usize, CommandError> {
+        if self.spec.nodes[member].multiple {
+            // A repeated member (CLIENT KILL's filters) takes as many words as it can.
+            return self.sequence(&[member], pos);
+        }
+        self.single(member, pos)
+    }
+
     /// Match one occurrence of a node at `pos`.
     fn single(&mut self, id: NodeId, mut pos: usize) -> Result<usize, CommandError> {
         let node = &self.spec.nodes[id];
@@ -559,22 +592,45 @@ impl Matcher<'_> {
                 // A member whose token is the word wins over one without a token, which would
                 // take any word (CLIENT KILL: `ip:port` or `ID 5`).
                 let children = &spec.nodes[id].children;
-                let member = children
+                let tokenless = children
                     .iter()
                     .copied()
-                    .find(|&c| spec.leading_tokens(c).iter().any(|t| self.word_is(pos, t)))
-                    .or_else(|| {
-                        children
-                            .iter()
-                            .copied()
-                            .find(|&c| spec.leading_tokens(c).is_empty())
-                    })
-                    .ok_or(CommandError::Syntax)?;
-                if spec.nodes[member].multiple {
-                    // A repeated member (CLIENT KILL's filters) takes as many words as it can.
-                    return self.sequence(&[member], pos);
+                    .find(|&c| spec.leading_tokens(c).is_empty());
+                let by_token = children
+                    .iter()
+                    .copied()
+                    .find(|&c| spec.leading_tokens(c).iter().any(|t| self.word_is(pos, t)));
+                let Some(member) = by_token.or(tokenless) else {
+                    // A command that reads as it goes (CLIENT KILL) names the bad word at
+                    // once; one that checks its whole syntax first (CLIENT LIST) only when
+                    // nothing follows the word, otherwise the rest is a syntax error first.
+                    let own_error = self.numbers_as_read || pos + 1 == self.words.len();
+                    return Err(
+                        match (&spec.nodes[id].unknown_member_error, self.words.get(pos)) {
+                            (Some(template), Some(word)) if own_error => {
+                                unknown_option(template, word)
+                            }
+                            _ => CommandError::Syntax,
+                        },
+                    );
+                };
+                let hits = self.hits.len();
+                let outcome = self.member(member, pos);
+                match (outcome, tokenless) {
+                    // The tokened member does not fit, but the tokenless one takes exactly the
+                    // rest of the request: Redis reads a lone `CLIENT KILL ID` as an address.
+                    (Err(err), Some(other)) if other != member => {
+                        self.hits.truncate(hits);
+                        match self.member(other, pos) {
+                            Ok(end) if end == self.words.len() => Ok(end),
+                            _ => {
+                                self.hits.truncate(hits);
+                                Err(err)
+                            }
+                        }
+                    }
+                    (outcome, _) => outcome,
                 }
-                self.single(member, pos)
             }
             ArgType::Block => {
                 self.hit(id, pos);

@@ -35,6 +35,8 @@ pub struct State {
     pub last_interaction: Instant,
     pub resp: i64,
     pub no_evict: bool,
+    /// CLIENT NO-TOUCH ON (flag `T`).
+    pub no_touch: bool,
 }
 
 /// One connected client.
@@ -79,7 +81,16 @@ impl Entry {
             .as_ref()
             .map(|n| String::from_utf8_lossy(n).into_owned())
             .unwrap_or_default();
-        let flags = if state.no_evict { "e" } else { "N" };
+        let mut flags = String::new();
+        if state.no_evict {
+            flags.push('e');
+        }
+        if state.no_touch {
+            flags.push('T');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
         let _ = write!(
             out,
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}",
@@ -124,6 +135,7 @@ impl ClientRegistry {
                 last_interaction: now,
                 resp: 2,
                 no_evict: false,
+                no_touch: false,
             }),
             kill: Notify::new(),
         });

@@ -69,6 +69,11 @@ enum Kind {
     Bind,
     /// `replicaof`: `<host> <port>`, or `no one` / empty for none.
     ReplicaOf,
+    /// `client-output-buffer-limit`: groups of `<class> <hard> <soft> <soft-seconds>`; each
+    /// group replaces that class's limits and leaves the others as they were.
+    OutputBufferLimits,
+    /// `latency-tracking-info-percentiles`: numbers between 0 and 100, space-separated.
+    Percentiles,
 }
 
 /// Who may change a parameter.
@@ -214,9 +219,13 @@ const TABLE: &[Param] = &[
     p("maxmemory-samples",           int(1, I32),               "5"),
     p("proto-max-bulk-len",          mem(MIB, SIGNED_MEM_MAX),  "512mb"),
     p("client-query-buffer-limit",   mem(MIB, SIGNED_MEM_MAX),  "1gb"),
+    p("client-output-buffer-limit",  Kind::OutputBufferLimits,  "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60"),
     p("hz",                          HZ_KIND,                   "10"),
     p("slowlog-log-slower-than",     int(-1, i64::MAX),         "10000"),
     p("slowlog-max-len",             int(0, i64::MAX),          "128"),
+    p("latency-monitor-threshold",   int(0, i64::MAX),          "0"),
+    p("latency-tracking",            BOOL,                      "yes"),
+    p("latency-tracking-info-percentiles", Kind::Percentiles,   "50 99 99.9"),
     // A debugging knob of Redis's, hidden from globs there; accepted and reported for
     // compatibility, nothing reads it.
     p("rdb-key-save-delay",          int(i32::MIN as i64, I32), "0").hidden(),
@@ -256,6 +265,9 @@ const ENABLE_PROTECTED_CONFIGS: usize = index_of("enable-protected-configs");
 const ENABLE_DEBUG_COMMAND: usize = index_of("enable-debug-command");
 const TCP_BACKLOG: usize = index_of("tcp-backlog");
 const TCP_KEEPALIVE: usize = index_of("tcp-keepalive");
+const LATENCY_MONITOR_THRESHOLD: usize = index_of("latency-monitor-threshold");
+const LATENCY_TRACKING: usize = index_of("latency-tracking");
+const LATENCY_TRACKING_INFO_PERCENTILES: usize = index_of("latency-tracking-info-percentiles");
 const TIMEOUT: usize = index_of("timeout");
 const MAXCLIENTS: usize = index_of("maxclients");
 const IO_THREADS: usize = index_of("io-threads");
@@ -283,6 +295,7 @@ const MAXMEMORY_POLICY: usize = index_of("maxmemory-policy");
 const MAXMEMORY_SAMPLES: usize = index_of("maxmemory-samples");
 const PROTO_MAX_BULK_LEN: usize = index_of("proto-max-bulk-len");
 const CLIENT_QUERY_BUFFER_LIMIT: usize = index_of("client-query-buffer-limit");
+const CLIENT_OUTPUT_BUFFER_LIMIT: usize = index_of("client-output-buffer-limit");
 const HZ: usize = index_of("hz");
 const SLOWLOG_LOG_SLOWER_THAN: usize = index_of("slowlog-log-slower-than");
 const SLOWLOG_MAX_LEN: usize = index_of("slowlog-max-len");
@@ -304,6 +317,49 @@ enum Value {
     Save(Vec<(i64, i32)>),
     Bind(Vec<String>),
     ReplicaOf(Option<(String, u16)>),
+    /// The bits of each percentile (f64 has no `Eq`; -0 and 0 print differently anyway).
+    Percentiles(Vec<u64>),
+    /// Limits per client class, in [`ClientClass`] order.
+    OutputBufferLimits([OutputBufferLimit; 3]),
+    /// What a `client-output-buffer-limit` text says, before it is laid over the current
+    /// limits (see [`Config::settle`]); never stored.
+    OutputBufferLimitChanges(Vec<(ClientClass, OutputBufferLimit)>),
+}
+
+/// The classes of client that `client-output-buffer-limit` distinguishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientClass {
+    Normal = 0,
+    Replica = 1,
+    Pubsub = 2,
+}
+
+impl ClientClass {
+    const ALL: [ClientClass; 3] = [
+        ClientClass::Normal,
+        ClientClass::Replica,
+        ClientClass::Pubsub,
+    ];
+
+    /// Redis's names: `normal`, `slave` (or `replica`), `pubsub`; `master` is a class Redis
+    /// knows but refuses here.
+    fn from_name(name: &[u8]) -> Option<ClientClass> {
+        match name.to_ascii_lowercase().as_slice() {
+            b"normal" => Some(ClientClass::Normal),
+            b"slave" | b"replica" => Some(ClientClass::Replica),
+            b"pubsub" => Some(ClientClass::Pubsub),
+            _ => None,
+        }
+    }
+}
+
+/// One class's output buffer limits: a client whose pending replies reach `hard` bytes, or stay
+/// at or above `soft` bytes for more than `soft_seconds`, is disconnected. 0 disables a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutputBufferLimit {
+    pub hard: u64,
+    pub soft: u64,
+    pub soft_seconds: u64,
 }
 
 /// The server's configuration: one typed value per row of [`TABLE`].
@@ -350,8 +406,34 @@ impl Config {
                     panic!("default of {} does not parse: {reason}", param.name)
                 }),
             })
+            .map(|value| match value {
+                // The default names every class; laid over zeros it is complete.
+                Value::OutputBufferLimitChanges(changes) => {
+                    let mut all = [OutputBufferLimit::default(); 3];
+                    for (class, limit) in changes {
+                        all[class as usize] = limit;
+                    }
+                    Value::OutputBufferLimits(all)
+                }
+                other => other,
+            })
             .collect();
         Config { values, file: None }
+    }
+
+    /// Turns a parsed value into the value to store: `client-output-buffer-limit` changes only
+    /// the classes it names, so its changes are laid over the current limits.
+    fn settle(&self, index: usize, value: Value) -> Value {
+        match (value, &self.values[index]) {
+            (Value::OutputBufferLimitChanges(changes), Value::OutputBufferLimits(current)) => {
+                let mut all = *current;
+                for (class, limit) in changes {
+                    all[class as usize] = limit;
+                }
+                Value::OutputBufferLimits(all)
+            }
+            (value, _) => value,
+        }
     }
 
     /// Parses a `redis-server`-style command line (without the program name): an optional
@@ -455,13 +537,16 @@ impl Config {
         let text = match param.kind {
             // Multi-argument parameters take their arguments joined by spaces, which is also the
             // form CONFIG SET gives them. Zero arguments (`--save` alone) means empty.
-            Kind::Save | Kind::Bind => args.join(&b' '),
+            Kind::Save | Kind::Bind | Kind::OutputBufferLimits | Kind::Percentiles => {
+                args.join(&b' ')
+            }
             Kind::ReplicaOf if args.len() == 2 => args.join(&b' '),
             Kind::ReplicaOf => return Err(wrong_arity()),
             _ if args.len() == 1 => args[0].clone(),
             _ => return Err(wrong_arity()),
         };
         let mut value = parse(param, &text, self.dir(), false).map_err(DirectiveError::Invalid)?;
+        value = self.settle(index, value);
         if let (Value::Save(new), Value::Save(old)) = (&mut value, &self.values[index]) {
             // The first `save` directive replaces the default; later ones add to it (so a file
             // can list one rule per line), except that `save ""` clears everything.
@@ -520,7 +605,8 @@ impl Config {
         if runtime {
             self.check_runtime_access(index, true)?;
         }
-        self.values[index] = parse(&TABLE[index], value, self.dir(), runtime)?;
+        let value = parse(&TABLE[index], value, self.dir(), runtime)?;
+        self.values[index] = self.settle(index, value);
         Ok(())
     }
 
@@ -559,7 +645,7 @@ impl Config {
         let backup = self.values.clone();
         for (&(name, value), &index) in pairs.iter().zip(&indices) {
             match parse(&TABLE[index], value, self.dir(), true) {
-                Ok(v) => self.values[index] = v,
+                Ok(v) => self.values[index] = self.settle(index, v),
                 Err(reason) => {
                     self.values = backup;
                     // Redis reports value errors with the name lowercased.
@@ -639,9 +725,19 @@ impl Config {
         }
         let defaults = Config::defaults();
         for (index, param) in TABLE.iter().enumerate() {
-            let force =
-                matches!(param.kind, Kind::Dir) || self.values[index] != defaults.values[index];
-            for new in self.rewrite_lines(index) {
+            // Redis always writes `dir`, and `latency-tracking-info-percentiles` too (its
+            // rewrite does not compare with the default).
+            let force = matches!(param.kind, Kind::Dir | Kind::Percentiles)
+                || self.values[index] != defaults.values[index];
+            for (line_index, new) in self.rewrite_lines(index).into_iter().enumerate() {
+                // Redis decides per class whether a `client-output-buffer-limit` line must be
+                // added; an existing line is rewritten either way.
+                let force = match (&self.values[index], &defaults.values[index]) {
+                    (Value::OutputBufferLimits(now), Value::OutputBufferLimits(default)) => {
+                        now[line_index] != default[line_index]
+                    }
+                    _ => force,
+                };
                 if let Some(number) = at[index].pop_front() {
                     lines[number] = new;
                 } else if force {
@@ -685,27 +781,37 @@ impl Config {
             out
         };
         match &self.values[index] {
-            Value::Memory(n) => {
-                const KB: u64 = 1024;
-                let text = if *n != 0 && n % (KB * KB * KB) == 0 {
-                    format!("{}gb", n / (KB * KB * KB))
-                } else if *n != 0 && n % (KB * KB) == 0 {
-                    format!("{}mb", n / (KB * KB))
-                } else if *n != 0 && n % KB == 0 {
-                    format!("{}kb", n / KB)
-                } else {
-                    n.to_string()
-                };
-                vec![line(text.as_bytes())]
-            }
+            Value::Memory(n) => vec![line(memory_for_rewrite(*n).as_bytes())],
             Value::Str(s) => vec![line(&quote(s))],
             Value::Dir(d) => vec![line(&quote(d.to_string_lossy().as_bytes()))],
             Value::Save(rules) if rules.is_empty() => vec![line(b"\"\"")],
+            Value::Percentiles(bits) if bits.is_empty() => vec![line(b"\"\"")],
             Value::Save(rules) => rules
                 .iter()
                 .map(|(seconds, changes)| line(format!("{seconds} {changes}").as_bytes()))
                 .collect(),
             Value::ReplicaOf(None) => Vec::new(),
+            // One line per class, as Redis writes them (the replica class by its new name).
+            Value::OutputBufferLimits(limits) => ClientClass::ALL
+                .iter()
+                .zip(limits)
+                .map(|(class, l)| {
+                    let name = match class {
+                        ClientClass::Normal => "normal",
+                        ClientClass::Replica => "replica",
+                        ClientClass::Pubsub => "pubsub",
+                    };
+                    line(
+                        format!(
+                            "{name} {} {} {}",
+                            memory_for_rewrite(l.hard),
+                            memory_for_rewrite(l.soft),
+                            l.soft_seconds
+                        )
+                        .as_bytes(),
+                    )
+                })
+                .collect(),
             _ => vec![line(&self.render(index))],
         }
     }
@@ -738,6 +844,25 @@ impl Config {
             Value::Bind(addrs) => Bytes::from(addrs.join(" ")),
             Value::ReplicaOf(None) => Bytes::new(),
             Value::ReplicaOf(Some((host, port))) => Bytes::from(format!("{host} {port}")),
+            Value::OutputBufferLimits(limits) => {
+                let parts: Vec<String> = ["normal", "slave", "pubsub"]
+                    .iter()
+                    .zip(limits)
+                    .map(|(name, l)| format!("{name} {} {} {}", l.hard, l.soft, l.soft_seconds))
+                    .collect();
+                Bytes::from(parts.join(" "))
+            }
+            Value::OutputBufferLimitChanges(_) => {
+                unreachable!(
+                    "client-output-buffer-limit changes are settled before they are stored"
+                )
+            }
+            Value::Percentiles(bits) => Bytes::from(
+                bits.iter()
+                    .map(|&b| crate::latency::format_percentile(f64::from_bits(b)))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
         }
     }
 
@@ -837,6 +962,14 @@ impl Config {
 
     pub fn client_query_buffer_limit(&self) -> u64 {
         self.memory(CLIENT_QUERY_BUFFER_LIMIT)
+    }
+
+    /// The output buffer limits of one class of client.
+    pub fn client_output_buffer_limit(&self, class: ClientClass) -> OutputBufferLimit {
+        match &self.values[CLIENT_OUTPUT_BUFFER_LIMIT] {
+            Value::OutputBufferLimits(limits) => limits[class as usize],
+            other => unreachable!("client-output-buffer-limit holds {other:?}"),
+        }
     }
 
     pub fn maxclients(&self) -> u32 {
@@ -966,6 +1099,78 @@ impl Config {
     pub fn slowlog_max_len(&self) -> u64 {
         u64::try_from(self.int(SLOWLOG_MAX_LEN)).unwrap_or(0)
     }
+
+    /// Whether per-command latency histograms are kept (LATENCY HISTOGRAM, INFO latencystats).
+    pub fn latency_tracking(&self) -> bool {
+        matches!(self.values[LATENCY_TRACKING], Value::Bool(true))
+    }
+
+    /// The percentiles INFO latencystats reports.
+    pub fn latency_tracking_info_percentiles(&self) -> Vec<f64> {
+        match &self.values[LATENCY_TRACKING_INFO_PERCENTILES] {
+            Value::Percentiles(bits) => bits.iter().map(|&b| f64::from_bits(b)).collect(),
+            other => unreachable!("percentiles hold {other:?}"),
+        }
+    }
+
+    /// Milliseconds; 0 turns the latency monitor off.
+    pub fn latency_monitor_threshold(&self) -> u64 {
+        u64::try_from(self.int(LATENCY_MONITOR_THRESHOLD)).unwrap_or(0)
+    }
+}
+
+/// A byte count as CONFIG REWRITE writes it: in the largest unit that divides it.
+fn memory_for_rewrite(n: u64) -> String {
+    const KB: u64 = 1024;
+    if n != 0 && n.is_multiple_of(KB * KB * KB) {
+        format!("{}gb", n / (KB * KB * KB))
+    } else if n != 0 && n.is_multiple_of(KB * KB) {
+        format!("{}mb", n / (KB * KB))
+    } else if n != 0 && n.is_multiple_of(KB) {
+        format!("{}kb", n / KB)
+    } else {
+        n.to_string()
+    }
+}
+
+/// `client-output-buffer-limit`'s text, as Redis 7.0.15 reads it: words separated by single
+/// spaces (so two spaces make an empty word), in groups of four; every group is checked before
+/// any applies. Byte counts are memory values; the seconds too, but Redis keeps them in a C
+/// `int`, so larger values wrap, and a negative result is refused.
+fn parse_output_buffer_limits(
+    text: &[u8],
+) -> Result<Vec<(ClientClass, OutputBufferLimit)>, String> {
+    let words: Vec<&[u8]> = if text.is_empty() {
+        Vec::new()
+    } else {
+        text.split(|&b| b == b' ').collect()
+    };
+    if !words.len().is_multiple_of(4) {
+        return Err("Wrong number of arguments in buffer limit configuration.".to_string());
+    }
+    let bad_number =
+        || "Error in hard, soft or soft_seconds setting in buffer limit configuration.".to_string();
+    let mut changes = Vec::with_capacity(words.len() / 4);
+    for group in words.chunks(4) {
+        let class = ClientClass::from_name(group[0]).ok_or_else(|| {
+            "Invalid client class specified in buffer limit configuration.".to_string()
+        })?;
+        let hard = parse_memory(group[1]).ok_or_else(bad_number)?;
+        let soft = parse_memory(group[2]).ok_or_else(bad_number)?;
+        let seconds = parse_memory(group[3]).ok_or_else(bad_number)?;
+        // Truncation to 32 bits is the point: that is what Redis's `int` keeps.
+        let seconds = seconds as u32 as i32;
+        let soft_seconds = u64::try_from(seconds).map_err(|_| bad_number())?;
+        changes.push((
+            class,
+            OutputBufferLimit {
+                hard,
+                soft,
+                soft_seconds,
+            },
+        ));
+    }
+    Ok(changes)
 }
 
 /// Finds a row by name or alias, ASCII case-insensitively.
@@ -1038,6 +1243,10 @@ fn parse(param: &Param, text: &[u8], dir: &Path, runtime: bool) -> Result<Value,
         Kind::Save => parse_save(text).map(Value::Save),
         Kind::Bind => parse_bind(text).map(Value::Bind),
         Kind::ReplicaOf => parse_replicaof(text).map(Value::ReplicaOf),
+        Kind::OutputBufferLimits => {
+            parse_output_buffer_limits(text).map(Value::OutputBufferLimitChanges)
+        }
+        Kind::Percentiles => parse_percentiles(text).map(Value::Percentiles),
     }
 }
 
@@ -1127,6 +1336,31 @@ fn split_spaces(text: &[u8]) -> Vec<&[u8]> {
     } else {
         text.split(|&b| b == b' ').collect()
     }
+}
+
+/// Percentiles as Redis reads them: words split on single spaces, each a number (as C's
+/// `strtod` takes it, the whole word) between 0 and 100.
+fn parse_percentiles(text: &[u8]) -> Result<Vec<u64>, String> {
+    split_spaces(text)
+        .into_iter()
+        .map(|word| {
+            let value = std::str::from_utf8(word)
+                .ok()
+                .filter(|w| !w.starts_with(|c: char| c.is_ascii_whitespace()))
+                .and_then(|w| w.parse::<f64>().ok())
+                .filter(|v| !v.is_nan())
+                .ok_or_else(|| {
+                    "Invalid latency-tracking-info-percentiles parameters".to_string()
+                })?;
+            if !(0.0..=100.0).contains(&value) {
+                return Err(
+                    "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+                        .to_string(),
+                );
+            }
+            Ok(value.to_bits())
+        })
+        .collect()
 }
 
 fn parse_save(text: &[u8]) -> Result<Vec<(i64, i32)>, String> {
@@ -1308,7 +1542,7 @@ mod tests {
              save 300 10\nloglevel warning\nmaxclients 10000\n\nrequirepass \"a b\"\n\n\
              # Generated by CONFIG REWRITE\nbind 127.0.0.1 ::1\n{dir}appendfsync always\n\
              proto-max-bulk-len 100mb\nclient-query-buffer-limit 2000000\nhz 20\n\
-             slowlog-max-len 5000\n"
+             slowlog-max-len 5000\nlatency-tracking-info-percentiles 50 99 99.9\n"
         );
         assert_eq!(std::fs::read_to_string(&path.0).expect("read"), first);
 
@@ -1398,9 +1632,16 @@ mod tests {
             ("maxmemory-samples", "5"),
             ("proto-max-bulk-len", "536870912"),
             ("client-query-buffer-limit", "1073741824"),
+            (
+                "client-output-buffer-limit",
+                "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+            ),
             ("hz", "10"),
             ("slowlog-log-slower-than", "10000"),
             ("slowlog-max-len", "128"),
+            ("latency-monitor-threshold", "0"),
+            ("latency-tracking", "yes"),
+            ("latency-tracking-info-percentiles", "50 99 99.9"),
             ("rdb-key-save-delay", "0"),
         ];
         let config = Config::default();
@@ -1431,6 +1672,18 @@ mod tests {
         assert_eq!(c.databases(), 16);
         assert_eq!(c.proto_max_bulk_len(), 512 * 1024 * 1024);
         assert_eq!(c.client_query_buffer_limit(), 1024 * 1024 * 1024);
+        assert_eq!(
+            c.client_output_buffer_limit(ClientClass::Normal),
+            OutputBufferLimit::default()
+        );
+        assert_eq!(
+            c.client_output_buffer_limit(ClientClass::Pubsub),
+            OutputBufferLimit {
+                hard: 32 * 1024 * 1024,
+                soft: 8 * 1024 * 1024,
+                soft_seconds: 60
+            }
+        );
         assert_eq!(c.maxclients(), 10000);
         assert_eq!(c.timeout(), 0);
         assert_eq!(c.requirepass(), b"");

@@ -1,29 +1,36 @@
 //! One client connection: read bytes, frame requests, run them, write replies.
 //!
 //! Pipelining: every complete request already buffered is executed in order and all their
-//! replies go out in one write. A protocol error is answered with Redis's text and the
-//! connection is closed (after the replies to the requests before it). I/O errors end the task
-//! and are logged at debug level: a client going away is not the server's problem.
+//! replies go out in one write. Unsent replies are counted: above the pause mark (the soft or
+//! hard `client-output-buffer-limit`, else 256 KiB) no more requests run until the client
+//! reads, and past the limits the client is closed, as Redis does. Requests are read meanwhile,
+//! up to `client-query-buffer-limit`, past which the client is closed too. A protocol error is
+//! answered with Redis's text and the connection is closed (after the replies to the requests
+//! before it). I/O errors end the task and are logged at debug level: a client going away is
+//! not the server's problem.
 
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use bytes::{Buf, BytesMut};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::Instrument;
 
-use crate::clients::Endpoint;
+use crate::clients::{Endpoint, Entry};
 use crate::codec::{self, Frame, Limits};
+use crate::config::{ClientClass, OutputBufferLimit};
 use crate::session::Session;
 use crate::shared::Shared;
 
 /// Read buffer growth step, and the size above which an idle buffer is given back.
 const READ_CHUNK: usize = 16 * 1024;
 const SHRINK_ABOVE: usize = 1024 * 1024;
+/// Unsent replies above which no more requests are run until the client reads, when no output
+/// buffer limit is set (see [`Settings::pause_at`]).
+const PAUSE_ABOVE: usize = 256 * 1024;
 /// Requests run under one taking of the keyspace lock before it is let go for others.
 const BATCH_MAX: usize = 64;
 
@@ -55,45 +62,142 @@ pub async fn serve(
     .await
 }
 
+/// What the connection reads from the configuration before each round, so CONFIG SET takes
+/// effect on every connection at its next request.
+struct Settings {
+    limits: Limits,
+    query_limit: u64,
+    idle_limit: Option<Duration>,
+    output_limit: OutputBufferLimit,
+}
+
+impl Settings {
+    fn read(session: &Session) -> Settings {
+        let config = session
+            .shared()
+            .config
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        Settings {
+            limits: Limits {
+                max_bulk_len: config.proto_max_bulk_len(),
+                authenticated: !session.client.auth_required(&config),
+            },
+            query_limit: config.client_query_buffer_limit(),
+            // `timeout` seconds without a request closes the client; 0 means never.
+            idle_limit: match config.timeout() {
+                0 => None,
+                secs => Some(Duration::from_secs(secs)),
+            },
+            output_limit: config.client_output_buffer_limit(ClientClass::Normal),
+        }
+    }
+
+    /// How much unsent reply data stops the execution of further requests until the client
+    /// reads: the soft limit (its clock then runs), else the hard limit (reaching it closes),
+    /// else [`PAUSE_ABOVE`], which keeps a client that reads slowly or never from making the
+    /// server buffer more than that plus one reply.
+    fn pause_at(&self) -> usize {
+        let limit = match self.output_limit {
+            OutputBufferLimit { soft, .. } if soft > 0 => soft,
+            OutputBufferLimit { hard, .. } if hard > 0 => hard,
+            _ => PAUSE_ABOVE as u64,
+        };
+        usize::try_from(limit).unwrap_or(usize::MAX)
+    }
+}
+
+/// Unsent replies past the output buffer limits, as Redis's `checkClientOutputBufferLimits`
+/// judges them: the hard limit at once, the soft one after `soft_seconds` above it. `soft_since`
+/// is when the client went (and stayed) above the soft limit.
+fn over_output_limit(
+    pending: usize,
+    limit: &OutputBufferLimit,
+    soft_since: &mut Option<Instant>,
+    now: Instant,
+) -> bool {
+    let pending = pending as u64;
+    if limit.hard > 0 && pending >= limit.hard {
+        return true;
+    }
+    if limit.soft > 0 && pending >= limit.soft {
+        let since = *soft_since.get_or_insert(now);
+        return now.saturating_duration_since(since) > Duration::from_secs(limit.soft_seconds);
+    }
+    *soft_since = None;
+    false
+}
+
+/// Log, in Redis's words, that a client is closed for its unsent replies.
+fn closed_for_output(entry: &Entry) -> &'static str {
+    tracing::warn!(
+        "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+        entry.line(Instant::now())
+    );
+    "output buffer limit reached"
+}
+
+/// Redis's `sdscatrepr` of at most the first `max` bytes: quoted, with C escapes.
+fn repr(bytes: &[u8], max: usize) -> String {
+    let mut out = String::from("\"");
+    for &b in &bytes[..bytes.len().min(max)] {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x07 => out.push_str("\\a"),
+            0x08 => out.push_str("\\b"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
 async fn run(
-    mut stream: TcpStream,
+    stream: TcpStream,
     mut session: Session,
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<&'static str> {
     // Replies are small and latency matters more than packet count: send them at once.
     stream.set_nodelay(true)?;
+    let keepalive = session
+        .shared()
+        .config
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .tcp_keepalive();
+    set_keepalive(&stream, keepalive);
     let mut input = BytesMut::with_capacity(READ_CHUNK);
-    let mut output = BytesMut::with_capacity(READ_CHUNK);
+    // Encoded replies not yet written: what the output buffer limits measure. It grows when
+    // a reply needs it, so an idle connection costs only its input buffer.
+    let mut output = BytesMut::new();
     let mut parser = codec::Parser::default();
     let entry = Arc::clone(session.entry());
     let shared = Arc::clone(session.shared());
+    let mut soft_since: Option<Instant> = None;
+    let mut closing = None;
     loop {
-        let (mut limits, query_limit, idle_limit) = {
-            let config = session
-                .shared()
-                .config
-                .read()
-                .unwrap_or_else(|p| p.into_inner());
-            (
-                Limits {
-                    max_bulk_len: config.proto_max_bulk_len(),
-                    authenticated: !session.client.auth_required(&config),
-                },
-                config.client_query_buffer_limit(),
-                // `timeout` seconds without a request closes the client; 0 means never.
-                match config.timeout() {
-                    0 => None,
-                    secs => Some(Duration::from_secs(secs)),
-                },
-            )
-        };
-        // The keyspace lock, held across the buffered requests (at most `BATCH_MAX` in a
+        let settings = Settings::read(&session);
+        let pause_at = settings.pause_at();
+        let Settings {
+            mut limits,
+            query_limit,
+            idle_limit,
+            output_limit,
+        } = settings;
+        // Run every complete request buffered, until the unsent replies reach the pause mark.
+        // `drained` says whether the buffered requests ran out (rather than the run pausing).
+        // The keyspace lock is held across the buffered requests (at most `BATCH_MAX` in a
         // row) and released at the end of this block, before the next `.await`.
-        let closing = {
-            let mut closing = None;
+        let mut drained = false;
+        {
             let mut held = None;
             let mut in_batch = 0;
-            loop {
+            while closing.is_none() && output.len() < pause_at {
                 match parser.parse(&mut input, &limits) {
                     Ok(Some(Frame::Command(argv))) => {
                         if in_batch == BATCH_MAX {
@@ -107,44 +211,68 @@ async fn run(
                         if !session.client.silent {
                             codec::encode(&reply, session.client.protocol, &mut output);
                         }
-                        // A request pipelined after a successful AUTH is read with the full limits.
+                        // A request pipelined after a successful AUTH is read with the full
+                        // limits.
                         limits.authenticated |= session.client.authenticated;
                         if session.client.close_after_reply {
                             closing = Some("closed on the client's request");
-                            break;
                         }
                     }
                     Ok(Some(Frame::Empty)) => {}
-                    Ok(None) => break,
+                    Ok(None) => {
+                        drained = true;
+                        break;
+                    }
                     Err(err) => {
                         tracing::debug!(error = %err, "protocol error");
                         codec::encode_protocol_error(&err, &mut output);
                         closing = Some("protocol error");
-                        break;
                     }
                 }
             }
             // Counted before the keyspace is let go, so that no INFO misses them.
             session.flush_stats();
-            closing
-        };
-        if !output.is_empty() {
-            stream.write_all(&output).await?;
-            output.clear();
-            // One huge reply must not leave its capacity behind for the life of the connection.
-            if output.capacity() > SHRINK_ABOVE {
-                output = BytesMut::with_capacity(READ_CHUNK);
+        }
+        // Judged before writing, as Redis judges a reply when it is added, not when it is sent.
+        if over_output_limit(output.len(), &output_limit, &mut soft_since, Instant::now()) {
+            return Ok(closed_for_output(&entry));
+        }
+        // Write what the socket takes now, without waiting.
+        while !output.is_empty() {
+            match stream.try_write(&output) {
+                Ok(n) => {
+                    shared.stats.net_written(n);
+                    output.advance(n);
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(err) => return Err(err),
             }
         }
-        if let Some(reason) = closing {
-            return Ok(reason);
+        // Drained below the soft limit, its clock stops.
+        if over_output_limit(output.len(), &output_limit, &mut soft_since, Instant::now()) {
+            return Ok(closed_for_output(&entry));
+        }
+        if output.is_empty() {
+            if let Some(reason) = closing {
+                return Ok(reason);
+            }
+            // One huge reply must not leave its capacity behind for the life of the connection.
+            if output.capacity() > SHRINK_ABOVE {
+                output = BytesMut::new();
+            }
         }
         if input.len() as u64 > query_limit {
             tracing::warn!(
-                bytes = input.len(),
-                "closing client that reached the query buffer limit"
+                "Closing client that reached max query buffer length: {} (qbuf initial bytes: {})",
+                entry.line(Instant::now()),
+                repr(&input, 64)
             );
             return Ok("query buffer limit reached");
+        }
+        // Paused with requests still buffered, and the socket took enough to go on: run them
+        // before waiting for anything.
+        if !drained && closing.is_none() && output.len() < pause_at {
+            continue;
         }
         if input.is_empty() && input.capacity() > SHRINK_ABOVE {
             input = BytesMut::with_capacity(READ_CHUNK);
@@ -158,16 +286,60 @@ async fn run(
                 None => std::future::pending().await,
             }
         };
-        tokio::select! {
-            read = stream.read_buf(&mut input) => {
-                if read? == 0 {
-                    return Ok("client closed the connection");
+        // Above the soft limit, look again once its seconds have passed.
+        let soft_deadline = async {
+            match soft_since {
+                Some(since) => {
+                    let at = since
+                        + Duration::from_secs(output_limit.soft_seconds)
+                        + Duration::from_millis(10);
+                    tokio::time::sleep_until(at.into()).await
                 }
+                None => std::future::pending().await,
             }
+        };
+        // Requests keep being read while replies wait to be written (up to the query buffer
+        // limit), so a client that writes its whole pipeline before reading any reply never
+        // deadlocks with us; they are run once the replies drain.
+        let readable = tokio::select! {
+            ready = stream.readable(), if closing.is_none() => {
+                ready?;
+                true
+            }
+            ready = stream.writable(), if !output.is_empty() => {
+                ready?;
+                false
+            }
+            _ = soft_deadline => false,
             _ = shutdown.changed() => return Ok("server shutting down"),
             _ = entry.killed() => return Ok("killed by CLIENT KILL"),
             // As Redis: an idle client past `timeout` is closed without a word.
             _ = idle => return Ok("idle for longer than timeout"),
+        };
+        if readable {
+            match stream.try_read_buf(&mut input) {
+                Ok(0) => return Ok("client closed the connection"),
+                Ok(read) => shared.stats.net_read(read),
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(err) => return Err(err),
+            }
         }
+    }
+}
+
+/// Apply `tcp-keepalive` to a new connection as Redis does: probes start after `seconds` of
+/// silence, follow every third of that (at least 1 s), and 3 unanswered ones drop the peer. 0
+/// leaves keepalive off. Like Redis, a CONFIG SET applies to connections accepted afterwards.
+fn set_keepalive(stream: &TcpStream, seconds: u64) {
+    if seconds == 0 {
+        return;
+    }
+    let idle = Duration::from_secs(seconds);
+    let params = socket2::TcpKeepalive::new()
+        .with_time(idle)
+        .with_interval(Duration::from_secs((seconds / 3).max(1)))
+        .with_retries(3);
+    if let Err(err) = socket2::SockRef::from(stream).set_tcp_keepalive(&params) {
+        tracing::debug!(error = %err, "could not enable TCP keepalive");
     }
 }

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use crate::clients::{ClientRegistry, Entry};
 use crate::codec::Protocol;
 use crate::config::Config;
+use crate::error::CommandError;
 use crate::keyspace::{Db, Keyspace};
 use crate::logging::LogLevel;
 use crate::registry::CommandTable;
@@ -49,6 +50,13 @@ pub struct Client {
     pub silent: bool,
     /// Set by a command whose reply must never be sent (SHUTDOWN closes without one).
     pub suppress_reply: bool,
+    /// Whether the client is local as Redis decides it (connected from 127.0.0.1 or ::1, or
+    /// with no socket at all), for the `local` setting of `enable-debug-command` and
+    /// `enable-protected-configs`.
+    pub local: bool,
+    /// CLIENT NO-TOUCH ON (Redis 7.2): this client's commands do not update keys' access
+    /// time, except TOUCH.
+    pub no_touch: bool,
 }
 
 impl Client {
@@ -69,6 +77,8 @@ impl Client {
             reply_skip_next: false,
             suppress_reply: false,
             silent: false,
+            local: false,
+            no_touch: false,
         }
     }
 
@@ -175,9 +185,122 @@ pub struct Ctx<'a> {
     pub shutdown: &'a tokio::sync::Notify,
     /// The slow log (SLOWLOG).
     pub slowlog: &'a crate::slowlog::SlowLog,
+    /// Changes since the last save, and RDB snapshots.
+    pub persistence: &'a crate::persistence::Persistence,
+    /// The latency monitor (LATENCY).
+    pub latency: &'a crate::latency::LatencyMonitor,
+    /// Whether the active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire: &'a std::sync::atomic::AtomicBool,
 }
 
 impl Ctx<'_> {
+    /// Count `n` changes to the dataset, as Redis adds to `server.dirty`: one per key written
+    /// or deleted, nothing for a write that changed nothing (SET NX on an existing key).
+    /// Save points, INFO's `rdb_changes_since_last_save` and replication read it.
+    pub fn mark_dirty(&self, n: u64) {
+        self.persistence.mark_dirty(n);
+    }
+
+    /// SAVE: write the dataset to the RDB file now. Refused while a background save runs;
+    /// a failed write is a bare `ERR`, as Redis replies (the reason goes to the log).
+    pub fn save(&mut self) -> Result<(), CommandError> {
+        if self.persistence.bgsave_in_progress() {
+            return Err(CommandError::err("Background save already in progress"));
+        }
+        self.persistence.count_save();
+        let config = self.config();
+        self.persistence
+            .save(self.keyspace, &config)
+            .map_err(|_| CommandError::Custom("ERR".into()))
+    }
+
+    /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the dataset and load it back.
+    pub fn debug_reload(
+        &mut self,
+        merge: bool,
+        noflush: bool,
+        nosave: bool,
+    ) -> Result<(), CommandError> {
+        let config = self
+            .config
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.persistence
+            .reload(self.keyspace, &config, merge, noflush, nosave, self.now_ms)
+            .map_err(|err| match err {
+                crate::persistence::ReloadError::Save => CommandError::Custom("ERR".into()),
+                crate::persistence::ReloadError::Load => {
+                    CommandError::err("Error trying to load the RDB dump, check server logs.")
+                }
+            })
+    }
+
+    /// BGSAVE: start saving the dataset as it is now, in the background.
+    pub fn bgsave(&mut self) -> Result<(), CommandError> {
+        let config = self
+            .config
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.persistence
+            .bgsave(self.keyspace, &config)
+            .map_err(|refused| match refused {
+                crate::persistence::BgsaveRefused::AlreadyInProgress => {
+                    CommandError::err("Background save already in progress")
+                }
+                crate::persistence::BgsaveRefused::NoServer => CommandError::Custom("ERR".into()),
+            })
+    }
+
+    /// Unix seconds of the last successful save (LASTSAVE).
+    pub fn last_save(&self) -> i64 {
+        self.persistence.last_save()
+    }
+
+    /// Whether save points are configured (`save` is not empty).
+    pub fn save_points_configured(&self) -> bool {
+        !self.config().save().is_empty()
+    }
+
+    /// What FLUSHALL does after emptying the keyspace, as Redis: abandon a background save
+    /// in progress and, when save points are configured, write the (empty) dataset. A failed
+    /// write is only logged.
+    pub fn save_after_flushall(&mut self) {
+        self.persistence.abort_bgsave(self.keyspace);
+        if self.save_points_configured() {
+            let config = self
+                .config
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let _ = self.persistence.save(self.keyspace, &config);
+        }
+    }
+
+    /// What SHUTDOWN does before stopping: abandon a background save and, when `save`, write
+    /// the dataset. Either way the server will not save again on its way out.
+    pub fn save_for_shutdown(&mut self, save: bool) -> Result<(), String> {
+        self.persistence.abort_bgsave(self.keyspace);
+        if save {
+            let config = self
+                .config
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            self.persistence.save(self.keyspace, &config)?;
+        }
+        self.persistence.decide_exit(save);
+        Ok(())
+    }
+
+    /// Stop the whole server for `duration` (DEBUG SLEEP): the keyspace stays locked, so every
+    /// other client waits, as Redis's single thread does.
+    pub fn block_server_for(&self, duration: std::time::Duration) {
+        std::thread::sleep(duration);
+    }
+
+    /// Turn the active expiry cycle on or off (DEBUG SET-ACTIVE-EXPIRE).
+    pub fn set_active_expire(&self, on: bool) {
+        self.active_expire.store(on, Ordering::Relaxed);
+    }
+
     /// Ask the server to shut down gracefully once this reply is written (SHUTDOWN). The
     /// request is kept until the server takes it, so it cannot be missed.
     pub fn request_shutdown(&self) {
@@ -221,6 +344,7 @@ impl Ctx<'_> {
                 state.last_interaction = now;
                 state.resp = self.client.protocol_version();
                 state.no_evict = self.client.no_evict;
+                state.no_touch = self.client.no_touch;
                 out.push_str(&entry.line_with(now, &state));
             } else {
                 out.push_str(&entry.line(now));
@@ -245,6 +369,35 @@ impl Ctx<'_> {
             self.client.authenticated = true;
         }
         ok
+    }
+
+    /// `maxmemory`: evict keys by the policy until the heap in use is under the limit (Redis
+    /// does this before every command). True when it stays over with nothing left to evict:
+    /// the dispatcher then refuses commands flagged DENYOOM.
+    pub fn out_of_memory(&mut self) -> bool {
+        let (maxmemory, policy, samples) = {
+            let config = self.config();
+            (
+                config.maxmemory(),
+                crate::evict::Policy::from_name(config.maxmemory_policy()),
+                usize::try_from(config.maxmemory_samples()).unwrap_or(5),
+            )
+        };
+        if maxmemory == 0 {
+            return false;
+        }
+        let rng = self.rng;
+        let outcome = crate::evict::perform_evictions(
+            self.keyspace,
+            policy,
+            maxmemory,
+            samples,
+            self.now_ms,
+            |_| crate::stats::used_memory(),
+            || rng.next_u64(),
+        );
+        self.stats.keys_evicted(outcome.evicted);
+        outcome.out_of_memory
     }
 
     /// Write access to the configuration.

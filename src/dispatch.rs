@@ -8,9 +8,13 @@ use crate::context::Ctx;
 use crate::error::CommandError;
 use crate::registry::{Command, CommandTable};
 use crate::reply::Reply;
+use crate::spec::TooMany;
 
 /// How many characters of a name or of the arguments an unknown-command error quotes.
 const QUOTE_LIMIT: usize = 128;
+
+/// Redis's refusal of writes after a failed background save (`stop-writes-on-bgsave-error`).
+pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
 /// Run one request (`argv[0]` is the command name) and produce its reply.
 pub fn dispatch(
@@ -35,31 +39,73 @@ pub fn dispatch(
         .as_ref()
         .ok()
         .map(|(command, _)| command.full_name.as_str());
-    let found = Resolved::from(&resolved);
+    let mut found = Resolved::from(&resolved);
+    let mut rejected = None;
     let reply = match resolved.and_then(|(command, skip)| {
         let handler = command
             .handler
             .expect("resolve only returns commands with handlers");
-        // Redis's order: unknown command and arity first (in `resolve`), then authentication,
-        // then the command's own syntax.
+        // Redis's order: unknown command and arity first (in `resolve`), then the guard on
+        // protected commands, then authentication, then the command's own syntax.
+        if let Some(refusal) = protected_refusal(command, ctx) {
+            return Err(refusal);
+        }
         if ctx.auth_required() && !allowed_without_auth(command) {
+            rejected = Some(command);
             return Err(CommandError::Custom(
                 "NOAUTH Authentication required.".into(),
             ));
         }
-        let too_many = || CommandError::WrongArity(command.full_name.clone());
+        // Then `maxmemory`: evictions run before every command, and when memory stays over
+        // the limit, commands that may grow it are refused before their syntax is looked at.
+        if ctx.out_of_memory() && is_denyoom(command) {
+            rejected = Some(command);
+            return Err(CommandError::Custom(
+                "OOM command not allowed when used memory > 'maxmemory'.".into(),
+            ));
+        }
+        // The last background save failed and stop-writes-on-bgsave-error is on: writes (and
+        // PING, as Redis does) are refused before their syntax is looked at.
+        if (command.flags.write || command.full_name == "ping")
+            && ctx.persistence.writes_refused(&ctx.config())
+        {
+            rejected = Some(command);
+            return Err(CommandError::Custom(MISCONF.into()));
+        }
+        let too_many = || match command.spec.too_many_error {
+            None => CommandError::WrongArity(command.full_name.clone()),
+            Some(TooMany::Syntax) => CommandError::Syntax,
+            // Redis names the subcommand as typed and the container in upper case.
+            Some(TooMany::Subcommand) => CommandError::err(format_args!(
+                "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+                String::from_utf8_lossy(quote_text(&argv[skip - 1], QUOTE_LIMIT)),
+                command
+                    .full_name
+                    .split('|')
+                    .next()
+                    .unwrap_or_default()
+                    .to_uppercase(),
+            )),
+        };
         let rules = Rules {
             too_many: &too_many,
             unknown_option: command.spec.unknown_option_error.as_deref(),
             check: command.check,
             numbers_as_read: command.spec.numbers_as_read,
         };
-        let args = Args::parse(&command.args, &argv[skip..], &rules)?;
+        let args = if command.spec.free_arguments {
+            Args::unmatched(&command.args, &argv[skip..])
+        } else {
+            Args::parse(&command.args, &argv[skip..], &rules)?
+        };
         handler(ctx, &args)
     }) {
         Ok(reply) => reply,
         Err(err) => Reply::Error(err),
     };
+    if let Some(command) = rejected {
+        found = Resolved::Rejected(command);
+    }
     (reply, found)
 }
 
@@ -87,6 +133,9 @@ pub enum Resolved {
     Command(&'static Command),
     /// A known command refused for its number of arguments (its full name).
     ArityRejected(String),
+    /// A known command refused before it ran (NOAUTH, OOM, MISCONF): Redis counts it as
+    /// rejected.
+    Rejected(&'static Command),
     /// No such command or subcommand.
     Unknown,
 }
@@ -117,9 +166,38 @@ pub fn resolve<'t>(
     Ok((sub, 2))
 }
 
+/// Commands flagged PROTECTED (DEBUG) run only as `enable-<name>-command` allows: `yes`, or
+/// `local` for a client connected over loopback. Redis refuses the rest with this text, before
+/// it asks for authentication.
+fn protected_refusal(command: &Command, ctx: &Ctx<'_>) -> Option<CommandError> {
+    if !command.flags.protected {
+        return None;
+    }
+    let allowed = match ctx.config().enable_debug_command() {
+        "yes" => true,
+        "local" => ctx.client.local,
+        _ => false,
+    };
+    if allowed {
+        return None;
+    }
+    Some(CommandError::err(format_args!(
+        "{} command not allowed. If the enable-{}-command option is set to \"local\", you can \
+         run it from a local connection, otherwise you need to set this option in the \
+         configuration file, and then restart the server.",
+        command.name.to_uppercase(),
+        command.name,
+    )))
+}
+
+/// Commands flagged DENYOOM: refused while memory is over `maxmemory`.
+fn is_denyoom(command: &Command) -> bool {
+    command.flags.denyoom
+}
+
 /// Commands flagged NO_AUTH in their spec (AUTH, HELLO, QUIT, RESET) run before AUTH.
 fn allowed_without_auth(command: &Command) -> bool {
-    command.spec.command_flags.iter().any(|f| f == "NO_AUTH")
+    command.flags.no_auth
 }
 
 /// Redis's arity rule: positive means exactly that many words, negative at least that many.

@@ -51,6 +51,11 @@ impl Str {
     pub fn plain(bytes: Bytes) -> Str {
         if bytes.len() <= EMBSTR_MAX {
             Str::Embstr(CompactBytes::new(&bytes))
+        } else if bytes.len() < OWN_ALLOCATION_BELOW && !bytes.is_unique() {
+            // A slice of a request would keep the whole read buffer, and every other request's
+            // bytes in it, alive for as long as the value lives: deleting or evicting the key
+            // would free almost nothing. Redis copies such arguments too; big ones are kept.
+            Str::Raw(Bytes::copy_from_slice(&bytes))
         } else {
             Str::Raw(bytes)
         }
@@ -106,6 +111,10 @@ fn int_text_len(n: i64) -> usize {
     digits + usize::from(n < 0)
 }
 
+/// Values shorter than this that share their allocation are copied when stored (see
+/// [`Str::plain`]); Redis's PROTO_MBULK_BIG_ARG is the same size.
+const OWN_ALLOCATION_BELOW: usize = 32 * 1024;
+
 /// A stored value. One variant per Redis type; the other types slot in here without changing
 /// the string commands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,6 +166,36 @@ fn clock_seconds(now_ms: i64) -> u32 {
 #[derive(Debug, Default)]
 pub struct Db {
     map: Dict<CompactBytes, Value>,
+    /// While a background save copies this database: what each key written since the
+    /// snapshot began held before its first write (see `Keyspace::snapshot_begin`).
+    cow: Option<Box<CowLog>>,
+    /// What INFO counts about this database's lookups and expiry.
+    counters: Counters,
+    /// Whether lookups mark keys accessed: false while a CLIENT NO-TOUCH client's command
+    /// runs (set through [`Keyspace::set_touching`]).
+    no_touch: bool,
+}
+
+/// Lookups and expiry as INFO reports them: `keyspace_hits` and `keyspace_misses` count the
+/// lookups of commands that read a key (GET, EXISTS, TTL, OBJECT...), not those of writes;
+/// `expired_keys` every key removed because its deadline had passed, lazily or actively.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counters {
+    pub hits: u64,
+    pub misses: u64,
+    pub expired: u64,
+}
+
+/// A key's state as a snapshot must see it: its value and deadline, or absent.
+pub type Preimage = Option<(Value, Option<i64>)>;
+
+/// Copy-before-write log of one database during a background save.
+#[derive(Debug, Default)]
+pub struct CowLog {
+    /// The state at the snapshot's instant of every key written since.
+    pub before: std::collections::HashMap<CompactBytes, Preimage>,
+    /// The database was emptied or swapped away: the snapshot cannot be completed.
+    pub aborted: bool,
 }
 
 /// What one run of the active expiry cycle did.
@@ -182,18 +221,39 @@ impl Db {
             .and_then(|slot| self.map.stamp_at(slot))
         {
             Some(when) if when <= now => {
+                self.preserve(key);
                 self.map.remove(key);
+                self.counters.expired += 1;
                 true
             }
             _ => false,
         }
     }
 
+    /// Before a write to `key` while a snapshot is being copied: remember what the key held,
+    /// unless it was written already since the snapshot began (the first write saw the
+    /// snapshot's state).
+    fn preserve(&mut self, key: &[u8]) {
+        let Some(cow) = self.cow.as_deref_mut() else {
+            return;
+        };
+        if cow.aborted || cow.before.contains_key(key) {
+            return;
+        }
+        let state = self
+            .map
+            .slot_of(key)
+            .map(|slot| (self.map.at(slot).1.clone(), self.map.stamp_at(slot)));
+        cow.before.insert(CompactBytes::new(key), state);
+    }
+
     /// Where the live entry of `key` is, expiring it first if due.
     fn live(&mut self, key: &[u8], now: i64) -> Option<Slot> {
         let slot = self.map.slot_of_mut(key)?;
         if self.map.stamp_at(slot).is_some_and(|when| when <= now) {
+            self.preserve(key);
             self.map.remove(key);
+            self.counters.expired += 1;
             return None;
         }
         Some(slot)
@@ -201,15 +261,60 @@ impl Db {
 
     /// The live value of `key`, marking it accessed (as a read or write by a command does).
     pub fn get(&mut self, key: &[u8], now: i64) -> Option<&Value> {
-        self.get_mut(key, now).map(|v| &*v)
+        let touching = !self.no_touch;
+        let slot = self.live(key, now)?;
+        let (value, accessed) = self.map.at_mut(slot);
+        if touching {
+            *accessed = clock_seconds(now);
+        }
+        Some(&*value)
     }
 
     /// The live value of `key` for changing in place, marking it accessed.
     pub fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
+        // The caller may change the value in place (APPEND, INCR).
+        self.preserve(key);
+        let touching = !self.no_touch;
         let slot = self.live(key, now)?;
         let (value, accessed) = self.map.at_mut(slot);
-        *accessed = clock_seconds(now);
+        if touching {
+            *accessed = clock_seconds(now);
+        }
         Some(value)
+    }
+
+    /// [`Db::get`] for a command that reads the key (GET, MGET, GETRANGE...): counted as a
+    /// keyspace hit or miss.
+    pub fn read(&mut self, key: &[u8], now: i64) -> Option<&Value> {
+        self.lookup_counted(key, now, !self.no_touch)
+    }
+
+    /// [`Db::peek`] for a command that reads the key without touching it (EXISTS, TYPE,
+    /// OBJECT): counted as a keyspace hit or miss.
+    pub fn read_untouched(&mut self, key: &[u8], now: i64) -> Option<&Value> {
+        self.lookup_counted(key, now, false)
+    }
+
+    fn lookup_counted(&mut self, key: &[u8], now: i64, touch: bool) -> Option<&Value> {
+        let Some(slot) = self.live(key, now) else {
+            self.counters.misses += 1;
+            return None;
+        };
+        self.counters.hits += 1;
+        let (value, accessed) = self.map.at_mut(slot);
+        if touch {
+            *accessed = clock_seconds(now);
+        }
+        Some(&*value)
+    }
+
+    /// Count a read lookup a command made some other way (TTL's deadline lookup).
+    pub fn count_read(&mut self, hit: bool) {
+        if hit {
+            self.counters.hits += 1;
+        } else {
+            self.counters.misses += 1;
+        }
     }
 
     /// The live value of `key` without marking it accessed (EXISTS, OBJECT, TYPE...).
@@ -233,6 +338,7 @@ impl Db {
         keep_ttl: bool,
         now: i64,
     ) {
+        self.preserve(&key);
         // One hash and one walk of the chain: `insert_slot` replaces the value of an existing
         // key. (A key over 22 bytes is copied to the heap even when it exists already; short
         // keys are inline, so the common case allocates nothing for the key.)
@@ -252,6 +358,7 @@ impl Db {
     /// Replace the value of an existing live key, keeping its deadline (INCR, APPEND...).
     /// Returns false (and stores nothing) when the key does not exist.
     pub fn replace(&mut self, key: &[u8], value: Value, now: i64) -> bool {
+        self.preserve(key);
         match self.live(key, now) {
             Some(slot) => {
                 let (old, accessed) = self.map.at_mut(slot);
@@ -270,6 +377,7 @@ impl Db {
 
     /// Delete `key` and hand back its value and deadline (RENAME, MOVE).
     pub fn take(&mut self, key: &[u8], now: i64) -> Option<(Value, Option<i64>)> {
+        self.preserve(key);
         let slot = self.live(key, now)?;
         let when = self.map.stamp_at(slot);
         self.map.remove(key).map(|value| (value, when))
@@ -288,6 +396,7 @@ impl Db {
         let Some(slot) = self.live(key, now) else {
             return false;
         };
+        self.preserve(key);
         if when <= now {
             self.map.remove(key);
         } else {
@@ -302,6 +411,7 @@ impl Db {
             return false;
         };
         let had = self.map.stamp_at(slot).is_some();
+        self.preserve(key);
         self.map.set_stamp_at(slot, None);
         had
     }
@@ -395,7 +505,16 @@ impl Db {
 
     /// Remove every key. A large database is dropped on a background thread.
     pub fn clear(&mut self) {
+        // A snapshot being copied cannot see the old contents any more: it is abandoned.
+        let cow = self.cow.take().map(|_| {
+            Box::new(CowLog {
+                aborted: true,
+                ..CowLog::default()
+            })
+        });
         let old = std::mem::take(self);
+        self.cow = cow;
+        self.counters = old.counters;
         if old.len() > FREE_IN_BACKGROUND_ABOVE {
             std::thread::spawn(move || drop(old));
         }
@@ -419,12 +538,49 @@ impl Db {
             .map(|(key, _, _)| key.clone())
             .collect();
         for key in &due {
+            self.preserve(key);
             self.map.remove(&key[..]);
         }
+        self.counters.expired += due.len() as u64;
         CycleStats {
             sampled,
             expired: due.len(),
         }
+    }
+
+    /// Up to `count` random keys for eviction (`maxmemory`): from every key, or with `volatile`
+    /// only from those with a deadline; each with its last access (Unix seconds, the LRU clock)
+    /// and its deadline.
+    pub fn eviction_sample(
+        &self,
+        volatile: bool,
+        count: usize,
+        random: impl FnMut() -> u64,
+    ) -> Vec<EvictionCandidate> {
+        let picked: Vec<(&CompactBytes, Option<i64>)> = if volatile {
+            self.map
+                .sample_stamped(count, random)
+                .into_iter()
+                .map(|(key, _, when)| (key, Some(when)))
+                .collect()
+        } else {
+            self.map
+                .sample(count, random)
+                .into_iter()
+                .map(|(key, _)| (key, None))
+                .collect()
+        };
+        picked
+            .into_iter()
+            .filter_map(|(key, deadline)| {
+                let slot = self.map.slot_of(&key[..])?;
+                Some(EvictionCandidate {
+                    key: Bytes::copy_from_slice(key),
+                    accessed: self.map.meta_at(slot),
+                    deadline,
+                })
+            })
+            .collect()
     }
 
     /// Move an ongoing rehash of the table forward for about `budget` (Redis's active
@@ -434,22 +590,64 @@ impl Db {
     }
 }
 
+/// A key sampled for eviction, with what the policies rank it by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvictionCandidate {
+    pub key: Bytes,
+    /// Last access in Unix seconds.
+    pub accessed: u32,
+    /// The deadline in Unix milliseconds, for keys sampled among those with one.
+    pub deadline: Option<i64>,
+}
+
 /// All databases of the server.
 #[derive(Debug)]
 pub struct Keyspace {
     dbs: Vec<Db>,
+    /// See [`Keyspace::set_touching`].
+    no_touch: bool,
+    /// The best eviction candidates seen so far (`maxmemory`), kept between commands.
+    pub(crate) eviction_pool: crate::evict::Pool,
 }
 
 impl Keyspace {
     pub fn new(databases: usize) -> Keyspace {
         Keyspace {
             dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
+            no_touch: false,
+            eviction_pool: crate::evict::Pool::default(),
         }
     }
 
     /// Database `index`. Callers check the index against `len` (SELECT does).
     pub fn db(&mut self, index: usize) -> &mut Db {
-        &mut self.dbs[index]
+        let db = &mut self.dbs[index];
+        db.no_touch = self.no_touch;
+        db
+    }
+
+    /// Whether the command about to run may mark keys accessed (false for a CLIENT NO-TOUCH
+    /// client's commands other than TOUCH). The session sets it before every command.
+    pub fn set_touching(&mut self, touching: bool) {
+        self.no_touch = !touching;
+    }
+
+    /// Lookups and expiry counted over every database.
+    pub fn counters(&self) -> Counters {
+        self.dbs
+            .iter()
+            .fold(Counters::default(), |sum, db| Counters {
+                hits: sum.hits + db.counters.hits,
+                misses: sum.misses + db.counters.misses,
+                expired: sum.expired + db.counters.expired,
+            })
+    }
+
+    /// CONFIG RESETSTAT: the counters back to zero.
+    pub fn reset_counters(&mut self) {
+        for db in &mut self.dbs {
+            db.counters = Counters::default();
+        }
     }
 
     /// Two different databases at once (MOVE, COPY ... DB).
@@ -457,6 +655,9 @@ impl Keyspace {
         if a == b || a >= self.dbs.len() || b >= self.dbs.len() {
             return None;
         }
+        let no_touch = self.no_touch;
+        self.dbs[a].no_touch = no_touch;
+        self.dbs[b].no_touch = no_touch;
         if a < b {
             let (left, right) = self.dbs.split_at_mut(b);
             Some((&mut left[a], &mut right[0]))
@@ -469,6 +670,13 @@ impl Keyspace {
     /// Exchange the contents of two databases (SWAPDB).
     pub fn swap(&mut self, a: usize, b: usize) {
         self.dbs.swap(a, b);
+        // A snapshot being copied follows databases by index: it is abandoned.
+        for index in [a, b] {
+            if let Some(cow) = self.dbs[index].cow.as_deref_mut() {
+                cow.aborted = true;
+                cow.before.clear();
+            }
+        }
     }
 
     /// Empty every database (FLUSHALL).
@@ -708,5 +916,410 @@ mod generic_tests {
         assert!(db.set_deadline(b"k", 12_000, 11_000));
         assert_eq!(db.refcount(b"k", 12_000, true), None);
         assert!(db.is_empty());
+    }
+}
+
+// Added for persistence (issue #6).
+impl Keyspace {
+    /// Keys in every database, expired ones not reclaimed yet included (what FLUSHALL counts
+    /// as changes).
+    pub fn total_keys(&self) -> usize {
+        self.dbs.iter().map(Db::len).sum()
+    }
+}
+
+// Consistent snapshots without fork (BGSAVE): copy-before-write at key granularity.
+//
+// `snapshot_begin` marks the instant. From then on, the first write to a key (set, delete,
+// expiry, in-place change, deadline change) records what the key held at that instant in
+// the database's `CowLog`. A saver copies the databases in bounded slices with SCAN
+// cursors (`snapshot_copy`), releasing the lock between slices, then `snapshot_end` hands
+// over the logs. The snapshot is: every copied key that is not in the log, plus every key
+// the log says existed. A key never written since the instant is live with the same value
+// for the whole copy, so SCAN returns it (perhaps twice, after a shrink: the saver drops
+// duplicates); a key written since is in the log with its state at the instant.
+impl Keyspace {
+    /// Start a snapshot at this instant (the caller holds the keyspace lock).
+    pub fn snapshot_begin(&mut self) {
+        for db in &mut self.dbs {
+            db.cow = Some(Box::default());
+        }
+    }
+
+    /// Whether a snapshot is being copied.
+    pub fn snapshot_active(&self) -> bool {
+        self.dbs.iter().any(|db| db.cow.is_some())
+    }
+
+    /// Copy keys of database `db` from `cursor` on into `out`, visiting buckets until at least
+    /// `budget` keys were copied or the database ends. Returns the next cursor (0: done).
+    pub fn snapshot_copy(
+        &self,
+        db: usize,
+        cursor: u64,
+        budget: usize,
+        out: &mut Vec<crate::rdb::SnapshotEntry>,
+    ) -> u64 {
+        let Some(db) = self.dbs.get(db) else {
+            return 0;
+        };
+        let start = out.len();
+        let mut cursor = cursor;
+        loop {
+            cursor = db.map.scan(cursor, |key, value| {
+                out.push(crate::rdb::SnapshotEntry {
+                    key: key.clone(),
+                    value: value.clone(),
+                    expire_at: db
+                        .map
+                        .slot_of(&key[..])
+                        .and_then(|slot| db.map.stamp_at(slot)),
+                });
+            });
+            if cursor == 0 || out.len() - start >= budget {
+                return cursor;
+            }
+        }
+    }
+
+    /// End the snapshot: the copy-before-write log of every database, or `None` when the
+    /// snapshot was abandoned (a database was emptied or swapped while it was copied).
+    pub fn snapshot_end(&mut self) -> Option<Vec<CowLog>> {
+        let logs: Vec<CowLog> = self
+            .dbs
+            .iter_mut()
+            .map(|db| db.cow.take().map(|b| *b).unwrap_or_default())
+            .collect();
+        if logs.iter().any(|log| log.aborted) {
+            return None;
+        }
+        Some(logs)
+    }
+
+    /// Abandon a snapshot being copied (FLUSHALL, SHUTDOWN).
+    pub fn snapshot_abort(&mut self) {
+        for db in &mut self.dbs {
+            db.cow = None;
+        }
+    }
+
+    /// Database sizes for RESIZEDB: keys, and keys with a deadline.
+    pub fn sizes(&self, db: usize) -> (usize, usize) {
+        self.dbs
+            .get(db)
+            .map_or((0, 0), |d| (d.map.len(), d.map.stamped_len()))
+    }
+}
+
+impl crate::rdb::Source for Keyspace {
+    fn databases(&self) -> usize {
+        self.dbs.len()
+    }
+
+    fn sizes(&self, db: usize) -> (usize, usize) {
+        Keyspace::sizes(self, db)
+    }
+
+    fn visit(&self, db: usize, visit: &mut crate::rdb::Visitor<'_>) -> std::io::Result<()> {
+        let db = &self.dbs[db];
+        for (key, value, deadline) in db.map.iter_stamped() {
+            visit(key, value, deadline)?;
+        }
+        Ok(())
+    }
+}
+
+/// Put a snapshot together from what the saver copied and the logs `snapshot_end` returned
+/// (see above). `copied[db]` is consumed.
+pub fn assemble_snapshot(
+    copied: Vec<Vec<crate::rdb::SnapshotEntry>>,
+    logs: Vec<CowLog>,
+) -> crate::rdb::Snapshot {
+    let mut dbs = Vec::with_capacity(copied.len());
+    for (mut entries, log) in copied.into_iter().zip(logs) {
+        let mut seen = std::collections::HashSet::with_capacity(entries.len());
+        entries.retain(|e| !log.before.contains_key(&e.key) && seen.insert(e.key.clone()));
+        for (key, state) in log.before {
+            if let Some((value, expire_at)) = state {
+                entries.push(crate::rdb::SnapshotEntry {
+                    key,
+                    value,
+                    expire_at,
+                });
+            }
+        }
+        dbs.push(entries);
+    }
+    crate::rdb::Snapshot { dbs }
+}
+
+#[cfg(test)]
+mod snapshot_tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn s(v: &str) -> Value {
+        Value::Str(Str::encoded(Bytes::copy_from_slice(v.as_bytes())))
+    }
+
+    /// Every key of every database with its value and deadline, in key order.
+    type Contents = Vec<BTreeMap<Vec<u8>, (Value, Option<i64>)>>;
+
+    fn contents(ks: &Keyspace) -> Contents {
+        (0..ks.len())
+            .map(|i| {
+                let db = &ks.dbs[i];
+                db.map
+                    .iter_stamped()
+                    .map(|(k, v, deadline)| (k.to_vec(), (v.clone(), deadline)))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_snapshot_copied_in_slices_sees_the_instant_it_began() {
+        let mut seed = 0x1234_5678_9ABC_DEF1u64;
+        let mut random = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..20 {
+            let mut ks = Keyspace::new(2);
+            for i in 0..3000 {
+                let deadline = (i % 5 == 0).then_some(10_000 + i);
+                ks.db(i as usize % 2).set(
+                    Bytes::from(format!("k{i}")),
+                    s(&format!("v{i}")),
+                    deadline,
+                    false,
+                    0,
+                );
+            }
+            let expected = contents(&ks);
+            ks.snapshot_begin();
+            let mut copied = vec![Vec::new(), Vec::new()];
+            let mut now = 0;
+            for (db, out) in copied.iter_mut().enumerate() {
+                let mut cursor = 0;
+                loop {
+                    cursor = ks.snapshot_copy(db, cursor, 50, out);
+                    // Writes between slices: sets, deletes (enough to shrink the table),
+                    // in-place changes, deadlines, expiry.
+                    for _ in 0..40 {
+                        let key = format!("k{}", random() % 4000);
+                        let target = (random() % 2) as usize;
+                        let d = ks.db(target);
+                        match random() % 7 {
+                            0 => d.set(Bytes::from(key), s("new"), None, false, now),
+                            1..=3 => {
+                                d.remove(key.as_bytes(), now);
+                            }
+                            4 => {
+                                if let Some(Value::Str(v)) = d.get_mut(key.as_bytes(), now) {
+                                    *v = Str::Int(-1);
+                                }
+                            }
+                            5 => {
+                                d.set_deadline(key.as_bytes(), now + 5, now);
+                            }
+                            _ => {
+                                d.persist(key.as_bytes(), now);
+                            }
+                        }
+                    }
+                    now += 1;
+                    ks.db(0).expire_sample(now + 20_000, 20, &mut random);
+                    if cursor == 0 {
+                        break;
+                    }
+                }
+            }
+            let logs = ks.snapshot_end().expect("not abandoned");
+            assert!(!ks.snapshot_active());
+            let snapshot = assemble_snapshot(copied, logs);
+            let got: Contents = snapshot
+                .dbs
+                .iter()
+                .map(|entries| {
+                    let map: BTreeMap<_, _> = entries
+                        .iter()
+                        .map(|e| (e.key.to_vec(), (e.value.clone(), e.expire_at)))
+                        .collect();
+                    assert_eq!(map.len(), entries.len(), "no key twice");
+                    map
+                })
+                .collect();
+            assert_eq!(got, expected, "round {round}");
+        }
+    }
+
+    #[test]
+    fn emptying_or_swapping_a_database_abandons_the_snapshot() {
+        let mut ks = Keyspace::new(2);
+        ks.db(0)
+            .set(Bytes::from_static(b"k"), s("v"), None, false, 0);
+        ks.snapshot_begin();
+        ks.db(1).clear();
+        assert!(ks.snapshot_end().is_none());
+        ks.snapshot_begin();
+        ks.swap(0, 1);
+        assert!(ks.snapshot_end().is_none());
+        ks.snapshot_begin();
+        assert!(ks.snapshot_end().is_some());
+    }
+}
+
+/// What DEBUG OBJECT shows about a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    /// Where the value lives in memory (only to tell two values apart).
+    pub address: usize,
+    pub encoding: &'static str,
+    /// The bytes Redis's RDB format would spend on the value, without LZF compression (see
+    /// [`rdb_string_len`]).
+    pub serialized_len: usize,
+    /// The access clock as Redis's objects keep it: seconds, on a 24-bit wrapping clock.
+    pub lru: u32,
+    /// An integer Redis would store as one of its shared objects (see [`Db::refcount`]).
+    pub shared_integer: bool,
+    pub idle_seconds: u64,
+}
+
+impl Db {
+    /// DEBUG OBJECT's facts about a key, without marking it accessed. Like Redis's, this looks
+    /// at the table as it is: a key past its deadline that nothing has removed yet is shown.
+    pub fn object_info(&mut self, key: &[u8], now: i64) -> Option<ObjectInfo> {
+        let slot = self.map.slot_of(key)?;
+        let value = self.map.at(slot).1;
+        let accessed = self.map.meta_at(slot);
+        let Value::Str(s) = value;
+        Some(ObjectInfo {
+            address: std::ptr::from_ref(value) as usize,
+            encoding: s.encoding(),
+            serialized_len: rdb_string_len(s),
+            lru: accessed & LRU_CLOCK_MAX,
+            shared_integer: matches!(s, Str::Int(n) if (0..SHARED_INTEGERS).contains(n)),
+            idle_seconds: u64::from(clock_seconds(now).saturating_sub(accessed)),
+        })
+    }
+}
+
+/// Redis's LRU clock wraps at 24 bits.
+const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+
+/// The length of a string in Redis's RDB encoding when it is not compressed: integers in the
+/// 8, 16 or 32-bit range take a tag byte plus 1, 2 or 4 bytes (a text of at most 11 bytes
+/// that is such an integer, written canonically, too); anything else takes a length prefix
+/// (1, 2, 5 or 9 bytes) and its bytes. Redis also tries LZF on strings over 20 bytes when
+/// `rdbcompression` is on, and reports the compressed size when that saves at least 4 bytes;
+/// we have no LZF yet, so for such compressible values this is the larger, uncompressed size.
+pub fn rdb_string_len(s: &Str) -> usize {
+    match s {
+        Str::Int(n) => rdb_int_len(*n).unwrap_or_else(|| rdb_prefixed_len(int_text_len(*n))),
+        Str::Embstr(b) => rdb_text_len(b),
+        Str::Raw(b) => rdb_text_len(b),
+    }
+}
+
+/// An integer in the 8, 16 or 32-bit range: a tag byte and 1, 2 or 4 bytes.
+fn rdb_int_len(n: i64) -> Option<usize> {
+    if i8::try_from(n).is_ok() {
+        Some(2)
+    } else if i16::try_from(n).is_ok() {
+        Some(3)
+    } else if i32::try_from(n).is_ok() {
+        Some(5)
+    } else {
+        None
+    }
+}
+
+/// A length prefix (1, 2, 5 or 9 bytes) and the bytes.
+fn rdb_prefixed_len(len: usize) -> usize {
+    let prefix = if len < 64 {
+        1
+    } else if len < 16384 {
+        2
+    } else if u32::try_from(len).is_ok() {
+        5
+    } else {
+        9
+    };
+    prefix + len
+}
+
+/// A value kept as text: an integer when it is one written canonically in at most 11 bytes.
+fn rdb_text_len(text: &[u8]) -> usize {
+    (text.len() <= 11)
+        .then(|| crate::args::parse_i64(text))
+        .flatten()
+        .filter(|n| n.to_string().as_bytes() == text)
+        .and_then(rdb_int_len)
+        .unwrap_or_else(|| rdb_prefixed_len(text.len()))
+}
+
+#[cfg(test)]
+mod object_info_tests {
+    use super::*;
+
+    #[test]
+    fn rdb_lengths_are_redis_s_for_uncompressed_strings() {
+        let len = |v: &'static str| rdb_string_len(&Str::encoded(Bytes::from_static(v.as_bytes())));
+        // Checked with DEBUG OBJECT on redis-server 7.0.15.
+        assert_eq!(len("hello"), 6);
+        assert_eq!(len("12"), 2);
+        assert_eq!(len("10000"), 3);
+        assert_eq!(len("1000000"), 5);
+        assert_eq!(len("123456789012"), 13);
+        assert_eq!(rdb_string_len(&Str::plain(Bytes::from_static(b"300"))), 3);
+        assert_eq!(rdb_string_len(&Str::plain(Bytes::from_static(b"007"))), 4);
+        assert_eq!(rdb_string_len(&Str::plain(Bytes::from("x".repeat(64)))), 66);
+    }
+}
+
+// DEBUG RELOAD (issue #6): the keys of a freshly loaded keyspace replace or join these.
+impl Keyspace {
+    /// Take every key of `loaded`. With `flush` the current keys go first (a snapshot being
+    /// copied is abandoned, as by FLUSHALL); otherwise they stay, and a key in both is
+    /// replaced by the loaded one when `replace`, or refused (the first such key, db and name,
+    /// before anything changes) when not.
+    pub fn absorb(
+        &mut self,
+        loaded: Keyspace,
+        flush: bool,
+        replace: bool,
+        now: i64,
+    ) -> Result<(), (usize, Bytes)> {
+        if !flush && !replace {
+            for (index, (db, fresh)) in self.dbs.iter().zip(&loaded.dbs).enumerate() {
+                if let Some((key, _, _)) = fresh
+                    .map
+                    .iter_stamped()
+                    .find(|(key, _, _)| db.map.get(&key[..]).is_some())
+                {
+                    return Err((index, Bytes::copy_from_slice(key)));
+                }
+            }
+        }
+        for (db, fresh) in self.dbs.iter_mut().zip(loaded.dbs) {
+            if flush {
+                db.clear();
+                db.map = fresh.map;
+                continue;
+            }
+            for (key, value, deadline) in fresh.map.iter_stamped() {
+                db.set(
+                    Bytes::copy_from_slice(key),
+                    value.clone(),
+                    deadline,
+                    false,
+                    now,
+                );
+            }
+        }
+        Ok(())
     }
 }

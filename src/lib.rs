@@ -21,13 +21,18 @@
 //! * `dispatch`: lookup, arity and argument validation, then the handler call.
 //! * `dict`: the hash table behind the keyspace (incremental rehash, SCAN cursor, sampling).
 //! * `keyspace`: the databases, values and expiry.
+//! * `latency`: the latency monitor (LATENCY).
+//! * `evict`: `maxmemory` and the eviction policies.
 //! * `number`: Redis's long double arithmetic (INCRBYFLOAT), emulated exactly.
+//! * `rdb`: the RDB file format (encode, decode, CRC64, LZF), pure.
+//! * `persistence`: the change count since the last save, RDB loading and saving.
 //! * `config`: the declarative table of configuration parameters.
 //! * `context`: what a handler receives (`Ctx`).
 //! * `stats`: the counters INFO reports; `logging`: the log subscriber and its live level.
 //! * `shared`, `session`: the state every connection shares, and one client's execution of
 //!   requests against it (no socket: the snapshot tests drive it directly).
 //! * `connection`, `server`: the tokio side: sockets, pipelining, shutdown.
+//! * `fuzzing`: the bodies of the fuzz targets (`fuzz/`), also replayed by `cargo test`.
 //! * `prelude`: the small surface that command modules use.
 //! * `commands` (in `../commands/`): one module per command, each registering itself.
 
@@ -41,12 +46,17 @@ pub mod context;
 pub mod dict;
 pub mod dispatch;
 pub mod error;
+pub mod evict;
+pub mod fuzzing;
 pub mod glob;
 pub mod introspect;
 pub mod keyspace;
+pub mod latency;
 pub mod logging;
 pub mod number;
+pub mod persistence;
 pub mod prelude;
+pub mod rdb;
 pub mod registry;
 pub mod reply;
 pub mod server;

@@ -103,6 +103,37 @@ pub struct Command {
     pub subcommands: Names,
     /// The spec's SKIP_SLOWLOG flag, read once per request.
     pub skip_slowlog: bool,
+    /// The spec's flags the request path consults, read once when the table is built.
+    pub flags: Flags,
+}
+
+/// Command flags the dispatcher and session check on every request, so that no request scans
+/// the spec's flag strings.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Flags {
+    /// WRITE: changes the dataset (refused on MISCONF; replicated).
+    pub write: bool,
+    /// DENYOOM: refused while memory is over `maxmemory`.
+    pub denyoom: bool,
+    /// PROTECTED: allowed only as `enable-<name>-command` says (DEBUG).
+    pub protected: bool,
+    /// NO_AUTH: runs before authentication (AUTH, HELLO, QUIT, RESET).
+    pub no_auth: bool,
+    /// FAST: recorded as a `fast-command` latency event rather than `command`.
+    pub fast: bool,
+}
+
+impl Flags {
+    fn from_spec(flags: &[String]) -> Flags {
+        let has = |name: &str| flags.iter().any(|f| f == name);
+        Flags {
+            write: has("WRITE"),
+            denyoom: has("DENYOOM"),
+            protected: has("PROTECTED"),
+            no_auth: has("NO_AUTH"),
+            fast: has("FAST"),
+        }
+    }
 }
 
 /// All commands, keyed by lower-case name.
@@ -156,7 +187,9 @@ impl CommandTable {
                 .command_flags
                 .iter()
                 .any(|f| f == "SKIP_SLOWLOG");
+            let flags = Flags::from_spec(&parsed.spec.command_flags);
             let command = Command {
+                flags,
                 args: CompiledArgs::compile(&parsed.spec.arguments),
                 full_name: parsed.full_name,
                 name: parsed.name,

@@ -112,9 +112,19 @@ async fn accept_loop(
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let Some(slot) = ClientSlot::take(&shared) else {
+                        shared.stats.connection_rejected();
                         tokio::spawn(refuse(stream));
                         continue;
                     };
+                    // As Redis: maxclients first, then protected mode.
+                    if refused_by_protected_mode(&shared, &peer) {
+                        shared.stats.connection_rejected();
+                        tokio::spawn(async move {
+                            deny(stream).await;
+                            drop(slot);
+                        });
+                        continue;
+                    }
                     let shared = Arc::clone(&shared);
                     let stop = stop.clone();
                     let alive = alive.clone();
@@ -169,6 +179,37 @@ async fn refuse(mut stream: tokio::net::TcpStream) {
         .await;
 }
 
+/// Redis's protected mode: while `protected-mode` is on and the default user has no password,
+/// only clients from the loopback interface are served. Redis 7.0 applies it whatever `bind`
+/// says (checked against redis-server 7.0.15 bound to `0.0.0.0` and to a single address).
+pub fn refused_by_protected_mode(shared: &Shared, peer: &SocketAddr) -> bool {
+    let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+    config.protected_mode() && config.requirepass().is_empty() && !is_loopback_peer(peer)
+}
+
+/// Redis's `connIsLocal`: the peer's address, as text, is `127.*` or `::1`. (An IPv4 address
+/// mapped into IPv6 is not local by that rule, and not by ours.)
+pub fn is_loopback_peer(peer: &SocketAddr) -> bool {
+    match peer {
+        SocketAddr::V4(v4) => v4.ip().octets()[0] == 127,
+        SocketAddr::V6(v6) => *v6.ip() == std::net::Ipv6Addr::LOCALHOST,
+    }
+}
+
+/// Redis's reply to a client refused by protected mode, sent before the connection is closed.
+pub const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Protected mode refused this client: say why, as Redis does, then close without reading.
+async fn deny(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let peer = stream
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    tracing::debug!(addr = %peer, "refused a non-loopback client: protected mode");
+    let _ = stream.write_all(PROTECTED_MODE_DENIED).await;
+}
+
 /// Run the active expiry cycle `hz` times a second, spending at most a quarter of each period.
 async fn expiry_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15 ^ u64::from(std::process::id());
@@ -184,6 +225,10 @@ async fn expiry_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             _ = tokio::time::sleep(period) => {}
             _ = stop.changed() => return,
         }
+        if !shared.active_expire.load(Ordering::Relaxed) {
+            shared.lock_keyspace().rehash_for(REHASH_BUDGET);
+            continue;
+        }
         let removed = shared.active_expire_cycle(period / 4, || {
             seed ^= seed << 13;
             seed ^= seed >> 7;
@@ -193,8 +238,27 @@ async fn expiry_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         if removed > 0 {
             tracing::trace!(removed, "active expiry");
         }
+        // Save points (and BGSAVE's retry after a failure), as Redis's cron checks them.
+        crate::persistence::Persistence::cron(&shared);
         // Active rehashing, as Redis's cron does: a table that stops being written to would
         // otherwise stay mid-resize, with lookups checking two tables.
         shared.lock_keyspace().rehash_for(REHASH_BUDGET);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_is_127_slash_8_and_ipv6_localhost_only() {
+        let local = |s: &str| is_loopback_peer(&s.parse::<SocketAddr>().expect("address"));
+        assert!(local("127.0.0.1:5000"));
+        assert!(local("127.255.3.4:5000"));
+        assert!(local("[::1]:5000"));
+        assert!(!local("192.0.2.2:5000"));
+        assert!(!local("10.0.0.1:5000"));
+        assert!(!local("[::ffff:127.0.0.1]:5000"));
+        assert!(!local("[fe80::1]:5000"));
     }
 }

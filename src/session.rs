@@ -49,6 +49,8 @@ impl Session {
 
     /// A session for a client connected from `endpoint`, listed by CLIENT LIST until dropped.
     pub fn connected(shared: Arc<Shared>, endpoint: Endpoint) -> Session {
+        // Background saves reach the server through this (set once; every session can).
+        shared.persistence.attach(&shared);
         let id = shared.next_client_id();
         shared.stats.client_connected();
         let mut client = Client::new(id);
@@ -60,6 +62,7 @@ impl Session {
             .unwrap_or_else(|p| p.into_inner())
             .requirepass()
             .is_empty();
+        client.local = is_local(&endpoint);
         let entry = shared.registry.register(id, endpoint);
         Session {
             shared,
@@ -147,6 +150,11 @@ impl Session {
         let client = &mut self.client;
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let keyspace = held.get_or_insert_with(|| shared.lock_keyspace());
+            // CLIENT NO-TOUCH: lookups leave access times alone, except TOUCH's (as Redis 7.2).
+            let touch_command = argv
+                .first()
+                .is_some_and(|name| name.eq_ignore_ascii_case(b"touch"));
+            keyspace.set_touching(!client.no_touch || touch_command);
             let mut ctx = Ctx {
                 keyspace,
                 config: &shared.config,
@@ -160,6 +168,9 @@ impl Session {
                 log_level: &shared.log_level,
                 shutdown: &shared.shutdown,
                 slowlog: &shared.slowlog,
+                persistence: &shared.persistence,
+                latency: &shared.latency,
+                active_expire: &shared.active_expire,
             };
             dispatch(shared.table, &mut ctx, argv)
         }));
@@ -172,12 +183,20 @@ impl Session {
         // One clock read serves the command's duration and CLIENT LIST's idle time.
         let finished = Instant::now();
         self.publish(finished);
-        let reply = outcome.unwrap_or_else(|_| {
+        let reply = outcome.unwrap_or_else(|panic| {
             let name = argv
                 .first()
                 .map(|n| String::from_utf8_lossy(n).into_owned())
                 .unwrap_or_default();
-            tracing::error!(command = %name, "command handler panicked; replied with an error");
+            tracing::error!(
+                client = self.client.id,
+                addr = %self.entry.endpoint.addr,
+                db = self.client.db,
+                command = %name,
+                args = %describe_args(argv),
+                panic = %panic_message(&*panic),
+                "command handler panicked; replied with an error, the server carries on"
+            );
             Reply::Error(CommandError::err(format_args!(
                 "internal error while running '{name}'"
             )))
@@ -241,6 +260,7 @@ impl Session {
                 if !command.skip_slowlog {
                     self.log_if_slow(argv, elapsed);
                 }
+                self.record_latency(&command.full_name, command.flags.fast, elapsed);
             }
             Resolved::ArityRejected(name) => {
                 self.flush_stats();
@@ -255,6 +275,16 @@ impl Session {
             Resolved::Unknown => {
                 self.flush_stats();
                 stats.record_at(None, elapsed, Outcome::Unknown, code.as_deref(), finished)
+            }
+            Resolved::Rejected(command) => {
+                self.flush_stats();
+                stats.record_at(
+                    Some(&command.full_name),
+                    elapsed,
+                    Outcome::Rejected,
+                    code.as_deref(),
+                    finished,
+                );
             }
         }
     }
@@ -333,6 +363,34 @@ impl Session {
         );
     }
 
+    /// Feed the latency monitor, as Redis does for every command that ran: "fast-command" for
+    /// commands flagged FAST, "command" for the others, in whole milliseconds; and, with
+    /// `latency-tracking`, the command's histogram, in microseconds.
+    fn record_latency(&self, name: &str, fast: bool, elapsed: std::time::Duration) {
+        let (threshold, tracking) = {
+            let config = self.shared.config.read().unwrap_or_else(|p| p.into_inner());
+            (
+                config.latency_monitor_threshold(),
+                config.latency_tracking(),
+            )
+        };
+        if tracking {
+            let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+            self.shared.latency.commands.record(name, micros);
+        }
+        if threshold == 0 {
+            return;
+        }
+        let event = if fast { "fast-command" } else { "command" };
+        let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        self.shared.latency.record_if_needed(
+            event,
+            ms,
+            threshold,
+            self.shared.clock.now_ms() / 1000,
+        );
+    }
+
     /// Copy what CLIENT LIST shows of this client into its registry entry.
     fn publish(&self, now: Instant) {
         let mut state = self.entry.state();
@@ -342,6 +400,7 @@ impl Session {
         state.last_interaction = now;
         state.resp = self.client.protocol_version();
         state.no_evict = self.client.no_evict;
+        state.no_touch = self.client.no_touch;
     }
 }
 
@@ -360,4 +419,157 @@ fn wall_clock_us() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+/// Redis's notion of a local client: one with no socket (our in-process sessions), or connected
+/// from exactly 127.0.0.1 or ::1 (not any loopback address: Redis compares the text).
+fn is_local(endpoint: &Endpoint) -> bool {
+    if endpoint.fd < 0 {
+        return true;
+    }
+    match endpoint.addr.parse::<std::net::SocketAddr>() {
+        Ok(addr) => {
+            let ip = addr.ip();
+            ip == std::net::Ipv4Addr::LOCALHOST || ip == std::net::Ipv6Addr::LOCALHOST
+        }
+        Err(_) => false,
+    }
+}
+
+/// A panic's message, when it has one (`panic!` with a literal or a format string).
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "(no message)".to_string()
+    }
+}
+
+/// The request's arguments for a log line: at most 8, each cut to 64 bytes, quoted.
+fn describe_args(argv: &[Bytes]) -> String {
+    let mut out: Vec<String> = argv
+        .iter()
+        .skip(1)
+        .take(8)
+        .map(|a| format!("{:?}", String::from_utf8_lossy(&a[..a.len().min(64)])))
+        .collect();
+    if argv.len() > 9 {
+        out.push(format!("... ({} arguments)", argv.len() - 1));
+    }
+    out.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::atomic::AtomicI64;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::args::Args;
+    use crate::config::Config;
+    use crate::registry::{CommandTable, Registration};
+
+    /// A handler with a bug. It lives only in this test's own command table: the server's
+    /// table is built from `inventory` and never holds it.
+    fn boom(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> Result<Reply, CommandError> {
+        panic!("deliberate bug for the test");
+    }
+
+    static BOOM: Registration = Registration {
+        file: "boom",
+        spec_json: r#"{"BOOM": {"summary": "Panics", "complexity": "O(1)", "group": "server",
+            "since": "7.0.0", "arity": -1, "command_flags": ["FAST"], "acl_categories": [],
+            "arguments": [{"name": "arg", "type": "string", "optional": true, "multiple": true}]}}"#,
+        handler: Some(boom),
+        ..Registration::NONE
+    };
+
+    /// Log lines written by the code under test, kept for inspection.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn argv(words: &[&str]) -> Vec<Bytes> {
+        words
+            .iter()
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn a_panicking_handler_answers_an_error_and_everyone_carries_on() {
+        let table = CommandTable::build(inventory::iter::<Registration>.into_iter().chain([&BOOM]))
+            .expect("the real specs and the test's one build a table");
+        let table: &'static CommandTable = Box::leak(Box::new(table));
+        let shared = Arc::new(Shared::new(
+            Config::default(),
+            table,
+            Clock::Manual(AtomicI64::new(1_700_000_000_000)),
+        ));
+        let mut victim = Session::new(Arc::clone(&shared));
+        let mut other = Session::new(Arc::clone(&shared));
+        assert_eq!(other.execute(&argv(&["SET", "kept", "v1"])), Reply::ok());
+
+        let log = Captured::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        // The default panic hook would print the deliberate panic as if the test had failed.
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let reply = tracing::subscriber::with_default(subscriber, || {
+            victim.execute(&argv(&["boom", "some", "args"]))
+        });
+        std::panic::set_hook(hook);
+
+        assert_eq!(
+            reply,
+            Reply::Error(CommandError::err("internal error while running 'boom'"))
+        );
+        let log =
+            String::from_utf8_lossy(&log.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
+        for context in [
+            "command handler panicked",
+            &format!("client={}", victim.client.id),
+            "command=boom",
+            "\"some\" \"args\"",
+            "deliberate bug for the test",
+        ] {
+            assert!(
+                log.contains(context),
+                "the log line lacks {context:?}: {log}"
+            );
+        }
+        // The same client goes on, the keyspace lock is usable, and so is everyone else.
+        assert_eq!(victim.execute(&argv(&["GET", "kept"])), Reply::bulk("v1"));
+        assert_eq!(other.execute(&argv(&["SET", "after", "v2"])), Reply::ok());
+        assert_eq!(victim.execute(&argv(&["GET", "after"])), Reply::bulk("v2"));
+        assert_eq!(
+            shared
+                .stats
+                .commands()
+                .iter()
+                .find(|(name, _)| name == "boom")
+                .map(|(_, s)| s.failed_calls),
+            Some(1),
+            "the call counts as a failed one"
+        );
+    }
 }

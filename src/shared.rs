@@ -65,8 +65,14 @@ pub struct Shared {
     pub registry: ClientRegistry,
     /// Slow commands, for SLOWLOG.
     pub slowlog: crate::slowlog::SlowLog,
+    /// Latency samples, for LATENCY.
+    pub latency: crate::latency::LatencyMonitor,
+    /// Whether the active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE turns it off for tests).
+    pub active_expire: std::sync::atomic::AtomicBool,
     /// Signalled by SHUTDOWN; the server waits on it beside SIGINT/SIGTERM.
     pub shutdown: tokio::sync::Notify,
+    /// Changes since the last save; RDB snapshots.
+    pub persistence: crate::persistence::Persistence,
     next_client_id: AtomicU64,
 }
 
@@ -84,6 +90,9 @@ impl Shared {
             registry: ClientRegistry::default(),
             shutdown: tokio::sync::Notify::new(),
             slowlog: crate::slowlog::SlowLog::default(),
+            persistence: crate::persistence::Persistence::new(),
+            latency: crate::latency::LatencyMonitor::default(),
+            active_expire: std::sync::atomic::AtomicBool::new(true),
             next_client_id: AtomicU64::new(1),
         }
     }
@@ -107,6 +116,8 @@ impl Shared {
         let started = Instant::now();
         let databases = self.lock_keyspace().len();
         let mut removed = 0;
+        let mut sampled = 0;
+        let mut out_of_time = false;
         for index in 0..databases {
             loop {
                 let now = self.clock.now_ms();
@@ -116,7 +127,12 @@ impl Shared {
                 let volatile = db.volatile_len();
                 drop(keyspace);
                 removed += stats.expired;
-                if volatile == 0 || started.elapsed() >= budget {
+                sampled += stats.sampled;
+                if volatile == 0 {
+                    break;
+                }
+                if started.elapsed() >= budget {
+                    out_of_time = true;
                     break;
                 }
                 // An empty round (the sampler found nothing where it looked) says nothing about
@@ -127,6 +143,7 @@ impl Shared {
                 }
             }
         }
+        self.stats.expire_cycle_done(sampled, removed, out_of_time);
         removed
     }
 }

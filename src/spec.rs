@@ -164,6 +164,25 @@ pub struct CommandSpec {
     /// SCAN and COPY do. By default the whole syntax is checked first (SET's order).
     #[serde(default)]
     pub numbers_as_read: bool,
+    /// Our addition, not shown by COMMAND DOCS: the command documents no arguments and its
+    /// handler reads the words itself (`Args::words`). Only DEBUG, whose Redis spec lists no
+    /// arguments and whose subcommands each parse their own words, is written this way.
+    #[serde(default)]
+    pub free_arguments: bool,
+    /// Our addition, not shown by COMMAND DOCS: what more words than the arguments can ever
+    /// take get, where Redis's handler words it itself: `"syntax"` (AUTH's `ERR syntax
+    /// error`) or `"subcommand"` (SLOWLOG GET's `ERR unknown subcommand or wrong number of
+    /// arguments for 'GET'. Try SLOWLOG HELP.`). Without it: the arity error.
+    #[serde(default)]
+    pub too_many_error: Option<TooMany>,
+}
+
+/// See [`CommandSpec::too_many_error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TooMany {
+    Syntax,
+    Subcommand,
 }
 
 /// Where a command's keys are, in Redis's key-spec vocabulary.
@@ -242,6 +261,18 @@ pub struct ArgSpec {
     /// allowed, `-1` wraps, an empty word is 0), and anything else is `ERR invalid cursor`.
     #[serde(default)]
     pub cursor: bool,
+    /// Our addition, not shown by COMMAND DOCS, only on a oneof with a token: the error for a
+    /// word after the token that is none of the members, `%s` standing for the word (CLIENT
+    /// LIST's `ERR Unknown client type '%s'`). Without it: `ERR syntax error`. A command that
+    /// checks its whole syntax first uses it only when the word ends the request.
+    #[serde(default)]
+    pub unknown_member_error: Option<String>,
+    /// Our addition, not shown by COMMAND DOCS, only on integer arguments: Redis reads the
+    /// number as a C `int`, so a value outside it is refused as the number is converted (in
+    /// the order numbers are converted), with the argument's `not_integer_error` if it has
+    /// one, else `ERR value is out of range, value must between -2147483648 and 2147483647`.
+    #[serde(default)]
+    pub c_int: bool,
 }
 
 /// The argument types of Redis's spec vocabulary.
@@ -442,6 +473,17 @@ fn check_args(args: &[ArgSpec], spec: &CommandSpec, path: &str) -> Result<(), St
                 "{here}: 'not_integer_error' is only allowed on integer and unix-time arguments"
             ));
         }
+        if arg.unknown_member_error.is_some() && (arg.kind != ArgType::Oneof || arg.token.is_none())
+        {
+            return Err(format!(
+                "{here}: 'unknown_member_error' is only allowed on a oneof with a token"
+            ));
+        }
+        if arg.c_int && arg.kind != ArgType::Integer {
+            return Err(format!(
+                "{here}: 'c_int' is only allowed on integer arguments"
+            ));
+        }
         if arg.cursor && arg.kind != ArgType::Integer {
             return Err(format!(
                 "{here}: 'cursor' is only allowed on integer arguments"
@@ -507,6 +549,10 @@ pub struct Node {
     pub not_integer_error: Option<String>,
     /// For a number: a SCAN cursor (see [`ArgSpec::cursor`]).
     pub cursor: bool,
+    /// For a tokened oneof: the error for a word that is none of its members.
+    pub unknown_member_error: Option<String>,
+    /// For a number: it must fit a C int (see [`ArgSpec::c_int`]).
+    pub c_int: bool,
     /// Derived once at compile time, so matching a request allocates nothing for them:
     /// the tokens that can begin this node (empty when it begins with a value),
     leading: Vec<Box<[u8]>>,
@@ -658,6 +704,8 @@ impl CompiledArgs {
             members_combine: arg.members_combine,
             not_integer_error: arg.not_integer_error.clone(),
             cursor: arg.cursor,
+            unknown_member_error: arg.unknown_member_error.clone(),
+            c_int: arg.c_int,
             leading: Vec::new(),
             min: 0,
             required: 0,

@@ -37,11 +37,17 @@ pub enum Outcome {
     Unknown,
 }
 
+/// The per-second rates Redis samples every 100 ms: commands, bytes read, bytes written.
+const RATES: usize = 3;
+const RATE_OPS: usize = 0;
+const RATE_NET_IN: usize = 1;
+const RATE_NET_OUT: usize = 2;
+
 #[derive(Debug, Default)]
 struct OpsSampler {
     last_at: Option<Instant>,
-    last_count: u64,
-    samples: [u64; OPS_SAMPLES],
+    last_count: [u64; RATES],
+    samples: [[u64; OPS_SAMPLES]; RATES],
     next: usize,
 }
 
@@ -58,6 +64,16 @@ pub struct Stats {
     commands_processed: AtomicU64,
     error_replies: AtomicU64,
     expired_keys: AtomicU64,
+    rejected_connections: AtomicU64,
+    net_input_bytes: AtomicU64,
+    net_output_bytes: AtomicU64,
+    reads_processed: AtomicU64,
+    writes_processed: AtomicU64,
+    expire_time_cap_reached: AtomicU64,
+    /// Redis's `stat_expired_stale_perc`: a moving average (5% weight per cycle) of the share
+    /// of sampled keys the active expiry cycle found expired; f64 bits.
+    expired_stale: AtomicU64,
+    evicted_keys: AtomicU64,
     startup_memory: u64,
     peak_memory: AtomicU64,
     commands: Mutex<BTreeMap<String, CommandStat>>,
@@ -108,6 +124,14 @@ impl Stats {
             commands_processed: AtomicU64::new(0),
             error_replies: AtomicU64::new(0),
             expired_keys: AtomicU64::new(0),
+            rejected_connections: AtomicU64::new(0),
+            net_input_bytes: AtomicU64::new(0),
+            net_output_bytes: AtomicU64::new(0),
+            reads_processed: AtomicU64::new(0),
+            writes_processed: AtomicU64::new(0),
+            expire_time_cap_reached: AtomicU64::new(0),
+            expired_stale: AtomicU64::new(0f64.to_bits()),
+            evicted_keys: AtomicU64::new(0),
             startup_memory: ALLOCATED.load(Ordering::Relaxed),
             peak_memory: AtomicU64::new(0),
             commands: Mutex::new(BTreeMap::new()),
@@ -172,6 +196,27 @@ impl Stats {
         self.error_replies.load(Ordering::Relaxed)
     }
 
+    /// Connections refused at accept: over `maxclients`, or by protected mode (INFO's
+    /// `rejected_connections`).
+    pub fn rejected_connections(&self) -> u64 {
+        self.rejected_connections.load(Ordering::Relaxed)
+    }
+
+    pub fn connection_rejected(&self) {
+        self.rejected_connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Keys evicted for `maxmemory` (INFO's `evicted_keys`).
+    pub fn evicted_keys(&self) -> u64 {
+        self.evicted_keys.load(Ordering::Relaxed)
+    }
+
+    pub fn keys_evicted(&self, count: u64) {
+        if count > 0 {
+            self.evicted_keys.fetch_add(count, Ordering::Relaxed);
+        }
+    }
+
     pub fn expired_keys(&self) -> u64 {
         self.expired_keys.load(Ordering::Relaxed)
     }
@@ -179,6 +224,63 @@ impl Stats {
     /// Keys removed because their time was up.
     pub fn keys_expired(&self, count: u64) {
         self.expired_keys.fetch_add(count, Ordering::Relaxed);
+    }
+
+    /// A read from a client's socket brought `bytes` bytes.
+    pub fn net_read(&self, bytes: usize) {
+        self.reads_processed.fetch_add(1, Ordering::Relaxed);
+        self.net_input_bytes
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    /// A write to a client's socket sent `bytes` bytes.
+    pub fn net_written(&self, bytes: usize) {
+        self.writes_processed.fetch_add(1, Ordering::Relaxed);
+        self.net_output_bytes
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    pub fn total_net_input_bytes(&self) -> u64 {
+        self.net_input_bytes.load(Ordering::Relaxed)
+    }
+
+    pub fn total_net_output_bytes(&self) -> u64 {
+        self.net_output_bytes.load(Ordering::Relaxed)
+    }
+
+    pub fn total_reads_processed(&self) -> u64 {
+        self.reads_processed.load(Ordering::Relaxed)
+    }
+
+    pub fn total_writes_processed(&self) -> u64 {
+        self.writes_processed.load(Ordering::Relaxed)
+    }
+
+    /// One run of the active expiry cycle: how many keys it sampled and found expired, and
+    /// whether it stopped because its time was up.
+    pub fn expire_cycle_done(&self, sampled: usize, expired: usize, out_of_time: bool) {
+        if out_of_time {
+            self.expire_time_cap_reached.fetch_add(1, Ordering::Relaxed);
+        }
+        let current = if sampled > 0 {
+            expired as f64 / sampled as f64
+        } else {
+            0.0
+        };
+        let _ = self
+            .expired_stale
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
+                Some((current * 0.05 + f64::from_bits(bits) * 0.95).to_bits())
+            });
+    }
+
+    /// `expired_stale_perc`: percent of sampled keys found expired, averaged over cycles.
+    pub fn expired_stale_perc(&self) -> f64 {
+        f64::from_bits(self.expired_stale.load(Ordering::Relaxed)) * 100.0
+    }
+
+    pub fn expired_time_cap_reached_count(&self) -> u64 {
+        self.expire_time_cap_reached.load(Ordering::Relaxed)
     }
 
     /// Count one request. `command` is the full name (`get`, `config|set`) when the command
@@ -252,7 +354,11 @@ impl Stats {
 
     /// Take an ops sample when 100 ms have passed since the last one.
     fn sample_ops(&self, now: Instant) {
-        let processed = self.total_commands_processed();
+        let counts = [
+            self.total_commands_processed(),
+            self.total_net_input_bytes(),
+            self.total_net_output_bytes(),
+        ];
         // Under contention another thread is sampling right now: skipping is harmless.
         let mut ops = match self.ops.try_lock() {
             Ok(ops) => ops,
@@ -261,27 +367,43 @@ impl Stats {
         };
         let Some(last_at) = ops.last_at else {
             ops.last_at = Some(now);
-            ops.last_count = processed;
+            ops.last_count = counts;
             return;
         };
         let elapsed = now.duration_since(last_at);
         if elapsed < OPS_SAMPLE_EVERY {
             return;
         }
-        let delta = processed.saturating_sub(ops.last_count);
         let millis = u64::try_from(elapsed.as_millis())
             .unwrap_or(u64::MAX)
             .max(1);
-        let next = ops.next;
-        ops.samples[next] = delta * 1000 / millis;
-        ops.next = (next + 1) % OPS_SAMPLES;
+        // Redis samples every 100 ms whatever happens; we sample when a command runs or INFO
+        // asks. Commands counted since the last sample ran within one period of it (a later
+        // command would have sampled otherwise), so a longer gap is that period's activity
+        // followed by quiet periods, and after a quiet spell of 16 periods every sample is 0,
+        // as in Redis.
+        let period_ms = OPS_SAMPLE_EVERY.as_millis() as u64;
+        let periods = (millis / period_ms).max(1);
+        for k in 0..periods.min(OPS_SAMPLES as u64) {
+            let next = ops.next;
+            let busy = k == 0 && periods <= OPS_SAMPLES as u64;
+            for (rate, count) in counts.iter().enumerate() {
+                let delta = count.saturating_sub(ops.last_count[rate]);
+                ops.samples[rate][next] = match (busy, periods) {
+                    (true, 1) => delta.saturating_mul(1000) / millis,
+                    (true, _) => delta.saturating_mul(1000) / period_ms,
+                    (false, _) => 0,
+                };
+            }
+            ops.next = (next + 1) % OPS_SAMPLES;
+        }
         ops.last_at = Some(now);
-        ops.last_count = processed;
+        ops.last_count = counts;
     }
 
-    /// Commands per second over the last samples; an idle server reads 0 once its last
-    /// sample is old.
-    pub fn instantaneous_ops_per_sec(&self) -> u64 {
+    /// The average of the recent samples of one rate, per second; 0 once the server has been
+    /// idle for longer than the samples cover.
+    fn rate(&self, which: usize) -> u64 {
         self.sample_ops(Instant::now());
         let ops = lock(&self.ops);
         let idle = ops
@@ -290,7 +412,23 @@ impl Stats {
         if idle {
             return 0;
         }
-        ops.samples.iter().sum::<u64>() / OPS_SAMPLES as u64
+        ops.samples[which].iter().sum::<u64>() / OPS_SAMPLES as u64
+    }
+
+    /// Kilobytes per second read from clients, recently (`instantaneous_input_kbps`).
+    pub fn instantaneous_input_kbps(&self) -> f64 {
+        self.rate(RATE_NET_IN) as f64 / 1024.0
+    }
+
+    /// Kilobytes per second written to clients, recently (`instantaneous_output_kbps`).
+    pub fn instantaneous_output_kbps(&self) -> f64 {
+        self.rate(RATE_NET_OUT) as f64 / 1024.0
+    }
+
+    /// Commands per second over the last samples; an idle server reads 0 once its last
+    /// sample is old.
+    pub fn instantaneous_ops_per_sec(&self) -> u64 {
+        self.rate(RATE_OPS)
     }
 
     /// Every command that has counters, by name.
@@ -316,6 +454,14 @@ impl Stats {
         self.commands_processed.store(0, Ordering::Relaxed);
         self.error_replies.store(0, Ordering::Relaxed);
         self.expired_keys.store(0, Ordering::Relaxed);
+        self.rejected_connections.store(0, Ordering::Relaxed);
+        self.net_input_bytes.store(0, Ordering::Relaxed);
+        self.net_output_bytes.store(0, Ordering::Relaxed);
+        self.reads_processed.store(0, Ordering::Relaxed);
+        self.writes_processed.store(0, Ordering::Relaxed);
+        self.expire_time_cap_reached.store(0, Ordering::Relaxed);
+        self.expired_stale.store(0f64.to_bits(), Ordering::Relaxed);
+        self.evicted_keys.store(0, Ordering::Relaxed);
         lock(&self.commands).clear();
         lock(&self.errors).clear();
         *lock(&self.ops) = OpsSampler::default();
@@ -324,6 +470,12 @@ impl Stats {
 
 /// Bytes the process has allocated and not freed, counted by [`CountingAllocator`].
 static ALLOCATED: AtomicU64 = AtomicU64::new(0);
+
+/// Live heap bytes now: INFO's `used_memory`, and what `maxmemory` is compared with. One
+/// atomic load, cheap enough for every command.
+pub fn used_memory() -> u64 {
+    ALLOCATED.load(Ordering::Relaxed)
+}
 
 /// The system allocator, counting live bytes so INFO's `used_memory` is a real figure (as
 /// Redis's own allocator accounting is). One relaxed atomic per allocation.
@@ -383,6 +535,21 @@ pub struct Process {
     pub cpu_user: f64,
     pub cpu_sys_children: f64,
     pub cpu_user_children: f64,
+    /// Bytes of transparent huge pages the process uses (LATENCY DOCTOR warns about them).
+    pub anon_huge_pages: u64,
+}
+
+/// `AnonHugePages` of every mapping of the process, summed (the kernel's rollup has the sum).
+fn anon_huge_pages(read: &dyn Fn(&str) -> String) -> u64 {
+    let mut text = read("/proc/self/smaps_rollup");
+    if text.is_empty() {
+        text = read("/proc/self/smaps");
+    }
+    text.lines()
+        .filter_map(|l| l.strip_prefix("AnonHugePages:"))
+        .filter_map(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .sum::<u64>()
+        * 1024
 }
 
 /// Reads the process's figures from `/proc` (zeros where it is not available).
@@ -437,6 +604,7 @@ pub fn process() -> Process {
         cpu_sys: ticks(12),
         cpu_user_children: ticks(13),
         cpu_sys_children: ticks(14),
+        anon_huge_pages: anon_huge_pages(&read),
     }
 }
 
@@ -473,6 +641,32 @@ mod tests {
         stats.reset();
         assert!(stats.commands().is_empty() && stats.errors().is_empty());
         assert_eq!(stats.total_commands_processed(), 0);
+    }
+
+    #[test]
+    fn expiry_cycle_figures_follow_redis_s_formulas() {
+        let stats = Stats::new();
+        // Each cycle weighs 5% in the moving average, as Redis's does.
+        stats.expire_cycle_done(20, 20, false);
+        assert!((stats.expired_stale_perc() - 5.0).abs() < 1e-9);
+        stats.expire_cycle_done(20, 0, true);
+        assert!((stats.expired_stale_perc() - 4.75).abs() < 1e-9);
+        stats.expire_cycle_done(0, 0, true);
+        assert_eq!(stats.expired_time_cap_reached_count(), 2);
+        stats.net_read(10);
+        stats.net_written(7);
+        assert_eq!(
+            (
+                stats.total_net_input_bytes(),
+                stats.total_net_output_bytes(),
+                stats.total_reads_processed(),
+                stats.total_writes_processed()
+            ),
+            (10, 7, 1, 1)
+        );
+        stats.reset();
+        assert_eq!(stats.expired_stale_perc(), 0.0);
+        assert_eq!(stats.total_net_input_bytes(), 0);
     }
 
     #[test]

@@ -37,8 +37,16 @@ fn transcript(path: &Path, for_comparison: bool) -> String {
         .duration_since(UNIX_EPOCH)
         .expect("clock")
         .as_millis() as i64;
+    // Saves (SAVE, BGSAVE, FLUSHALL with save points) write into a scratch directory of
+    // their own, never into the repository.
+    let name = path.file_stem().expect("file name").to_string_lossy();
+    let dir = support::scratch_dir(&format!("cases-{name}-{for_comparison}"));
+    let mut config = case_config();
+    config
+        .set("dir", dir.to_string_lossy().as_bytes(), false)
+        .expect("scratch dir");
     let shared = Arc::new(Shared::new(
-        Config::default(),
+        config,
         table,
         Clock::Manual(AtomicI64::new(start)),
     ));
@@ -68,6 +76,21 @@ fn transcript(path: &Path, for_comparison: bool) -> String {
         }
     }
     out
+}
+
+/// The settings both servers run the cases with: the defaults, plus DEBUG for local clients
+/// (the cases connect over loopback), as Redis's own test suite runs it.
+const CASE_DIRECTIVES: &[&str] = &["--enable-debug-command", "local"];
+
+fn case_config() -> Config {
+    let mut config = Config::default();
+    for pair in CASE_DIRECTIVES.chunks(2) {
+        let name = pair[0].trim_start_matches("--");
+        config
+            .set(name, pair[1].as_bytes(), false)
+            .expect("a valid case directive");
+    }
+    config
 }
 
 /// The commands whose replies differ between two transcripts, each with both replies.
@@ -102,7 +125,7 @@ fn replies_match_redis() {
     let Some(binary) = support::reference_server() else {
         return;
     };
-    let server = support::start_reference("cases-reference", &binary);
+    let server = support::start_reference_with("cases-reference", &binary, CASE_DIRECTIVES);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("cases dir")

@@ -25,7 +25,15 @@ fn redis_py_works_in_both_protocols() {
         );
         return;
     }
-    let server = support::start_ours("clients-redis-py", &[]);
+    let server = support::start_ours(
+        "clients-redis-py",
+        &[
+            "--enable-debug-command",
+            "local",
+            "--latency-monitor-threshold",
+            "1",
+        ],
+    );
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/clients/redis_py_check.py"

@@ -192,7 +192,9 @@ fn rewrite_writes_what_redis_writes() {
     };
     let original = "# my comment\nmaxmemory 100mb\n\n# another\ntimeout 10\nsave 900 1\n\
                     save 300 10\nloglevel notice\nmaxclients 5000\nmaxclients 6000\n\
-                    slave-read-only yes\nmasterauth \"a b\"\n";
+                    slave-read-only yes\nmasterauth \"a b\"\n\
+                    client-output-buffer-limit normal 1mb 512kb 10\n\
+                    client-output-buffer-limit pubsub 32mb 8mb 60\n";
     let changes: &[&[&str]] = &[
         &[
             "maxmemory",
@@ -217,6 +219,8 @@ fn rewrite_writes_what_redis_writes() {
             "no",
             "tcp-keepalive",
             "60",
+            "client-output-buffer-limit",
+            "replica 1gb 2 3",
         ],
         &[
             "masterauth",
@@ -229,6 +233,8 @@ fn rewrite_writes_what_redis_writes() {
             "1000000",
             "appendonly",
             "no",
+            "client-output-buffer-limit",
+            "normal 0 0 0 pubsub 1k 2kb 3",
         ],
     ];
     let mut files = Vec::new();

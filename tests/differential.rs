@@ -590,8 +590,8 @@ fn command_names() -> Vec<String> {
         .collect();
     stems
         .into_iter()
-        // CLIENT SETINFO is Redis 7.2's (client libraries send it); the 7.0 reference lacks it.
-        .filter(|s| !containers.contains(s) && s != "client-setinfo")
+        // CLIENT SETINFO and NO-TOUCH are Redis 7.2's; the 7.0 reference lacks them.
+        .filter(|s| !containers.contains(s) && s != "client-setinfo" && s != "client-no-touch")
         .map(|s| s.replacen('-', "|", 1))
         .collect()
 }

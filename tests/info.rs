@@ -21,6 +21,7 @@ const SECTIONS: &[&str] = &[
     "Modules",
     "Commandstats",
     "Errorstats",
+    "Latencystats",
     "Cluster",
     "Keyspace",
 ];
@@ -86,7 +87,7 @@ fn sections_and_fields_match_redis() {
     // Redis leaves the commandstats order to its hash table: compare those names sorted.
     let normalise = |mut all: Vec<(String, Vec<String>)>| {
         for (name, fields) in &mut all {
-            if name == "Commandstats" || name == "Errorstats" {
+            if name == "Commandstats" || name == "Errorstats" || name == "Latencystats" {
                 fields.sort();
             }
         }

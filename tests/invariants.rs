@@ -144,6 +144,28 @@ fn specs_build_the_command_table() {
         top_level,
         "every top-level spec is a command, and nothing else"
     );
+    // The flags the request path reads are the spec's, for every command and subcommand.
+    let mut all: Vec<&redis_clone::registry::Command> = Vec::new();
+    for command in table.commands() {
+        all.push(command);
+        all.extend(command.subcommands.values());
+    }
+    for command in all {
+        let has = |name: &str| command.spec.command_flags.iter().any(|f| f == name);
+        let f = command.flags;
+        assert_eq!(
+            (f.write, f.denyoom, f.protected, f.no_auth, f.fast),
+            (
+                has("WRITE"),
+                has("DENYOOM"),
+                has("PROTECTED"),
+                has("NO_AUTH"),
+                has("FAST")
+            ),
+            "{}",
+            command.full_name
+        );
+    }
 }
 
 /// Invariant: handlers are synchronous and use the framework only through the prelude. A

@@ -1188,11 +1188,12 @@ fn idle_clients_are_closed_after_timeout() {
 }
 
 #[test]
-fn shutdown_nosave_stops_the_server_and_plain_shutdown_needs_no_save_points() {
-    // With save points (the default) a plain SHUTDOWN would have to save, which this server
-    // cannot do yet: it refuses like Redis does when its save fails, and keeps serving.
+fn shutdown_saves_when_save_points_exist_and_refuses_to_stop_when_the_save_fails() {
+    // With save points (the default) a plain SHUTDOWN saves first; when the save fails (its
+    // directory is gone) it refuses like Redis and keeps serving, and NOSAVE still stops.
     let mut server = support::start_ours("tcp-shutdown", &[]);
     let mut client = server.connect();
+    std::fs::remove_dir_all(&server.dir).expect("remove the server's directory");
     client.write_all(b"SHUTDOWN\r\n").expect("write");
     assert_eq!(
         read_reply(&mut BufReader::new(client.try_clone().expect("clone"))).expect("reply"),
@@ -1209,13 +1210,24 @@ fn shutdown_nosave_stops_the_server_and_plain_shutdown_needs_no_save_points() {
         support::wait_exit(&mut server.child, Duration::from_secs(10)).expect("the server stops");
     assert!(status.success(), "exit status {status}");
 
-    // Without save points, a plain SHUTDOWN just stops.
+    // A plain SHUTDOWN with save points writes the dump, which the next start loads.
+    let mut server = support::start_ours("tcp-shutdown-saves", &[]);
+    assert_eq!(server.call(&["SET", "k", "v"]), b"+OK\r\n");
+    server.connect().write_all(b"SHUTDOWN\r\n").expect("write");
+    let status =
+        support::wait_exit(&mut server.child, Duration::from_secs(10)).expect("the server stops");
+    assert!(status.success(), "exit status {status}");
+    assert!(server.dir.join("dump.rdb").is_file(), "SHUTDOWN saved");
+
+    // Without save points, a plain SHUTDOWN just stops, writing nothing.
     let mut server = support::start_ours("tcp-shutdown-nosave-points", &["--save", ""]);
+    server.call(&["SET", "k", "v"]);
     let mut client = server.connect();
     client.write_all(b"SHUTDOWN\r\n").expect("write");
     let status =
         support::wait_exit(&mut server.child, Duration::from_secs(10)).expect("the server stops");
     assert!(status.success(), "exit status {status}");
+    assert!(!server.dir.join("dump.rdb").exists(), "nothing saved");
 }
 
 /// A connection adds up a pipelined run of one command before it counts it in the shared

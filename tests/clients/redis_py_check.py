@@ -42,6 +42,28 @@ def exercise(r, label):
     check(f"{label} scan_iter", len(keys), 100)
     check(f"{label} cleanup", r.delete(*keys), 100)
     check(f"{label} client id", isinstance(r.client_id(), int), True)
+    # What operators reach for: counters, the slow log, the latency monitor, DEBUG.
+    r.config_resetstat()
+    r.set("seen", "v")
+    r.get("seen")
+    r.get("unseen")
+    stats = r.info("stats")
+    check(f"{label} keyspace_hits", (stats["keyspace_hits"], stats["keyspace_misses"]), (1, 1))
+    check(f"{label} net input counted", stats["total_net_input_bytes"] > 0, True)
+    check(f"{label} slowlog len", isinstance(r.slowlog_len(), int), True)
+    check(f"{label} latency reset", isinstance(r.latency_reset(), int), True)
+    r.execute_command("DEBUG", "SLEEP", "0.01")
+    latest = r.latency_latest()
+    check(f"{label} latency latest event", [e[0] for e in latest], [b"command"])
+    check(f"{label} latency history", len(r.latency_history("command")), 1)
+    # redis-py parses the line into a dict in RESP2 only; in RESP3 it hands back the line.
+    obj = r.debug_object("seen")
+    if not isinstance(obj, dict):
+        obj = dict(f.split(":", 1) for f in obj.decode().split(" ")[1:])
+    check(f"{label} debug object", obj["encoding"], "embstr")
+    check(f"{label} client no-touch", r.client_no_touch("ON"), b"OK")
+    check(f"{label} client no-touch off", r.client_no_touch("OFF"), b"OK")
+    r.delete("seen")
     check(f"{label} echo binary", r.echo(b"\x00\xff\r\n"), b"\x00\xff\r\n")
 
 
@@ -67,7 +89,7 @@ def main():
     check("db 0 does not see it", redis.Redis(host="127.0.0.1", port=port).exists("in-db-1"), 0)
     r1.flushdb()
     r1.close()
-    print(f"redis-py {redis.__version__}: RESP2, RESP3, pool, pipeline, scan, info, select: all as Redis")
+    print(f"redis-py {redis.__version__}: RESP2, RESP3, pool, pipeline, scan, info, select, slowlog, latency, debug object, client no-touch: all as Redis")
 
 
 main()

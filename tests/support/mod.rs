@@ -559,6 +559,12 @@ pub fn start_reference_from_file(dir: PathBuf, binary: &Path, config: &Path) -> 
 
 /// Start the reference redis-server on a free port with settings matching our defaults.
 pub fn start_reference(name: &str, binary: &Path) -> ServerProcess {
+    start_reference_with(name, binary, &[])
+}
+
+/// [`start_reference`] with `extra` directives after ours (a later directive wins, so `--bind
+/// 0.0.0.0` replaces the loopback default).
+pub fn start_reference_with(name: &str, binary: &Path, extra: &[&str]) -> ServerProcess {
     let dir = scratch_dir(name);
     let dir_arg = dir.to_str().expect("utf-8 path").to_string();
     spawn_and_wait(dir, |port| {
@@ -572,6 +578,7 @@ pub fn start_reference(name: &str, binary: &Path) -> ServerProcess {
             "--appendonly",
             "no",
         ]);
+        command.args(extra);
         command
     })
 }

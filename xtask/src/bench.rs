@@ -272,8 +272,9 @@ fn pipe_into(port: u16, data: &[u8]) -> Result<(), String> {
 }
 
 /// `cargo xtask bench stall`: how long other clients wait while one runs KEYS *, a whole
-/// SCAN, FLUSHALL, or while the active expiry cycle reclaims every key.
-pub fn stall(ours: &Path, keys: usize) -> Result<(), String> {
+/// SCAN, FLUSHALL, BGSAVE (until the file is written), or while the active expiry cycle
+/// reclaims every key. `only` picks one scenario by name.
+pub fn stall(ours: &Path, keys: usize, only: Option<&str>) -> Result<(), String> {
     let redis = which("redis-server")
         .ok_or("redis-server is not installed (apt-get install redis-server)")?;
     let plain = load(keys, false);
@@ -286,22 +287,51 @@ pub fn stall(ours: &Path, keys: usize) -> Result<(), String> {
         "{:<28} {:>24} {:>24}",
         "operation", "redis: worst/p99/took", "ours: worst/p99/took"
     );
-    let scenarios: [(&str, &[u8]); 4] = [
+    let scenarios: [(&str, &[u8]); 5] = [
         ("KEYS *", &plain),
         ("SCAN walk (redis-cli --scan)", &plain),
         ("FLUSHALL", &plain),
+        ("BGSAVE (until written)", &plain),
         ("active expiry of all keys", &short_ttl),
     ];
+    // Dumps go to a scratch directory, never into the repository.
+    let dir = std::env::temp_dir().join(format!("xtask-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let dir_arg = dir.to_string_lossy().into_owned();
     for (name, data) in scenarios {
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
         let mut row = Vec::new();
         for program in [redis.as_path(), ours] {
-            let server = start(program, &[])?;
+            let server = start(program, &["--dir", &dir_arg])?;
             pipe_into(server.port, data)?;
             let port = server.port;
             let stall = during(port, || match name {
                 "KEYS *" => cli(port, &["KEYS", "*"]),
                 "FLUSHALL" => cli(port, &["FLUSHALL"]),
                 "SCAN walk (redis-cli --scan)" => cli(port, &["--scan"]),
+                "BGSAVE (until written)" => {
+                    cli(port, &["BGSAVE"])?;
+                    // Until INFO says the save is over (a fork's child, or our thread).
+                    let deadline = Instant::now() + Duration::from_secs(120);
+                    while Instant::now() < deadline {
+                        let out = Command::new("redis-cli")
+                            .args(["-p", &port.to_string(), "INFO", "persistence"])
+                            .output()
+                            .map_err(|e| format!("redis-cli: {e}"))?;
+                        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+                        if text.contains("rdb_bgsave_in_progress:0") {
+                            return if text.contains("rdb_last_bgsave_status:ok") {
+                                Ok(())
+                            } else {
+                                Err("BGSAVE failed".into())
+                            };
+                        }
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    Err("BGSAVE did not finish within 120 s".into())
+                }
                 _ => {
                     // Wait until the cycle has reclaimed every key, or 20 s.
                     let deadline = Instant::now() + Duration::from_secs(20);
@@ -326,6 +356,7 @@ pub fn stall(ours: &Path, keys: usize) -> Result<(), String> {
         }
         println!("{name:<28} {:>24} {:>24}", row[0], row[1]);
     }
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 

@@ -6,6 +6,8 @@
 //!   to `commands/mod.rs`. `NAME` may be a subcommand, `config-set`, whose spec names its
 //!   container (`CONFIG`).
 //! * `bench memory`: resident memory per key against redis-server in the same run.
+//! * `bench stall`, `bench bgsave`: the longest PING while an operation runs (KEYS, SCAN,
+//!   FLUSHALL, BGSAVE, active expiry), against redis-server in the same run.
 //! * `lint-specs`: check every spec (runs the spec-lint test, which uses the server's own parser).
 
 use std::path::{Path, PathBuf};
@@ -21,7 +23,8 @@ fn main() -> ExitCode {
         ["new-command", rest @ ..] => new_command(rest),
         ["lint-specs"] => lint_specs(),
         ["bench", "memory", rest @ ..] => bench_memory(rest),
-        ["bench", "stall", rest @ ..] => bench_stall(rest),
+        ["bench", "stall", rest @ ..] => bench_stall(rest, None),
+        ["bench", "bgsave", rest @ ..] => bench_stall(rest, Some("BGSAVE (until written)")),
         ["bench", "throughput", rest @ ..] => bench_throughput(rest),
         ["bench", "startup"] => release_binary().and_then(|b| bench::startup(&b)),
         ["bench", rest @ ..] => bench_all(rest),
@@ -57,8 +60,11 @@ tasks:
       (1,000,000 keys of 11 bytes with 15-byte values by default; needs redis-server and
       redis-cli).
   bench stall [--keys N]
-      The longest PING round trip another client sees while KEYS *, a whole SCAN, FLUSHALL
-      or the active expiry cycle run on N keys, against redis-server in the same run.";
+      The longest PING round trip another client sees while KEYS *, a whole SCAN, FLUSHALL,
+      BGSAVE or the active expiry cycle run on N keys, against redis-server in the same run.
+  bench bgsave [--keys N]
+      The BGSAVE row of `bench stall` alone: the longest PING during a background save of N
+      keys, next to how long the save took.";
 
 /// The repository root: the parent of this crate's directory.
 fn root() -> PathBuf {
@@ -114,7 +120,7 @@ fn bench_all(args: &[&str]) -> Result<(), String> {
     println!();
     bench::startup(&binary)?;
     println!();
-    bench::stall(&binary, keys)
+    bench::stall(&binary, keys, None)
 }
 
 fn bench_throughput(args: &[&str]) -> Result<(), String> {
@@ -122,9 +128,9 @@ fn bench_throughput(args: &[&str]) -> Result<(), String> {
     bench::throughput(&release_binary()?, &options)
 }
 
-fn bench_stall(args: &[&str]) -> Result<(), String> {
+fn bench_stall(args: &[&str], only: Option<&str>) -> Result<(), String> {
     let options = bench::MemoryOptions::parse(args)?;
-    bench::stall(&release_binary()?, options.keys)
+    bench::stall(&release_binary()?, options.keys, only)
 }
 
 /// Build the server in release mode and return the binary's path.
