@@ -457,6 +457,21 @@ impl CommandLatencies {
         }
     }
 
+    /// `record` for several calls of one command, under one taking of the lock.
+    pub fn record_many(&self, command: &str, micros: &[u64]) {
+        if micros.is_empty() {
+            return;
+        }
+        let mut map = self.map();
+        let histogram = match map.get_mut(command) {
+            Some(histogram) => histogram,
+            None => map.entry(command.to_string()).or_default(),
+        };
+        for &us in micros {
+            histogram.record(us);
+        }
+    }
+
     pub fn get(&self, command: &str) -> Option<Histogram> {
         self.map().get(command).cloned()
     }

@@ -33,6 +33,10 @@ pub struct Session {
     slowlog_settings: std::cell::Cell<Option<(i64, u64)>>,
     /// Calls counted here and not yet in the shared stats (see `Pending`).
     pending: std::cell::Cell<Option<Pending>>,
+    /// Their durations for the latency histograms (µs), when `latency-tracking` is on.
+    pending_latencies: std::cell::RefCell<Vec<u64>>,
+    /// `latency-monitor-threshold` and `latency-tracking`, cached as `slowlog_settings` is.
+    latency_settings: std::cell::Cell<Option<(u64, bool)>>,
 }
 
 impl Session {
@@ -71,6 +75,8 @@ impl Session {
             wall_base: None,
             slowlog_settings: std::cell::Cell::new(None),
             pending: std::cell::Cell::new(None),
+            pending_latencies: std::cell::RefCell::new(Vec::new()),
+            latency_settings: std::cell::Cell::new(None),
         }
     }
 
@@ -124,6 +130,7 @@ impl Session {
         if held.is_none() {
             // A new batch: settings cached by the last one may have changed since.
             self.slowlog_settings.set(None);
+            self.latency_settings.set(None);
         }
         // The wall clock is read once per batch (when the lock is taken); the commands after
         // the first add the monotonic time since then. Clock reads cost enough here (measured
@@ -254,13 +261,15 @@ impl Session {
                 // weighed (Redis reads them after the call, so it logs the CONFIG SET itself).
                 if command.full_name == "config|set" {
                     self.slowlog_settings.set(None);
+                    self.latency_settings.set(None);
                 }
                 // Only commands that ran are logged, as in Redis, and not those flagged
                 // SKIP_SLOWLOG.
                 if !command.skip_slowlog {
                     self.log_if_slow(argv, elapsed);
                 }
-                self.record_latency(&command.full_name, command.flags.fast, elapsed);
+                let pended = code.is_none() && !command.spec.key_specs.is_empty();
+                self.record_latency(&command.full_name, command.flags.fast, elapsed, pended);
             }
             Resolved::ArityRejected(name) => {
                 self.flush_stats();
@@ -320,6 +329,12 @@ impl Session {
             self.shared
                 .stats
                 .record_calls(&run.command.full_name, run.calls, run.usec, run.last);
+            let mut latencies = self.pending_latencies.borrow_mut();
+            self.shared
+                .latency
+                .commands
+                .record_many(&run.command.full_name, &latencies);
+            latencies.clear();
         }
     }
 }
@@ -366,17 +381,30 @@ impl Session {
     /// Feed the latency monitor, as Redis does for every command that ran: "fast-command" for
     /// commands flagged FAST, "command" for the others, in whole milliseconds; and, with
     /// `latency-tracking`, the command's histogram, in microseconds.
-    fn record_latency(&self, name: &str, fast: bool, elapsed: std::time::Duration) {
-        let (threshold, tracking) = {
-            let config = self.shared.config.read().unwrap_or_else(|p| p.into_inner());
-            (
-                config.latency_monitor_threshold(),
-                config.latency_tracking(),
-            )
+    ///
+    /// `pended`: the call was added to the session's pending run (see `Pending`), so its
+    /// histogram sample waits with it.
+    fn record_latency(&self, name: &str, fast: bool, elapsed: std::time::Duration, pended: bool) {
+        // Read once per batch, like the slow log settings (and dropped with them).
+        let (threshold, tracking) = match self.latency_settings.get() {
+            Some(settings) => settings,
+            None => {
+                let config = self.shared.config.read().unwrap_or_else(|p| p.into_inner());
+                let settings = (
+                    config.latency_monitor_threshold(),
+                    config.latency_tracking(),
+                );
+                self.latency_settings.set(Some(settings));
+                settings
+            }
         };
         if tracking {
             let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-            self.shared.latency.commands.record(name, micros);
+            if pended {
+                self.pending_latencies.borrow_mut().push(micros);
+            } else {
+                self.shared.latency.commands.record(name, micros);
+            }
         }
         if threshold == 0 {
             return;

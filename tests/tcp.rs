@@ -1257,6 +1257,10 @@ fn pipelined_calls_are_all_counted_before_info_runs() {
     assert!(info.contains("cmdstat_set:calls=6,"), "{info}");
     assert!(info.contains("cmdstat_get:calls=1,"), "{info}");
     assert!(info.contains("cmdstat_info:calls=1,"), "{info}");
+    // The latency histograms get every call too.
+    let histogram = other.call(&[b"LATENCY", b"HISTOGRAM", b"set"]);
+    let histogram = String::from_utf8_lossy(&histogram).into_owned();
+    assert!(histogram.contains("$5\r\ncalls\r\n:6\r\n"), "{histogram}");
 }
 
 /// The connection caches the slow log settings for a pipelined batch; a CONFIG SET inside the
