@@ -207,11 +207,13 @@ async fn run(
                 match parser.parse(&mut input, &limits) {
                     Ok(Some(Frame::Command(argv))) => {
                         if in_batch == BATCH_MAX {
+                            session.flush_stats();
                             held = None;
                             in_batch = 0;
                         }
                         in_batch += 1;
                         let reply = session.execute_held(&argv, &shared, &mut held);
+                        parser.recycle(argv);
                         if let Some(request) = session.client.wait.take() {
                             wait = Some(request);
                             break;
@@ -242,6 +244,8 @@ async fn run(
                     }
                 }
             }
+            // Counted before the keyspace is let go, so that no INFO misses them.
+            session.flush_stats();
         }
         if handoff {
             // PSYNC/SYNC made this client a replica: its reply goes out, then the replication

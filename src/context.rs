@@ -492,7 +492,9 @@ impl Ctx<'_> {
 
     /// Whether this client must still authenticate before running commands.
     pub fn auth_required(&self) -> bool {
-        self.client.auth_required(&self.config())
+        // An authenticated client needs no look at the configuration (this runs per request,
+        // and the configuration's lock is shared by every connection).
+        !self.client.authenticated && self.client.auth_required(&self.config())
     }
 
     /// Authenticate as `username` (default user when `None`) with `password`; true on success,

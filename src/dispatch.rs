@@ -50,7 +50,7 @@ pub fn dispatch(
         if let Some(refusal) = protected_refusal(command, ctx) {
             return Err(refusal);
         }
-        if !allowed_without_auth(command) && ctx.auth_required() {
+        if ctx.auth_required() && !allowed_without_auth(command) {
             rejected = Some(command);
             return Err(CommandError::Custom(
                 "NOAUTH Authentication required.".into(),

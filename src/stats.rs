@@ -310,6 +310,19 @@ impl Stats {
         outcome: Outcome,
         error_code: Option<&str>,
     ) {
+        self.record_at(command, elapsed, outcome, error_code, Instant::now());
+    }
+
+    /// `record`, for a caller that has just read the clock (`now`): clock reads are a
+    /// measurable share of a command's cost.
+    pub fn record_at(
+        &self,
+        command: Option<&str>,
+        elapsed: Duration,
+        outcome: Outcome,
+        error_code: Option<&str>,
+        now: Instant,
+    ) {
         if let Some(code) = error_code {
             self.error_replies.fetch_add(1, Ordering::Relaxed);
             *lock(&self.errors).entry(code.to_string()).or_default() += 1;
@@ -335,12 +348,30 @@ impl Stats {
             Outcome::Unknown => {}
         }
         drop(commands);
-        self.sample_ops();
+        self.sample_ops(now);
+    }
+
+    /// `calls` successful calls of `command` (no error reply) taking `usec` microseconds
+    /// in all: what `calls` calls of `record_at(.., Outcome::Ok, None, ..)` would count, under
+    /// one taking of the lock (a connection adds up a run of one command in a pipeline).
+    pub fn record_calls(&self, command: &str, calls: u64, usec: u64, now: Instant) {
+        if calls == 0 {
+            return;
+        }
+        self.commands_processed.fetch_add(calls, Ordering::Relaxed);
+        let mut commands = lock(&self.commands);
+        let stat = match commands.get_mut(command) {
+            Some(stat) => stat,
+            None => commands.entry(command.to_string()).or_default(),
+        };
+        stat.calls += calls;
+        stat.usec = stat.usec.saturating_add(usec);
+        drop(commands);
+        self.sample_ops(now);
     }
 
     /// Take an ops sample when 100 ms have passed since the last one.
-    fn sample_ops(&self) {
-        let now = Instant::now();
+    fn sample_ops(&self, now: Instant) {
         let counts = [
             self.total_commands_processed(),
             self.total_net_input_bytes(),
@@ -391,7 +422,7 @@ impl Stats {
     /// The average of the recent samples of one rate, per second; 0 once the server has been
     /// idle for longer than the samples cover.
     fn rate(&self, which: usize) -> u64 {
-        self.sample_ops();
+        self.sample_ops(Instant::now());
         let ops = lock(&self.ops);
         let idle = ops
             .last_at

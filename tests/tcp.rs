@@ -1230,6 +1230,75 @@ fn shutdown_saves_when_save_points_exist_and_refuses_to_stop_when_the_save_fails
     assert!(!server.dir.join("dump.rdb").exists(), "nothing saved");
 }
 
+/// A connection adds up a pipelined run of one command before it counts it in the shared
+/// stats; INFO in the same pipeline, and another client's INFO afterwards, still see every
+/// call, and CONFIG RESETSTAT in the pipeline resets them all.
+#[test]
+fn pipelined_calls_are_all_counted_before_info_runs() {
+    let server = support::start_ours("tcp-stats-pipeline", &[]);
+    let mut client = Client::connect(&server);
+    let mut request = Vec::new();
+    request.extend(cmd(&[b"CONFIG", b"RESETSTAT"]));
+    for i in 0..5 {
+        request.extend(cmd(&[b"SET", format!("k{i}").as_bytes(), b"v"]));
+    }
+    request.extend(cmd(&[b"INFO", b"commandstats"]));
+    request.extend(cmd(&[b"GET", b"k1"]));
+    request.extend(cmd(&[b"SET", b"k9", b"v"]));
+    client.send(&request);
+    let mut replies: Vec<String> = (0..9)
+        .map(|_| String::from_utf8_lossy(&client.reply()).into_owned())
+        .collect();
+    let info = replies.remove(6);
+    assert!(info.contains("cmdstat_set:calls=5,"), "{info}");
+    assert!(!info.contains("cmdstat_get:"), "{info}");
+    let mut other = Client::connect(&server);
+    let info = String::from_utf8_lossy(&other.call(&[b"INFO", b"commandstats"])).into_owned();
+    assert!(info.contains("cmdstat_set:calls=6,"), "{info}");
+    assert!(info.contains("cmdstat_get:calls=1,"), "{info}");
+    assert!(info.contains("cmdstat_info:calls=1,"), "{info}");
+    // The latency histograms get every call too.
+    let histogram = other.call(&[b"LATENCY", b"HISTOGRAM", b"set"]);
+    let histogram = String::from_utf8_lossy(&histogram).into_owned();
+    assert!(histogram.contains("$5\r\ncalls\r\n:6\r\n"), "{histogram}");
+}
+
+/// The connection caches the slow log settings for a pipelined batch; a CONFIG SET inside the
+/// batch must still apply from that very command on, as Redis reads them after each call
+/// (redis-server 7.0 answers this pipeline the same way).
+#[test]
+fn slowlog_settings_changed_inside_a_pipeline_apply_at_once() {
+    let server = support::start_ours("tcp-slowlog-pipeline", &[]);
+    let mut client = Client::connect(&server);
+    let mut request = Vec::new();
+    for argv in [
+        &[&b"SLOWLOG"[..], b"RESET"][..],
+        &[b"CONFIG", b"SET", b"slowlog-log-slower-than", b"0"],
+        &[b"ECHO", b"a"],
+        &[b"SLOWLOG", b"LEN"],
+        &[b"CONFIG", b"SET", b"slowlog-log-slower-than", b"-1"],
+        &[b"ECHO", b"b"],
+        &[b"SLOWLOG", b"LEN"],
+    ] {
+        request.extend(cmd(argv));
+    }
+    client.send(&request);
+    let expected: [&[u8]; 7] = [
+        b"+OK\r\n",
+        b"+OK\r\n",
+        b"$1\r\na\r\n",
+        // The CONFIG SET that lowered the threshold and the ECHO.
+        b":2\r\n",
+        b"+OK\r\n",
+        b"$1\r\nb\r\n",
+        // ... and the SLOWLOG LEN, not the CONFIG SET that turned the log off, nor what follows.
+        b":3\r\n",
+    ];
+    for (n, want) in expected.iter().enumerate() {
+        assert_reply(&format!("reply #{n}"), &client.reply(), want);
+    }
+}
+
 #[test]
 fn slowlog_records_commands_over_the_threshold() {
     let server = support::start_ours("tcp-slowlog", &["--slowlog-log-slower-than", "0"]);
