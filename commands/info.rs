@@ -367,7 +367,7 @@ fn stats(ctx: &mut Ctx, out: &mut String) {
     ] {
         line(out, field, "0.00");
     }
-    line(out, "rejected_connections", 0);
+    line(out, "rejected_connections", stats.rejected_connections());
     let (full, partial_ok, partial_err) = ctx.replication.sync_counts();
     line(out, "sync_full", full);
     line(out, "sync_partial_ok", partial_ok);
@@ -384,9 +384,13 @@ fn stats(ctx: &mut Ctx, out: &mut String) {
         "expired_time_cap_reached_count",
         stats.expired_time_cap_reached_count(),
     );
-    for field in [
+    line(
+        out,
         "expire_cycle_cpu_milliseconds",
-        "evicted_keys",
+        stats.expire_cycle_cpu_milliseconds(),
+    );
+    line(out, "evicted_keys", stats.evicted_keys());
+    for field in [
         "evicted_clients",
         "total_eviction_exceeded_time",
         "current_eviction_exceeded_time",

@@ -271,10 +271,6 @@ fn hex_value(b: u8) -> Option<u8> {
 // Multibulk requests
 // ---------------------------------------------------------------------------------------------
 
-/// Frames shorter than this are copied out of the read buffer (see [`parse_multibulk`]);
-/// Redis's PROTO_MBULK_BIG_ARG is the same size.
-const OWN_ALLOCATION_BELOW: usize = 32 * 1024;
-
 /// A multibulk request: `*<count>\r\n` then `count` times `$<len>\r\n<payload>\r\n`.
 ///
 /// First a completeness scan that allocates nothing; only when the whole frame is buffered is
@@ -302,18 +298,7 @@ fn parse_multibulk(
     };
     *resume = Resume::default();
     debug_assert_eq!(ranges.len(), shape.count);
-    // Arguments outlive the request when they are stored (a SET's value). A slice of the read
-    // buffer would keep the whole buffer, and every other request's bytes in it, alive for as
-    // long as any stored value from it: deleting or evicting a key would free nothing. So a
-    // frame smaller than a read gets its own allocation (Redis copies such arguments too); a
-    // bigger one mostly is the buffer, and is taken over without copying.
-    let frame = if shape.len < OWN_ALLOCATION_BELOW {
-        let frame = Bytes::copy_from_slice(&buf[..shape.len]);
-        buf.advance(shape.len);
-        frame
-    } else {
-        buf.split_to(shape.len).freeze()
-    };
+    let frame = buf.split_to(shape.len).freeze();
     if shape.count == 0 {
         return Ok(Some(Frame::Empty));
     }

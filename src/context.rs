@@ -71,6 +71,9 @@ pub struct Client {
     /// CLIENT NO-TOUCH ON (Redis 7.2): this client's commands do not update keys' access
     /// time, except TOUCH.
     pub no_touch: bool,
+    /// Set by a command whose error reply Redis writes raw, so that INFO does not count it
+    /// (DEBUG ERROR); cleared after the command is counted.
+    pub error_uncounted: bool,
 }
 
 impl Client {
@@ -98,6 +101,7 @@ impl Client {
             wait: None,
             local: false,
             no_touch: false,
+            error_uncounted: false,
         }
     }
 
@@ -408,6 +412,24 @@ impl Ctx<'_> {
     /// other client waits, as Redis's single thread does.
     pub fn block_server_for(&self, duration: std::time::Duration) {
         std::thread::sleep(duration);
+    }
+
+    /// DEBUG DIGEST: Redis's fingerprint of every database, 40 hex digits.
+    pub fn dataset_digest(&self) -> String {
+        crate::digest::hex(&crate::digest::dataset(&*self.keyspace))
+    }
+
+    /// DEBUG DIGEST-VALUE: the fingerprint of one key's value (and whether it has a deadline)
+    /// in the selected database; zeros for a missing key. The lookup counts as a read.
+    pub fn value_digest(&mut self, key: &[u8]) -> String {
+        let now = self.now_ms;
+        let db = self.db();
+        let mut digest = [0u8; 20];
+        let has_deadline = db.deadline(key, now).flatten().is_some();
+        if let Some(value) = db.read_untouched(key, now) {
+            crate::digest::mix_value(&mut digest, value, has_deadline);
+        }
+        crate::digest::hex(&digest)
     }
 
     /// Turn the active expiry cycle on or off (DEBUG SET-ACTIVE-EXPIRE).

@@ -199,3 +199,43 @@ fn printable(argv: &[Bytes]) -> Vec<String> {
         .map(|a| String::from_utf8_lossy(&a[..a.len().min(64)]).into_owned())
         .collect()
 }
+
+/// The RDB target: arbitrary bytes loaded as a dump file into a scratch keyspace, as startup
+/// and DEBUG RELOAD load one. Whatever loads must survive saving and loading again unchanged;
+/// anything else must be refused with an error, never a panic.
+pub fn rdb(data: &[u8]) {
+    use crate::rdb::{RdbOptions, Source};
+    let contents = |keyspace: &crate::keyspace::Keyspace| {
+        let mut all = Vec::new();
+        for db in 0..keyspace.databases() {
+            keyspace
+                .visit(db, &mut |key, value, deadline| {
+                    all.push((db, key.to_vec(), value.clone(), deadline));
+                    Ok(())
+                })
+                .expect("visiting memory cannot fail");
+        }
+        all.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        all
+    };
+    let mut first = crate::keyspace::Keyspace::new(16);
+    if crate::persistence::load_into(&mut first, &mut &data[..], START_MS).is_err() {
+        return;
+    }
+    let options = RdbOptions {
+        compression: data.len().is_multiple_of(2),
+        checksum: true,
+        ctime: START_MS / 1000,
+        used_mem: 0,
+    };
+    let mut saved = Vec::new();
+    crate::rdb::encode(&first, &mut saved, &options).expect("writing to memory cannot fail");
+    let mut second = crate::keyspace::Keyspace::new(16);
+    if let Err(err) = crate::persistence::load_into(&mut second, &mut &saved[..], START_MS) {
+        panic!("a dump we wrote does not load back: {err}");
+    }
+    assert!(
+        contents(&first) == contents(&second),
+        "a dump we wrote loads back different"
+    );
+}

@@ -20,6 +20,7 @@
 //! * `args`: the typed view of a request's arguments produced by validation.
 //! * `dispatch`: lookup, arity and argument validation, then the handler call.
 //! * `dict`: the hash table behind the keyspace (incremental rehash, SCAN cursor, sampling).
+//! * `digest`: DEBUG DIGEST's fingerprint of the dataset, as Redis computes it.
 //! * `keyspace`: the databases, values and expiry.
 //! * `latency`: the latency monitor (LATENCY).
 //! * `evict`: `maxmemory` and the eviction policies.
@@ -45,6 +46,7 @@ pub mod config;
 pub mod connection;
 pub mod context;
 pub mod dict;
+pub mod digest;
 pub mod dispatch;
 pub mod error;
 pub mod evict;

@@ -122,11 +122,13 @@ async fn accept_loop(
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let Some(slot) = ClientSlot::take(&shared) else {
+                        shared.stats.connection_rejected();
                         tokio::spawn(refuse(stream));
                         continue;
                     };
                     // As Redis: maxclients first, then protected mode.
                     if refused_by_protected_mode(&shared, &peer) {
+                        shared.stats.connection_rejected();
                         tokio::spawn(async move {
                             deny(stream).await;
                             drop(slot);

@@ -14,6 +14,7 @@ use crate::context::{Client, Ctx};
 use crate::dispatch::{dispatch, Resolved};
 use crate::error::CommandError;
 use crate::keyspace::Keyspace;
+use crate::registry::Command;
 use crate::reply::Reply;
 use crate::shared::{Clock, Shared};
 use crate::stats::Outcome;
@@ -207,6 +208,7 @@ impl Session {
             )))
         });
         self.record(argv, started.elapsed(), &reply, found);
+        self.client.error_uncounted = false;
         reply
     }
 
@@ -215,7 +217,7 @@ impl Session {
     /// error.
     fn record(&self, argv: &[Bytes], elapsed: std::time::Duration, reply: &Reply, found: Resolved) {
         let error = match reply {
-            Reply::Error(err) => Some(err.text()),
+            Reply::Error(err) if !self.client.error_uncounted => Some(err.text()),
             _ => None,
         };
         let code = error.as_ref().map(|text| {
@@ -233,10 +235,19 @@ impl Session {
                 stats.record(Some(&command.full_name), elapsed, outcome, code.as_deref());
                 // Only commands that ran are logged, as in Redis, and not those flagged
                 // SKIP_SLOWLOG.
+                // One look at the configuration for the slow log and the latency monitor.
+                let (slowlog, threshold, tracking) = {
+                    let config = self.shared.config.read().unwrap_or_else(|p| p.into_inner());
+                    (
+                        (config.slowlog_log_slower_than(), config.slowlog_max_len()),
+                        config.latency_monitor_threshold(),
+                        config.latency_tracking(),
+                    )
+                };
                 if !command.skip_slowlog {
-                    self.log_if_slow(argv, elapsed);
+                    self.log_if_slow(argv, elapsed, slowlog);
                 }
-                self.record_latency(&command.full_name, command.flags.fast, elapsed);
+                self.record_latency(command, elapsed, threshold, tracking);
             }
             Resolved::ArityRejected(name) => {
                 stats.record(Some(&name), elapsed, Outcome::Rejected, code.as_deref());
@@ -256,11 +267,12 @@ impl Session {
 
 impl Session {
     /// Add the command to the slow log if it took at least `slowlog-log-slower-than`.
-    fn log_if_slow(&self, argv: &[Bytes], elapsed: std::time::Duration) {
-        let (threshold, max_len) = {
-            let config = self.shared.config.read().unwrap_or_else(|p| p.into_inner());
-            (config.slowlog_log_slower_than(), config.slowlog_max_len())
-        };
+    fn log_if_slow(
+        &self,
+        argv: &[Bytes],
+        elapsed: std::time::Duration,
+        (threshold, max_len): (i64, u64),
+    ) {
         let duration_us = i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX);
         if threshold < 0 || duration_us < threshold {
             return;
@@ -280,22 +292,28 @@ impl Session {
     /// Feed the latency monitor, as Redis does for every command that ran: "fast-command" for
     /// commands flagged FAST, "command" for the others, in whole milliseconds; and, with
     /// `latency-tracking`, the command's histogram, in microseconds.
-    fn record_latency(&self, name: &str, fast: bool, elapsed: std::time::Duration) {
-        let (threshold, tracking) = {
-            let config = self.shared.config.read().unwrap_or_else(|p| p.into_inner());
-            (
-                config.latency_monitor_threshold(),
-                config.latency_tracking(),
-            )
-        };
+    fn record_latency(
+        &self,
+        command: &'static Command,
+        elapsed: std::time::Duration,
+        threshold: u64,
+        tracking: bool,
+    ) {
         if tracking {
             let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-            self.shared.latency.commands.record(name, micros);
+            self.shared
+                .latency
+                .commands
+                .record(&command.full_name, micros);
         }
         if threshold == 0 {
             return;
         }
-        let event = if fast { "fast-command" } else { "command" };
+        let event = if command.flags.fast {
+            "fast-command"
+        } else {
+            "command"
+        };
         let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
         self.shared.latency.record_if_needed(
             event,

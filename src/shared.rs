@@ -169,7 +169,21 @@ impl Shared {
                 }
             }
         }
-        self.stats.expire_cycle_done(sampled, removed, out_of_time);
+        let elapsed = started.elapsed();
+        self.stats
+            .expire_cycle_done(sampled, removed, out_of_time, elapsed);
+        // As Redis does, a slow cycle is a latency event of its own.
+        let threshold = self
+            .config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .latency_monitor_threshold();
+        self.latency.record_if_needed(
+            "expire-cycle",
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            threshold,
+            self.clock.now_ms() / 1000,
+        );
         removed
     }
 }

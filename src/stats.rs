@@ -64,11 +64,14 @@ pub struct Stats {
     commands_processed: AtomicU64,
     error_replies: AtomicU64,
     expired_keys: AtomicU64,
+    rejected_connections: AtomicU64,
     net_input_bytes: AtomicU64,
     net_output_bytes: AtomicU64,
     reads_processed: AtomicU64,
     writes_processed: AtomicU64,
     expire_time_cap_reached: AtomicU64,
+    /// Time spent in the active expiry cycle, in microseconds.
+    expire_cycle_us: AtomicU64,
     /// Redis's `stat_expired_stale_perc`: a moving average (5% weight per cycle) of the share
     /// of sampled keys the active expiry cycle found expired; f64 bits.
     expired_stale: AtomicU64,
@@ -123,11 +126,13 @@ impl Stats {
             commands_processed: AtomicU64::new(0),
             error_replies: AtomicU64::new(0),
             expired_keys: AtomicU64::new(0),
+            rejected_connections: AtomicU64::new(0),
             net_input_bytes: AtomicU64::new(0),
             net_output_bytes: AtomicU64::new(0),
             reads_processed: AtomicU64::new(0),
             writes_processed: AtomicU64::new(0),
             expire_time_cap_reached: AtomicU64::new(0),
+            expire_cycle_us: AtomicU64::new(0),
             expired_stale: AtomicU64::new(0f64.to_bits()),
             evicted_keys: AtomicU64::new(0),
             startup_memory: ALLOCATED.load(Ordering::Relaxed),
@@ -194,6 +199,16 @@ impl Stats {
         self.error_replies.load(Ordering::Relaxed)
     }
 
+    /// Connections refused at accept: over `maxclients`, or by protected mode (INFO's
+    /// `rejected_connections`).
+    pub fn rejected_connections(&self) -> u64 {
+        self.rejected_connections.load(Ordering::Relaxed)
+    }
+
+    pub fn connection_rejected(&self) {
+        self.rejected_connections.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Keys evicted for `maxmemory` (INFO's `evicted_keys`).
     pub fn evicted_keys(&self) -> u64 {
         self.evicted_keys.load(Ordering::Relaxed)
@@ -246,7 +261,17 @@ impl Stats {
 
     /// One run of the active expiry cycle: how many keys it sampled and found expired, and
     /// whether it stopped because its time was up.
-    pub fn expire_cycle_done(&self, sampled: usize, expired: usize, out_of_time: bool) {
+    pub fn expire_cycle_done(
+        &self,
+        sampled: usize,
+        expired: usize,
+        out_of_time: bool,
+        took: Duration,
+    ) {
+        self.expire_cycle_us.fetch_add(
+            u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
         if out_of_time {
             self.expire_time_cap_reached.fetch_add(1, Ordering::Relaxed);
         }
@@ -265,6 +290,11 @@ impl Stats {
     /// `expired_stale_perc`: percent of sampled keys found expired, averaged over cycles.
     pub fn expired_stale_perc(&self) -> f64 {
         f64::from_bits(self.expired_stale.load(Ordering::Relaxed)) * 100.0
+    }
+
+    /// `expire_cycle_cpu_milliseconds`: time spent in the active expiry cycle.
+    pub fn expire_cycle_cpu_milliseconds(&self) -> u64 {
+        self.expire_cycle_us.load(Ordering::Relaxed) / 1000
     }
 
     pub fn expired_time_cap_reached_count(&self) -> u64 {
@@ -411,11 +441,13 @@ impl Stats {
         self.commands_processed.store(0, Ordering::Relaxed);
         self.error_replies.store(0, Ordering::Relaxed);
         self.expired_keys.store(0, Ordering::Relaxed);
+        self.rejected_connections.store(0, Ordering::Relaxed);
         self.net_input_bytes.store(0, Ordering::Relaxed);
         self.net_output_bytes.store(0, Ordering::Relaxed);
         self.reads_processed.store(0, Ordering::Relaxed);
         self.writes_processed.store(0, Ordering::Relaxed);
         self.expire_time_cap_reached.store(0, Ordering::Relaxed);
+        self.expire_cycle_us.store(0, Ordering::Relaxed);
         self.expired_stale.store(0f64.to_bits(), Ordering::Relaxed);
         self.evicted_keys.store(0, Ordering::Relaxed);
         lock(&self.commands).clear();
@@ -603,11 +635,12 @@ mod tests {
     fn expiry_cycle_figures_follow_redis_s_formulas() {
         let stats = Stats::new();
         // Each cycle weighs 5% in the moving average, as Redis's does.
-        stats.expire_cycle_done(20, 20, false);
+        stats.expire_cycle_done(20, 20, false, Duration::from_micros(1500));
         assert!((stats.expired_stale_perc() - 5.0).abs() < 1e-9);
-        stats.expire_cycle_done(20, 0, true);
+        stats.expire_cycle_done(20, 0, true, Duration::from_micros(600));
+        assert_eq!(stats.expire_cycle_cpu_milliseconds(), 2);
         assert!((stats.expired_stale_perc() - 4.75).abs() < 1e-9);
-        stats.expire_cycle_done(0, 0, true);
+        stats.expire_cycle_done(0, 0, true, Duration::ZERO);
         assert_eq!(stats.expired_time_cap_reached_count(), 2);
         stats.net_read(10);
         stats.net_written(7);

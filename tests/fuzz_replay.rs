@@ -104,3 +104,8 @@ fn codec_corpus_replays_clean() {
 fn session_corpus_replays_clean() {
     replay("session", redis_clone::fuzzing::session);
 }
+
+#[test]
+fn rdb_corpus_replays_clean() {
+    replay("rdb", redis_clone::fuzzing::rdb);
+}

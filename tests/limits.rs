@@ -131,9 +131,15 @@ fn protected_mode_refuses_non_loopback_clients_until_a_password_or_no() {
         "from {ip}: expected the DENIED error, got {}",
         quote(&denied)
     );
-    // The loopback interface is served as usual.
+    // The loopback interface is served as usual, and counts the refusal as Redis does.
     let mut local = Client::over(server.connect());
     assert_reply("PING over loopback", &local.call(&[b"PING"]), b"+PONG\r\n");
+    let stats = local.call(&[b"INFO", b"stats"]);
+    assert!(
+        String::from_utf8_lossy(&stats).contains("\r\nrejected_connections:1\r\n"),
+        "INFO stats after one refusal: {}",
+        String::from_utf8_lossy(&stats)
+    );
 
     // The same bytes as Redis 7.0, bound the same way.
     if let Some(binary) = support::reference_server() {
@@ -566,6 +572,12 @@ fn allkeys_lru_evicts_the_least_recently_used_and_stays_under_maxmemory() {
         "used_memory {used} above maxmemory {limit}"
     );
     assert!(cold < 5000, "nothing was evicted");
+    let evicted = info_number(&mut client, b"stats", "evicted_keys");
+    assert_eq!(
+        evicted as usize,
+        10_020 - cold - hot - new,
+        "INFO evicted_keys against the keys missing"
+    );
     // Approximated LRU: the oldest go first, by a wide margin.
     assert!(hot >= 18, "{hot}/20 recently used keys kept");
     assert!(
