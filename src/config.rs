@@ -183,8 +183,9 @@ const MIB: u64 = 1024 * 1024;
 // One row per line reads as a table; rustfmt would spread the longer rows over many lines.
 #[rustfmt::skip]
 const TABLE: &[Param] = &[
-    // Our bind default is deliberately narrower than Redis's compiled `* -::*`: loopback only.
-    p("bind",                        Kind::Bind,                "127.0.0.1 -::1"),
+    // Redis's default: every interface, IPv6 if there is any; protected mode keeps a server
+    // without a password to loopback clients.
+    p("bind",                        Kind::Bind,                "* -::*"),
     p("port",                        int(0, 65535),             "6379"),
     p("protected-mode",              BOOL,                      "yes"),
     p("enable-protected-configs",    NO_YES_LOCAL,              "no").immutable(),
@@ -1643,9 +1644,9 @@ mod tests {
 
     #[test]
     fn defaults_print_like_redis() {
-        // Redis 7.0.15's CONFIG GET on a pristine server, except `bind` (ours is loopback only).
+        // Redis 7.0.15's CONFIG GET on a pristine server.
         let expected = [
-            ("bind", "127.0.0.1 -::1"),
+            ("bind", "* -::*"),
             ("port", "6379"),
             ("protected-mode", "yes"),
             ("enable-protected-configs", "no"),
@@ -1723,7 +1724,7 @@ mod tests {
     fn getters_follow_the_table() {
         let c = Config::default();
         assert_eq!(c.port(), 6379);
-        assert_eq!(c.bind(), vec!["127.0.0.1".to_string(), "-::1".to_string()]);
+        assert_eq!(c.bind(), vec!["*".to_string(), "-::*".to_string()]);
         assert_eq!(c.loglevel(), "notice");
         assert_eq!(c.logfile(), "");
         assert_eq!(c.hz(), 10);

@@ -551,7 +551,7 @@ pub fn start_reference_from_file(dir: PathBuf, binary: &Path, config: &Path) -> 
     spawn_and_wait(dir, |port| {
         let mut command = Command::new(binary);
         command.arg(&config);
-        command.args(["--port", &port.to_string(), "--bind", "127.0.0.1 -::1"]);
+        command.args(["--port", &port.to_string()]);
         command.args(["--dir", &dir_arg]);
         command
     })
@@ -569,7 +569,7 @@ pub fn start_reference_with(name: &str, binary: &Path, extra: &[&str]) -> Server
     let dir_arg = dir.to_str().expect("utf-8 path").to_string();
     spawn_and_wait(dir, |port| {
         let mut command = Command::new(binary);
-        command.args(["--port", &port.to_string(), "--bind", "127.0.0.1 -::1"]);
+        command.args(["--port", &port.to_string()]);
         command.args([
             "--save",
             "3600 1 300 100 60 10000",
