@@ -754,8 +754,14 @@ impl Replication {
         ];
         // Copying is all that happens under the lock: encoding (the slow part, with LZF) is
         // done by the replica's task.
+        let copying = Instant::now();
         let data = copy_keyspace(keyspace)
             .map_err(|e| CommandError::Custom(format!("ERR snapshot failed: {e}")))?;
+        tracing::info!(
+            replica = client_id,
+            "snapshot copied in {:.3} s",
+            copying.elapsed().as_secs_f64()
+        );
         st.replicas
             .push(Attached::new(client_id, ip, hello, tx, false));
         st.handoffs.insert(
