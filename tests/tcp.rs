@@ -11,85 +11,13 @@
 mod support;
 
 use std::collections::HashMap;
-use std::io::{BufReader, ErrorKind, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use support::{quote, read_reply, ServerProcess};
-
-/// Every read in these tests gives up after this long instead of hanging.
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A connection with a buffered reader over the same socket.
-struct Client {
-    stream: TcpStream,
-    reader: BufReader<TcpStream>,
-}
-
-impl Client {
-    fn connect(server: &ServerProcess) -> Client {
-        let stream = server.connect();
-        stream.set_nodelay(true).expect("nodelay");
-        stream
-            .set_read_timeout(Some(READ_TIMEOUT))
-            .expect("timeout");
-        let reader = BufReader::new(stream.try_clone().expect("clone the socket"));
-        Client { stream, reader }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).expect("write to the server");
-        self.stream.flush().expect("flush");
-    }
-
-    fn reply(&mut self) -> Vec<u8> {
-        read_reply(&mut self.reader).expect("read a reply")
-    }
-
-    /// Send one multibulk command and read its reply.
-    fn call(&mut self, argv: &[&[u8]]) -> Vec<u8> {
-        self.send(&cmd(argv));
-        self.reply()
-    }
-
-    /// Everything the server sends until it closes the connection; `closed` says whether it
-    /// did (EOF or reset) within `limit`.
-    fn read_until_closed(&mut self, limit: Duration) -> (Vec<u8>, bool) {
-        let deadline = Instant::now() + limit;
-        let mut got = Vec::new();
-        let mut chunk = [0u8; 4096];
-        self.reader
-            .get_ref()
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .expect("timeout");
-        while Instant::now() < deadline && got.len() < 1 << 20 {
-            match self.reader.read(&mut chunk) {
-                Ok(0) => return (got, true),
-                Ok(n) => got.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == ErrorKind::ConnectionReset => return (got, true),
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                Err(e) => panic!("reading until close: {e}"),
-            }
-        }
-        (got, false)
-    }
-}
-
-/// A multibulk request.
-fn cmd(argv: &[&[u8]]) -> Vec<u8> {
-    let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
-    support::encode_command(&argv)
-}
-
-/// A bulk string reply.
-fn bulk(payload: &[u8]) -> Vec<u8> {
-    let mut out = format!("${}\r\n", payload.len()).into_bytes();
-    out.extend_from_slice(payload);
-    out.extend_from_slice(b"\r\n");
-    out
-}
+use support::{bulk, cmd, quote, read_reply, Client, ServerProcess, READ_TIMEOUT};
 
 const NIL: &[u8] = b"$-1\r\n";
 const OK: &[u8] = b"+OK\r\n";
