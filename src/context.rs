@@ -372,19 +372,24 @@ impl Ctx<'_> {
     /// `maxmemory`: evict keys by the policy until the heap in use is under the limit (Redis
     /// does this before every command). True when it stays over with nothing left to evict:
     /// the dispatcher then refuses commands flagged DENYOOM.
+    ///
+    /// It also tells the keyspace how to record accesses under the current policy (LRU clock
+    /// or LFU counter), under the same read of the configuration.
     pub fn out_of_memory(&mut self) -> bool {
-        let (maxmemory, policy, samples) = {
+        let (maxmemory, policy, samples, clock) = {
             let config = self.config();
             (
                 config.maxmemory(),
                 crate::evict::Policy::from_name(config.maxmemory_policy()),
                 usize::try_from(config.maxmemory_samples()).unwrap_or(5),
+                config.access_clock(),
             )
         };
+        let rng = self.rng;
+        self.keyspace.set_access_clock(clock, || rng.next_u64());
         if maxmemory == 0 {
             return false;
         }
-        let rng = self.rng;
         let outcome = crate::evict::perform_evictions(
             self.keyspace,
             policy,

@@ -587,6 +587,75 @@ fn allkeys_lru_evicts_the_least_recently_used_and_stays_under_maxmemory() {
 }
 
 #[test]
+fn allkeys_lfu_keeps_frequently_used_keys_and_evicts_cold_ones() {
+    let server = support::start_ours("maxmemory-lfu", &["--maxmemory-samples", "10"]);
+    let mut client = Client::over(server.connect());
+    let baseline = info_number(&mut client, b"memory", "used_memory");
+    // Room for about 9,000 of the 10,020 keys written below, as in the LRU test.
+    let limit = baseline + 10 * 1024 * 1024;
+    ok(
+        &mut client,
+        &[
+            b"CONFIG",
+            b"SET",
+            b"maxmemory",
+            limit.to_string().as_bytes(),
+        ],
+    );
+    ok(
+        &mut client,
+        &[b"CONFIG", b"SET", b"maxmemory-policy", b"allkeys-lfu"],
+    );
+    // LFU ranks by how often keys were used, not when. The hot keys are written first and read 50 times each (a counter of about 10 against a new key's 5).
+    fill(&mut client, "hot", 20, None);
+    for _ in 0..50 {
+        for i in 0..20 {
+            client.call(&[b"GET", format!("hot:{i}").as_bytes()]);
+        }
+    }
+    // A second passes, so that ranking by last access (LRU) would take the hot keys first.
+    std::thread::sleep(Duration::from_millis(1100));
+    let freq = client.call(&[b"OBJECT", b"FREQ", b"hot:0"]);
+    assert!(
+        freq.starts_with(b":") && freq != b":5\r\n",
+        "OBJECT FREQ of a hot key: {}",
+        String::from_utf8_lossy(&freq)
+    );
+    fill(&mut client, "cold", 5000, None);
+    fill(&mut client, "new", 5000, None);
+    let used = info_number(&mut client, b"memory", "used_memory");
+    let hot = surviving(&mut client, "hot", 20);
+    let cold = surviving(&mut client, "cold", 5000);
+    let new = surviving(&mut client, "new", 5000);
+    eprintln!(
+        "allkeys-lfu, limit {} KiB over a {} KiB baseline: used {} KiB; kept {hot}/20 hot, {cold}/5000 cold, {new}/5000 new",
+        (limit - baseline) / 1024,
+        baseline / 1024,
+        used / 1024
+    );
+    assert!(
+        used <= limit + 1024 * 1024,
+        "used_memory {used} above maxmemory {limit}"
+    );
+    assert!(cold + new < 10_000, "nothing was evicted");
+    let evicted = info_number(&mut client, b"stats", "evicted_keys");
+    assert_eq!(
+        evicted as usize,
+        10_020 - cold - hot - new,
+        "INFO evicted_keys against the keys missing"
+    );
+    // The hot keys are the oldest, so LRU would have taken them first; LFU keeps them.
+    assert_eq!(hot, 20, "{hot}/20 frequently used keys kept");
+    // Switching back to an LRU policy at run time reinterprets the words: IDLETIME answers.
+    ok(
+        &mut client,
+        &[b"CONFIG", b"SET", b"maxmemory-policy", b"allkeys-lru"],
+    );
+    let idle = client.call(&[b"OBJECT", b"IDLETIME", b"hot:0"]);
+    assert!(idle.starts_with(b":"), "{}", String::from_utf8_lossy(&idle));
+}
+
+#[test]
 fn volatile_policies_evict_only_keys_with_a_ttl_then_refuse_writes() {
     let server = support::start_ours("maxmemory-volatile", &[]);
     let mut client = Client::over(server.connect());
