@@ -57,6 +57,8 @@ pub struct Client {
     /// CLIENT NO-TOUCH ON (Redis 7.2): this client's commands do not update keys' access
     /// time, except TOUCH.
     pub no_touch: bool,
+    /// The total length of the running command's arguments (CLIENT LIST's `argv-mem`).
+    pub argv_mem: usize,
 }
 
 impl Client {
@@ -79,6 +81,7 @@ impl Client {
             silent: false,
             local: false,
             no_touch: false,
+            argv_mem: 0,
         }
     }
 
@@ -345,6 +348,7 @@ impl Ctx<'_> {
                 state.resp = self.client.protocol_version();
                 state.no_evict = self.client.no_evict;
                 state.no_touch = self.client.no_touch;
+                state.argv_mem = self.client.argv_mem;
                 out.push_str(&entry.line_with(now, &state));
             } else {
                 out.push_str(&entry.line(now));

@@ -92,6 +92,7 @@ impl Session {
     ) -> Reply {
         debug_assert!(std::ptr::eq(shared, &*self.shared));
         let client = &mut self.client;
+        client.argv_mem = argv.iter().map(Bytes::len).sum();
         let started = std::time::Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let (now_ms, now_us) = now(&shared.clock);
