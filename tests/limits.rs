@@ -105,6 +105,60 @@ fn non_loopback_ipv4() -> Option<Ipv4Addr> {
     found
 }
 
+/// An address given to the loopback interface for the test when the machine has no
+/// non-loopback IPv4 address of its own (TEST-NET-2, reserved for documentation, so it
+/// routes nowhere else).
+const ADDED_ADDRESS: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 77);
+
+/// An address this test added to the loopback interface; dropping it removes the address,
+/// also when the test fails.
+struct AddedAddress {
+    ip: Ipv4Addr,
+}
+
+impl AddedAddress {
+    /// `ip addr add ADDRESS/32 dev lo`, which needs root (or CAP_NET_ADMIN) and iproute2.
+    fn add() -> Option<AddedAddress> {
+        let cidr = format!("{ADDED_ADDRESS}/32");
+        let status = std::process::Command::new("ip")
+            .args(["addr", "add", &cidr, "dev", "lo"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        // The address must be one the test put there, so that it may take it away.
+        (status.success() && non_loopback_ipv4() == Some(ADDED_ADDRESS))
+            .then_some(AddedAddress { ip: ADDED_ADDRESS })
+    }
+}
+
+impl Drop for AddedAddress {
+    fn drop(&mut self) {
+        let cidr = format!("{}/32", self.ip);
+        let removed = std::process::Command::new("ip")
+            .args(["addr", "del", &cidr, "dev", "lo"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !removed {
+            let _ = writeln!(
+                std::io::stderr(),
+                "could not remove the test address: run `ip addr del {cidr} dev lo`"
+            );
+        }
+    }
+}
+
+/// A non-loopback IPv4 address to connect from: one of this machine's, else one added to the
+/// loopback interface for the test (with the guard that removes it), else none.
+fn test_address() -> Option<(Ipv4Addr, Option<AddedAddress>)> {
+    match non_loopback_ipv4() {
+        Some(ip) => Some((ip, None)),
+        None => AddedAddress::add().map(|added| (added.ip, Some(added))),
+    }
+}
+
 const DENIED_START: &[u8] = b"-DENIED Redis is running in protected mode";
 
 /// What a client connecting from `ip` to `server` receives before the server closes on it.
@@ -115,12 +169,20 @@ fn greeting_from(ip: Ipv4Addr, server: &ServerProcess) -> (Vec<u8>, bool) {
 
 #[test]
 fn protected_mode_refuses_non_loopback_clients_until_a_password_or_no() {
-    let Some(ip) = non_loopback_ipv4() else {
+    let Some((ip, added)) = test_address() else {
         let _ = std::io::stderr().write_all(
-            b"SKIPPED: this machine has no non-loopback IPv4 address, so protected mode was not tried from one\n",
+            b"SKIPPED: this machine has no non-loopback IPv4 address and one could not be added to lo (needs root and iproute2), so protected mode was not tried from one\n",
         );
         return;
     };
+    eprintln!(
+        "protected mode tried from {ip}{}",
+        if added.is_some() {
+            " (added to lo for the test)"
+        } else {
+            ""
+        }
+    );
     // Bound to every interface, otherwise as configured by default: protected mode is on and
     // there is no password.
     let server = support::start_ours("protected-mode", &["--bind", "0.0.0.0"]);
