@@ -78,12 +78,17 @@ pub struct Shared {
 
 impl Shared {
     pub fn new(config: Config, table: &'static CommandTable, clock: Clock) -> Shared {
+        let rng = Rng::new(u64::from(std::process::id()) ^ 0x5EED);
+        // Keys loaded at startup already get the access words of the configured policy (an
+        // LFU counter of 5 under LFU, as Redis's fresh objects).
+        let mut keyspace = Keyspace::new(config.databases());
+        keyspace.set_access_clock(config.access_clock(), || rng.next_u64());
         Shared {
-            keyspace: Mutex::new(Keyspace::new(config.databases())),
+            keyspace: Mutex::new(keyspace),
             config: RwLock::new(config),
             table,
             clock,
-            rng: Rng::new(u64::from(std::process::id()) ^ 0x5EED),
+            rng,
             clients: AtomicUsize::new(0),
             stats: Stats::new(),
             log_level: LogLevel::default(),
