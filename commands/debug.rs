@@ -2,8 +2,11 @@
 //!
 //! Tools for test suites: `DEBUG SLEEP seconds` (stops the whole server; decimals allowed),
 //! `DEBUG SET-ACTIVE-EXPIRE 0|1` (turns the active expiry cycle off or on), `DEBUG OBJECT key`
-//! (Redis's line about a value), `DEBUG RELOAD` and `DEBUG HELP`. Anything else, or a known subcommand with
-//! the wrong number of words, gets Redis's "unknown subcommand or wrong number of arguments".
+//! (Redis's line about a value), `DEBUG DIGEST` and `DEBUG DIGEST-VALUE key ...` (Redis's
+//! SHA-1 fingerprints of the dataset and of values), `DEBUG POPULATE count [prefix] [size]`,
+//! `DEBUG ERROR text`, `DEBUG LOG message`, `DEBUG RELOAD` and `DEBUG HELP`. Anything
+//! else, or a known subcommand with the wrong number of words, gets Redis's "unknown subcommand
+//! or wrong number of arguments".
 //!
 //! Redis runs DEBUG only as `enable-debug-command` allows (the dispatcher checks the PROTECTED
 //! flag). Like Redis's, this command reads its own words: its spec documents no arguments.
@@ -17,6 +20,15 @@ register_command!("debug", debug);
 
 const HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
+    "ERROR <string>",
+    "    Return a Redis protocol error with <string> as message. Useful for clients",
+    "    unit tests to simulate Redis errors.",
+    "LOG <message>",
+    "    Write <message> to the server log.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
     "RELOAD [option ...]",
@@ -32,6 +44,11 @@ const HELP: &[&str] = &[
     "      existing RDB file.",
     "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
     "      file to the database.",
+    "POPULATE <count> [<prefix>] [<size>]",
+    "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+    "    it is used instead of the 'key' prefix. These are not propagated to",
+    "    replicas. Cluster slots are not respected so keys not belonging to the",
+    "    current node can be created in cluster mode.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -58,6 +75,28 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CommandResult {
             Ok(Reply::ok())
         }
         (b"object", 2) => object(ctx, &words[1]),
+        (b"error", 2) => {
+            // Redis writes this error as it is (newlines turned into spaces), past the
+            // counters of error replies.
+            ctx.client.error_uncounted = true;
+            let text = words[1]
+                .iter()
+                .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
+                .collect();
+            Err(CommandError::Bytes(text))
+        }
+        (b"log", 2) => {
+            log_warning(&format!("DEBUG LOG: {}", quoted(&words[1])));
+            Ok(Reply::ok())
+        }
+        (b"populate", 2..=4) => populate(ctx, &words[1..]),
+        (b"digest", 1) => Ok(Reply::Simple(Bytes::from(ctx.dataset_digest()))),
+        (b"digest-value", _) => Ok(Reply::Array(
+            words[1..]
+                .iter()
+                .map(|key| Reply::Simple(Bytes::from(ctx.value_digest(key))))
+                .collect(),
+        )),
         (b"reload", _) => {
             let (mut merge, mut noflush, mut nosave) = (false, false, false);
             for option in &words[1..] {
@@ -84,17 +123,20 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CommandResult {
 
 /// `Value at:<address> refcount:<n> encoding:<enc> serializedlength:<n> lru:<clock>
 /// lru_seconds_idle:<s>` as a status reply. Like Redis, this looks at the table as it is and
-/// shows a key past its deadline that nothing has removed yet. The serialized length is the uncompressed RDB
-/// size: Redis reports the LZF-compressed size for compressible strings over 20 bytes.
+/// shows a key past its deadline that nothing has removed yet. The serialized length is what
+/// our RDB writer spends on the value (LZF-compressed under `rdbcompression` when worth it).
 fn object(ctx: &mut Ctx, key: &Bytes) -> CommandResult {
     let now = ctx.now_ms;
-    let share_integers = {
+    let (share_integers, compression) = {
         let config = ctx.config();
         let policy = config.maxmemory_policy();
-        config.maxmemory() == 0 || !(policy.ends_with("-lru") || policy.ends_with("-lfu"))
+        (
+            config.maxmemory() == 0 || !(policy.ends_with("-lru") || policy.ends_with("-lfu")),
+            config.rdbcompression(),
+        )
     };
     let db = ctx.db();
-    let Some(info) = db.object_info(key, now) else {
+    let Some(info) = db.object_info(key, now, compression) else {
         return Err(CommandError::err("no such key"));
     };
     let refcount = if info.shared_integer && share_integers {
@@ -106,6 +148,67 @@ fn object(ctx: &mut Ctx, key: &Bytes) -> CommandResult {
         "Value at:{:#x} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
         info.address, refcount, info.encoding, info.serialized_len, info.lru, info.idle_seconds
     ))))
+}
+
+/// `POPULATE count [prefix] [size]`: keys `prefix:0` .. `prefix:count-1` (prefix `key`) with
+/// values `value:N`, cut or padded with zero bytes to `size` when given; keys that exist are
+/// left alone. A count whose table Redis could not allocate is refused as Redis refuses it,
+/// and so is a value size over `proto-max-bulk-len`, which Redis would try to allocate.
+fn populate(ctx: &mut Ctx, words: &[Bytes]) -> CommandResult {
+    // Redis answers a word that is no integer the same way as a negative one.
+    let positive = |word: &Bytes| {
+        Str::plain(word.clone())
+            .as_int()
+            .and_then(|n| u64::try_from(n).ok())
+            .ok_or_else(|| CommandError::err("value is out of range, must be positive"))
+    };
+    let count = positive(&words[0])?;
+    let prefix = words.get(1).map_or(&b"key"[..], |p| &p[..]);
+    let size = words.get(2).map(positive).transpose()?;
+    let (max_value, memory) = {
+        let config = ctx.config();
+        (
+            config.proto_max_bulk_len(),
+            ctx.stats.process().total_system_memory,
+        )
+    };
+    // Redis sizes the table for `count` keys first (8 bytes a bucket) and says so when the
+    // memory is not there.
+    if count
+        .checked_next_power_of_two()
+        .is_none_or(|n| n.saturating_mul(8) > memory)
+    {
+        return Err(CommandError::err("OOM in dictTryExpand"));
+    }
+    if size.is_some_and(|s| s > max_value) {
+        return Err(CommandError::err(
+            "DEBUG POPULATE value size is over proto-max-bulk-len",
+        ));
+    }
+    let now = ctx.now_ms;
+    let db = ctx.db();
+    for n in 0..count {
+        // Redis formats the key into a 128-byte buffer: longer names are cut.
+        let mut key = prefix.to_vec();
+        key.push(b':');
+        key.extend_from_slice(n.to_string().as_bytes());
+        key.truncate(127);
+        if db.contains(&key, now) {
+            continue;
+        }
+        let mut value = format!("value:{n}").into_bytes();
+        if let Some(size) = size.filter(|&s| s > 0) {
+            value.resize(usize::try_from(size).unwrap_or(usize::MAX), 0);
+        }
+        db.set(
+            Bytes::from(key),
+            Value::Str(Str::plain(Bytes::from(value))),
+            None,
+            false,
+            now,
+        );
+    }
+    Ok(Reply::ok())
 }
 
 /// Seconds as C's `strtod` reads them (leading number, the rest ignored; nothing is 0), turned

@@ -77,6 +77,21 @@ pub(super) fn set_expiry(ctx: &mut Ctx, args: &Args, form: Form) -> CommandResul
     // A deadline that is already past deletes the key, and that still counts as done.
     db.set_deadline(key, when, now);
     ctx.mark_dirty(1);
+    // Replicas get an absolute deadline in milliseconds with the same conditions, or the
+    // deletion, as Redis 7.0 sends them.
+    let argv = ctx.argv;
+    let rewritten = if when <= now {
+        vec![Bytes::from_static(b"DEL"), key.clone()]
+    } else {
+        let mut words = vec![
+            Bytes::from_static(b"PEXPIREAT"),
+            key.clone(),
+            Bytes::from(when.to_string()),
+        ];
+        words.extend_from_slice(&argv[3..]);
+        words
+    };
+    ctx.propagate_as(rewritten);
     Ok(Reply::Integer(1))
 }
 

@@ -16,5 +16,7 @@ fn flushall(ctx: &mut Ctx, args: &Args) -> CommandResult {
     ctx.keyspace.clear();
     ctx.mark_dirty(removed);
     ctx.save_after_flushall();
+    // Propagated even when there was nothing to remove, as Redis does.
+    ctx.force_propagation();
     Ok(Reply::ok())
 }

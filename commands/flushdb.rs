@@ -14,6 +14,8 @@ fn flushdb(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let removed = ctx.db().len() as u64;
     ctx.db().clear();
     ctx.mark_dirty(removed);
+    // Propagated even when there was nothing to remove, as Redis does.
+    ctx.force_propagation();
     Ok(Reply::ok())
 }
 

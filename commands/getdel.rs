@@ -17,5 +17,7 @@ fn getdel(ctx: &mut Ctx, args: &Args) -> CommandResult {
     };
     db.remove(key, now);
     ctx.mark_dirty(1);
+    // Replicas get the equivalent DEL, as Redis 7.0 sends it.
+    ctx.propagate_as(vec![Bytes::from_static(b"DEL"), key.clone()]);
     Ok(Reply::Bulk(value))
 }

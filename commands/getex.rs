@@ -20,11 +20,22 @@ fn getex(ctx: &mut Ctx, args: &Args) -> CommandResult {
     if args.flag("persist") {
         if db.persist(key, now) {
             ctx.mark_dirty(1);
+            ctx.propagate_as(vec![Bytes::from_static(b"PERSIST"), key.clone()]);
         }
     } else if let Some(at) = super::set::deadline(args, now, "getex")? {
         // A deadline that has already passed deletes the key, as Redis does for EXAT/PXAT.
         db.set_deadline(key, at, now);
         ctx.mark_dirty(1);
+        // Replicas get an absolute deadline, or the deletion, as Redis 7.0 sends them.
+        ctx.propagate_as(if at <= now {
+            vec![Bytes::from_static(b"DEL"), key.clone()]
+        } else {
+            vec![
+                Bytes::from_static(b"PEXPIREAT"),
+                key.clone(),
+                Bytes::from(at.to_string()),
+            ]
+        });
     }
     Ok(Reply::Bulk(value))
 }

@@ -20,5 +20,11 @@ fn getset(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let value = Value::Str(Str::encoded(args.bytes("value").clone()));
     db.set(key.clone(), value, None, false, now);
     ctx.mark_dirty(1);
+    // Replicas get the equivalent SET, as Redis 7.0 sends it.
+    ctx.propagate_as(vec![
+        Bytes::from_static(b"SET"),
+        key.clone(),
+        args.bytes("value").clone(),
+    ]);
     Ok(old)
 }

@@ -30,6 +30,13 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CommandResult {
         None => db.set(key.clone(), Value::Str(new), None, false, now),
     }
     ctx.mark_dirty(1);
+    // Replicas get the result, not the addition: long double arithmetic may differ there.
+    ctx.propagate_as(vec![
+        Bytes::from_static(b"SET"),
+        key.clone(),
+        text.clone(),
+        Bytes::from_static(b"KEEPTTL"),
+    ]);
     Ok(Reply::Bulk(text))
 }
 

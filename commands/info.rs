@@ -368,9 +368,10 @@ fn stats(ctx: &mut Ctx, out: &mut String) {
         line(out, field, "0.00");
     }
     line(out, "rejected_connections", stats.rejected_connections());
-    for field in ["sync_full", "sync_partial_ok", "sync_partial_err"] {
-        line(out, field, 0);
-    }
+    let (full, partial_ok, partial_err) = ctx.replication.sync_counts();
+    line(out, "sync_full", full);
+    line(out, "sync_partial_ok", partial_ok);
+    line(out, "sync_partial_err", partial_err);
     let counters = ctx.keyspace.counters();
     line(out, "expired_keys", stats.expired_keys() + counters.expired);
     line(
@@ -383,7 +384,11 @@ fn stats(ctx: &mut Ctx, out: &mut String) {
         "expired_time_cap_reached_count",
         stats.expired_time_cap_reached_count(),
     );
-    line(out, "expire_cycle_cpu_milliseconds", 0);
+    line(
+        out,
+        "expire_cycle_cpu_milliseconds",
+        stats.expire_cycle_cpu_milliseconds(),
+    );
     line(out, "evicted_keys", stats.evicted_keys());
     for field in [
         "evicted_clients",
@@ -434,19 +439,7 @@ fn stats(ctx: &mut Ctx, out: &mut String) {
 }
 
 fn replication(ctx: &mut Ctx, out: &mut String) {
-    let backlog = ctx.config().repl_backlog_size();
-    out.push_str("# Replication\r\n");
-    line(out, "role", "master");
-    line(out, "connected_slaves", 0);
-    line(out, "master_failover_state", "no-failover");
-    line(out, "master_replid", &ctx.stats.master_replid);
-    line(out, "master_replid2", "0".repeat(40));
-    line(out, "master_repl_offset", 0);
-    line(out, "second_repl_offset", -1);
-    line(out, "repl_backlog_active", 0);
-    line(out, "repl_backlog_size", backlog);
-    line(out, "repl_backlog_first_byte_offset", 0);
-    line(out, "repl_backlog_histlen", 0);
+    ctx.replication_info(out);
 }
 
 fn cpu(ctx: &mut Ctx, out: &mut String) {

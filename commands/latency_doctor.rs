@@ -9,17 +9,18 @@ use crate::prelude::*;
 register_command!("latency-doctor", latency_doctor);
 
 fn latency_doctor(ctx: &mut Ctx, _args: &Args) -> CommandResult {
-    let (threshold, slowlog) = {
+    let (threshold, slowlog, hz) = {
         let config = ctx.config();
         (
             config.latency_monitor_threshold(),
             config.slowlog_log_slower_than(),
+            config.hz(),
         )
     };
     let huge_pages = ctx.stats.process().anon_huge_pages > 0;
     let report = ctx
         .latency
-        .doctor(threshold, slowlog, huge_pages, ctx.now_ms / 1000);
+        .doctor(threshold, slowlog, hz, huge_pages, ctx.now_ms / 1000);
     Ok(Reply::Verbatim {
         format: *b"txt",
         text: Bytes::from(report),

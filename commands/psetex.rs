@@ -21,5 +21,13 @@ fn psetex(ctx: &mut Ctx, args: &Args) -> CommandResult {
     ctx.db()
         .set(args.key("key").clone(), value, Some(at), false, now);
     ctx.mark_dirty(1);
+    // Replicas get an absolute deadline, as Redis 7.0 sends it.
+    ctx.propagate_as(vec![
+        Bytes::from_static(b"SET"),
+        args.key("key").clone(),
+        args.bytes("value").clone(),
+        Bytes::from_static(b"PXAT"),
+        Bytes::from(at.to_string()),
+    ]);
     Ok(Reply::ok())
 }

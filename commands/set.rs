@@ -44,12 +44,44 @@ fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
         let value = Value::Str(Str::encoded(args.bytes("value").clone()));
         db.set(key.clone(), value, expire_at, keep_ttl, now);
         ctx.mark_dirty(1);
+        propagate(ctx, args, expire_at);
     }
     Ok(match (args.flag("get"), refused) {
         (true, _) => old,
         (false, true) => Reply::Null,
         (false, false) => Reply::ok(),
     })
+}
+
+/// As Redis 7.0 propagates SET: a relative or second-based expiry becomes `PXAT <ms>` (the
+/// replica must not count from its own clock), and GET is dropped (a replica has no one to
+/// answer).
+fn propagate(ctx: &mut Ctx, args: &Args, expire_at: Option<i64>) {
+    let argv = ctx.argv;
+    match expire_at {
+        Some(at) if args.oneof("expiration") != Some("unix-time-milliseconds") => {
+            ctx.propagate_as(vec![
+                argv[0].clone(),
+                args.key("key").clone(),
+                args.bytes("value").clone(),
+                Bytes::from_static(b"PXAT"),
+                Bytes::from(at.to_string()),
+            ]);
+        }
+        _ if args.flag("get") => {
+            let mut rewritten = argv[..3].to_vec();
+            let mut dropped = false;
+            for word in &argv[3..] {
+                if !dropped && word.eq_ignore_ascii_case(b"get") {
+                    dropped = true;
+                } else {
+                    rewritten.push(word.clone());
+                }
+            }
+            ctx.propagate_as(rewritten);
+        }
+        _ => {}
+    }
 }
 
 /// The absolute deadline in Unix ms asked for by EX/PX/EXAT/PXAT, checked as Redis does: the

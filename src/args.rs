@@ -34,6 +34,14 @@ pub struct Rules<'r> {
 /// See [`Rules::check`].
 pub type Check = fn(&Args<'_>) -> Result<(), CommandError>;
 
+/// Which node of a name an accessor wants (see `Args::node_where`).
+#[derive(Debug, Clone, Copy)]
+enum Pick {
+    Value,
+    Token,
+    Number,
+}
+
 /// One matched request word: which spec node it belongs to and where it is.
 #[derive(Debug, Clone, Copy)]
 struct Hit {
@@ -60,6 +68,15 @@ impl<'a> Args<'a> {
         words: &'a [Bytes],
         rules: &Rules<'_>,
     ) -> Result<Args<'a>, CommandError> {
+        if spec.positional && words.len() == spec.top.len() {
+            return Args::parse_positional(spec, words, rules);
+        }
+        if let Some(unit) = spec.repeated_tail {
+            let prefix = spec.top.len() - 1;
+            if words.len() >= prefix + unit && (words.len() - prefix).is_multiple_of(unit) {
+                return Args::parse_positional(spec, words, rules);
+            }
+        }
         let mut matcher = Matcher {
             spec,
             words,
@@ -93,6 +110,70 @@ impl<'a> Args<'a> {
         Ok(args)
     }
 
+    /// `parse` for a spec of required positional values only and a request with one word
+    /// for each (most commands on the hot path), or for a spec whose last argument repeats
+    /// and a request with whole repetitions (DEL, MGET, MSET): what the general matcher would
+    /// find, in the same order of checks (numbers before the command's check only when it
+    /// converts numbers as read), without walking the tree.
+    fn parse_positional(
+        spec: &'a CompiledArgs,
+        words: &'a [Bytes],
+        rules: &Rules<'_>,
+    ) -> Result<Args<'a>, CommandError> {
+        let mut hits = Vec::with_capacity(words.len() + 1);
+        let Some((last, first)) = spec.top.split_last() else {
+            // No arguments at all (DBSIZE): nothing to match.
+            return Ok(Args { words, spec, hits });
+        };
+        hits.extend(
+            first
+                .iter()
+                .enumerate()
+                .map(|(pos, &node)| Hit { node, pos, int: 0 }),
+        );
+        let tail = &spec.nodes[*last];
+        let mut pos = first.len();
+        if tail.multiple && tail.kind == ArgType::Block {
+            // Each repetition: the block (at its first word), then its values, as `single`
+            // records them.
+            while pos < words.len() {
+                hits.push(Hit {
+                    node: *last,
+                    pos,
+                    int: 0,
+                });
+                for &child in &tail.children {
+                    hits.push(Hit {
+                        node: child,
+                        pos,
+                        int: 0,
+                    });
+                    pos += 1;
+                }
+            }
+        } else {
+            while pos < words.len() {
+                hits.push(Hit {
+                    node: *last,
+                    pos,
+                    int: 0,
+                });
+                pos += 1;
+            }
+        }
+        let mut args = Args { words, spec, hits };
+        if rules.numbers_as_read {
+            convert_numbers(spec, words, &mut args.hits)?;
+        }
+        if let Some(check) = rules.check {
+            check(&args)?;
+        }
+        if !rules.numbers_as_read {
+            convert_numbers(spec, words, &mut args.hits)?;
+        }
+        Ok(args)
+    }
+
     /// The words of a command whose spec says `free_arguments`, unmatched: its handler reads
     /// them itself (DEBUG). Every other handler reads its arguments by name.
     pub fn unmatched(spec: &'a CompiledArgs, words: &'a [Bytes]) -> Args<'a> {
@@ -110,33 +191,25 @@ impl<'a> Args<'a> {
 
     /// The node called `name`, preferring value nodes over the oneof/block that contain them.
     fn node(&self, name: &str) -> NodeId {
-        self.node_where(name, |_| true)
+        self.node_where(name, Pick::Value)
     }
 
-    /// The node called `name` whose kind `fits`, if any; otherwise the first node of that name.
-    /// Redis reuses names (LCS has a `len` token and a `len` number), so the accessor's kind
-    /// picks between them: `int("len")` finds the number, `flag("len")` the token.
-    fn node_where(&self, name: &str, fits: impl Fn(ArgType) -> bool) -> NodeId {
-        // One pass (this runs several times per request): the first value node that fits
-        // wins at once; otherwise the first value node, else the first node, of that name.
-        let mut best: Option<(u8, NodeId)> = None;
-        let wanted = name.as_bytes();
-        for (id, node) in self.spec.nodes.iter().enumerate() {
-            // Length and first byte settle most comparisons without a call to memcmp.
-            let have = node.name.as_bytes();
-            if have.len() != wanted.len() || have.first() != wanted.first() || have != wanted {
-                continue;
-            }
-            let rank = match node.kind {
-                ArgType::Oneof | ArgType::Block => 2,
-                kind if fits(kind) => return id,
-                _ => 1,
-            };
-            if best.is_none_or(|(best_rank, _)| rank < best_rank) {
-                best = Some((rank, id));
-            }
-        }
-        best.map(|(_, id)| id)
+    /// The first node called `name` of the kind `pick` asks for, if any; otherwise the first
+    /// value node, else the first node, of that name. Redis reuses names (LCS has a `len`
+    /// token and a `len` number), so the accessor's kind picks between them: `int("len")`
+    /// finds the number, `flag("len")` the token. (The candidates are found when the spec is
+    /// compiled: this runs several times per request.)
+    fn node_where(&self, name: &str, pick: Pick) -> NodeId {
+        let named = self.spec.named(name);
+        named
+            .and_then(|named| {
+                match pick {
+                    Pick::Value => named.value,
+                    Pick::Token => named.token.or(named.value),
+                    Pick::Number => named.number.or(named.value),
+                }
+                .or(named.any)
+            })
             .unwrap_or_else(|| panic!("the spec has no argument named '{name}'"))
     }
 
@@ -164,7 +237,7 @@ impl<'a> Args<'a> {
 
     /// An integer or unix-time argument, already converted (last occurrence).
     pub fn int(&self, name: &str) -> Option<i64> {
-        let node = self.node_where(name, |k| matches!(k, ArgType::Integer | ArgType::UnixTime));
+        let node = self.node_where(name, Pick::Number);
         self.hits
             .iter()
             .rev()
@@ -179,7 +252,7 @@ impl<'a> Args<'a> {
 
     /// Whether a pure-token (or any optional argument) was given.
     pub fn flag(&self, name: &str) -> bool {
-        let node = self.node_where(name, |k| k == ArgType::PureToken);
+        let node = self.node_where(name, Pick::Token);
         self.hits.iter().any(|h| h.node == node)
     }
 
@@ -612,6 +685,86 @@ mod tests {
             args.int("seconds"),
             args.flag("get"),
         ))
+    }
+
+    /// LCS names a token and a number `len`: each accessor finds the node of its kind; a
+    /// oneof is found by its own name (SET's `condition`).
+    #[test]
+    fn accessors_pick_the_node_of_their_kind_among_namesakes() {
+        let parsed = spec::parse("lcs", include_str!("../specs/lcs.json")).unwrap();
+        let compiled = CompiledArgs::compile(&parsed.spec.arguments);
+        let too_many = || CommandError::WrongArity("lcs".into());
+        let rules = Rules {
+            too_many: &too_many,
+            unknown_option: None,
+            check: None,
+            numbers_as_read: true,
+        };
+        let w = words("a b idx minmatchlen 5");
+        let args = Args::parse(&compiled, &w, &rules).unwrap();
+        assert_eq!(args.int("len"), Some(5));
+        assert!(!args.flag("len"));
+        assert!(args.flag("idx"));
+        let w = words("a b len");
+        let args = Args::parse(&compiled, &w, &rules).unwrap();
+        assert_eq!(args.int("len"), None);
+        assert!(args.flag("len"));
+        assert_eq!(set_args("k v xx").unwrap().0.as_deref(), Some("xx"));
+    }
+
+    /// The positional fast path finds what the general matcher finds, errors included.
+    #[test]
+    fn positional_requests_match_as_the_general_matcher_does() {
+        let cases: [(&str, &str, &[&str]); 7] = [
+            (
+                "incrby",
+                include_str!("../specs/incrby.json"),
+                &["k 5", "k x", "k 99999999999999999999", "k -1"],
+            ),
+            ("get", include_str!("../specs/get.json"), &["k"]),
+            ("dbsize", include_str!("../specs/dbsize.json"), &[""]),
+            (
+                "del",
+                include_str!("../specs/del.json"),
+                &["a", "a b c", "a a"],
+            ),
+            (
+                "mset",
+                include_str!("../specs/mset.json"),
+                &["a 1", "a 1 b 2 a 3", "a 1 b", "a"],
+            ),
+            ("mget", include_str!("../specs/mget.json"), &["a", "a b"]),
+            (
+                "getrange",
+                include_str!("../specs/getrange.json"),
+                &["k 0 -1", "k a 1", "k 1 b"],
+            ),
+        ];
+        for (name, json, lines) in cases {
+            let parsed = spec::parse(name, json).unwrap();
+            let fast = CompiledArgs::compile(&parsed.spec.arguments);
+            assert!(fast.positional || fast.repeated_tail.is_some(), "{name}");
+            let mut general = fast.clone();
+            general.positional = false;
+            general.repeated_tail = None;
+            for numbers_as_read in [false, true] {
+                let too_many = || CommandError::WrongArity(name.into());
+                let rules = Rules {
+                    too_many: &too_many,
+                    unknown_option: None,
+                    check: None,
+                    numbers_as_read,
+                };
+                for line in lines {
+                    let w = words(line);
+                    let show = |spec| match Args::parse(spec, &w, &rules) {
+                        Ok(args) => format!("{:?}", args.hits),
+                        Err(err) => format!("error {:?}", err.text()),
+                    };
+                    assert_eq!(show(&fast), show(&general), "{name} {line}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -84,6 +84,8 @@ pub struct Parser {
     /// The payload ranges of the elements walked so far (`resume.elements` of them), so that
     /// a complete frame is walked once, not once to check it and again to slice it.
     ranges: Vec<std::ops::Range<usize>>,
+    /// An emptied argument vector handed back with `recycle`, for the next request.
+    spare: Vec<Bytes>,
 }
 
 impl Parser {
@@ -97,8 +99,23 @@ impl Parser {
         // with `*` is inline, even `$-5\r\n` (which becomes an unknown command named `$-5`).
         match buf.first() {
             None => Ok(None),
-            Some(b'*') => parse_multibulk(buf, limits, &mut self.resume, &mut self.ranges),
+            Some(b'*') => parse_multibulk(
+                buf,
+                limits,
+                &mut self.resume,
+                &mut self.ranges,
+                &mut self.spare,
+            ),
             Some(_) => parse_inline(buf),
+        }
+    }
+
+    /// Hand back the arguments of a request that has been executed: the vector (emptied) is
+    /// reused for the next request, so a request allocates nothing for its argument list.
+    pub fn recycle(&mut self, mut argv: Vec<Bytes>) {
+        if argv.capacity() <= KEEP_RANGES {
+            argv.clear();
+            self.spare = argv;
         }
     }
 }
@@ -280,6 +297,7 @@ fn parse_multibulk(
     limits: &Limits,
     resume: &mut Resume,
     ranges: &mut Vec<std::ops::Range<usize>>,
+    spare: &mut Vec<Bytes>,
 ) -> Result<Option<Frame>, ProtocolError> {
     // The ranges kept are those of the elements the resumed walk does not revisit.
     ranges.truncate(if resume.pos == 0 { 0 } else { resume.elements });
@@ -303,7 +321,19 @@ fn parse_multibulk(
         return Ok(Some(Frame::Empty));
     }
     // The ranges lie inside the frame: it is the front of the buffer they were found in.
-    let args = ranges.drain(..).map(|range| frame.slice(range)).collect();
+    // Each slice is a reference count on the read buffer (an atomic operation to take and
+    // another to drop); the last argument takes over the frame's own instead.
+    let last = ranges.pop();
+    let mut args = std::mem::take(spare);
+    args.clear();
+    args.reserve_exact(shape.count);
+    args.extend(ranges.drain(..).map(|range| frame.slice(range)));
+    if let Some(range) = last {
+        let mut tail = frame;
+        tail.truncate(range.end);
+        tail.advance(range.start);
+        args.push(tail);
+    }
     // A request of many elements must not leave its capacity behind.
     if ranges.capacity() > KEEP_RANGES {
         *ranges = Vec::new();

@@ -183,8 +183,9 @@ const MIB: u64 = 1024 * 1024;
 // One row per line reads as a table; rustfmt would spread the longer rows over many lines.
 #[rustfmt::skip]
 const TABLE: &[Param] = &[
-    // Our bind default is deliberately narrower than Redis's compiled `* -::*`: loopback only.
-    p("bind",                        Kind::Bind,                "127.0.0.1 -::1"),
+    // Redis's default: every interface, IPv6 if there is any; protected mode keeps a server
+    // without a password to loopback clients.
+    p("bind",                        Kind::Bind,                "* -::*"),
     p("port",                        int(0, 65535),             "6379"),
     p("protected-mode",              BOOL,                      "yes"),
     p("enable-protected-configs",    NO_YES_LOCAL,              "no").immutable(),
@@ -214,6 +215,12 @@ const TABLE: &[Param] = &[
     p("replicaof",                   Kind::ReplicaOf,           "").alias(&["slaveof"]).immutable(),
     p("replica-read-only",           BOOL,                      "yes").alias(&["slave-read-only"]),
     p("repl-backlog-size",           BACKLOG_SIZE,              "1mb"),
+    p("replica-serve-stale-data",    BOOL,                      "yes").alias(&["slave-serve-stale-data"]),
+    p("repl-ping-replica-period",    int(1, I32),               "10").alias(&["repl-ping-slave-period"]),
+    p("repl-timeout",                int(1, I32),               "60"),
+    p("repl-diskless-sync",          BOOL,                      "yes"),
+    p("min-replicas-to-write",       int(0, I32),               "0").alias(&["min-slaves-to-write"]),
+    p("min-replicas-max-lag",        int(0, I32),               "10").alias(&["min-slaves-max-lag"]),
     p("maxmemory",                   mem(0, u64::MAX),          "0"),
     p("maxmemory-policy",            EVICTION_POLICIES,         "noeviction"),
     p("maxmemory-samples",           int(1, I32),               "5"),
@@ -292,6 +299,12 @@ const MASTERAUTH: usize = index_of("masterauth");
 const REPLICAOF: usize = index_of("replicaof");
 const REPLICA_READ_ONLY: usize = index_of("replica-read-only");
 const REPL_BACKLOG_SIZE: usize = index_of("repl-backlog-size");
+const REPLICA_SERVE_STALE_DATA: usize = index_of("replica-serve-stale-data");
+const REPL_PING_REPLICA_PERIOD: usize = index_of("repl-ping-replica-period");
+const REPL_TIMEOUT: usize = index_of("repl-timeout");
+const REPL_DISKLESS_SYNC: usize = index_of("repl-diskless-sync");
+const MIN_REPLICAS_TO_WRITE: usize = index_of("min-replicas-to-write");
+const MIN_REPLICAS_MAX_LAG: usize = index_of("min-replicas-max-lag");
 const MAXMEMORY: usize = index_of("maxmemory");
 const MAXMEMORY_POLICY: usize = index_of("maxmemory-policy");
 const MAXMEMORY_SAMPLES: usize = index_of("maxmemory-samples");
@@ -1082,6 +1095,42 @@ impl Config {
         self.memory(REPL_BACKLOG_SIZE)
     }
 
+    /// Change the master at run time (REPLICAOF), which CONFIG SET may not do.
+    pub fn set_replicaof(&mut self, master: Option<(String, u16)>) {
+        self.values[REPLICAOF] = Value::ReplicaOf(master);
+    }
+
+    /// Whether a replica whose link is down still answers normal commands.
+    pub fn replica_serve_stale_data(&self) -> bool {
+        self.flag(REPLICA_SERVE_STALE_DATA)
+    }
+
+    /// Seconds between the PINGs a master sends its replicas.
+    pub fn repl_ping_replica_period(&self) -> u64 {
+        u64::try_from(self.int(REPL_PING_REPLICA_PERIOD)).unwrap_or(10)
+    }
+
+    /// Seconds of silence after which a replication link is considered dead.
+    pub fn repl_timeout(&self) -> u64 {
+        u64::try_from(self.int(REPL_TIMEOUT)).unwrap_or(60)
+    }
+
+    /// Whether a full sync streams the snapshot with an EOF marker (to replicas that can read
+    /// it) instead of announcing its length first.
+    pub fn repl_diskless_sync(&self) -> bool {
+        self.flag(REPL_DISKLESS_SYNC)
+    }
+
+    /// Writes are refused unless at least this many replicas are online and recent (0: off).
+    pub fn min_replicas_to_write(&self) -> u64 {
+        u64::try_from(self.int(MIN_REPLICAS_TO_WRITE)).unwrap_or(0)
+    }
+
+    /// Seconds since its last ACK within which a replica counts for `min-replicas-to-write`.
+    pub fn min_replicas_max_lag(&self) -> u64 {
+        u64::try_from(self.int(MIN_REPLICAS_MAX_LAG)).unwrap_or(10)
+    }
+
     /// Bytes; 0 means no limit.
     pub fn maxmemory(&self) -> u64 {
         self.memory(MAXMEMORY)
@@ -1609,9 +1658,9 @@ mod tests {
 
     #[test]
     fn defaults_print_like_redis() {
-        // Redis 7.0.15's CONFIG GET on a pristine server, except `bind` (ours is loopback only).
+        // Redis 7.0.15's CONFIG GET on a pristine server.
         let expected = [
-            ("bind", "127.0.0.1 -::1"),
+            ("bind", "* -::*"),
             ("port", "6379"),
             ("protected-mode", "yes"),
             ("enable-protected-configs", "no"),
@@ -1641,6 +1690,16 @@ mod tests {
             ("replica-read-only", "yes"),
             ("slave-read-only", "yes"),
             ("repl-backlog-size", "1048576"),
+            ("replica-serve-stale-data", "yes"),
+            ("slave-serve-stale-data", "yes"),
+            ("repl-ping-replica-period", "10"),
+            ("repl-ping-slave-period", "10"),
+            ("repl-timeout", "60"),
+            ("repl-diskless-sync", "yes"),
+            ("min-replicas-to-write", "0"),
+            ("min-slaves-to-write", "0"),
+            ("min-replicas-max-lag", "10"),
+            ("min-slaves-max-lag", "10"),
             ("maxmemory", "0"),
             ("maxmemory-policy", "noeviction"),
             ("maxmemory-samples", "5"),
@@ -1681,7 +1740,7 @@ mod tests {
     fn getters_follow_the_table() {
         let c = Config::default();
         assert_eq!(c.port(), 6379);
-        assert_eq!(c.bind(), vec!["127.0.0.1".to_string(), "-::1".to_string()]);
+        assert_eq!(c.bind(), vec!["*".to_string(), "-::*".to_string()]);
         assert_eq!(c.loglevel(), "notice");
         assert_eq!(c.logfile(), "");
         assert_eq!(c.hz(), 10);

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, BytesMut};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -22,6 +23,7 @@ use tracing::Instrument;
 use crate::clients::{Endpoint, Entry};
 use crate::codec::{self, Frame, Limits};
 use crate::config::{ClientClass, OutputBufferLimit};
+use crate::reply::Reply;
 use crate::session::Session;
 use crate::shared::Shared;
 
@@ -158,7 +160,7 @@ fn repr(bytes: &[u8], max: usize) -> String {
 }
 
 async fn run(
-    stream: TcpStream,
+    mut stream: TcpStream,
     mut session: Session,
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<&'static str> {
@@ -202,6 +204,10 @@ async fn run(
             output.len(),
             output.capacity(),
         );
+        // Set by WAIT (the client blocks) and by PSYNC/SYNC (the connection becomes a
+        // replica's): the batch stops there, and the lock is released before either waits.
+        let mut wait = None;
+        let mut handoff = false;
         {
             let mut held = None;
             let mut in_batch = 0;
@@ -209,13 +215,23 @@ async fn run(
                 match parser.parse(&mut input, &limits) {
                     Ok(Some(Frame::Command(argv))) => {
                         if in_batch == BATCH_MAX {
+                            session.flush_stats();
                             held = None;
                             in_batch = 0;
                         }
                         in_batch += 1;
                         let reply = session.execute_held(&argv, &shared, &mut held);
+                        parser.recycle(argv);
+                        if let Some(request) = session.client.wait.take() {
+                            wait = Some(request);
+                            break;
+                        }
                         if !session.client.silent {
                             codec::encode(&reply, session.client.protocol, &mut output);
+                        }
+                        if session.client.became_replica {
+                            handoff = true;
+                            break;
                         }
                         // A request pipelined after a successful AUTH is read with the full
                         // limits.
@@ -236,6 +252,31 @@ async fn run(
                     }
                 }
             }
+            // Counted before the keyspace is let go, so that no INFO misses them.
+            session.flush_stats();
+        }
+        if handoff {
+            // PSYNC/SYNC made this client a replica: its reply goes out, then the replication
+            // service takes the socket over.
+            stream.write_all(&output).await?;
+            shared.stats.net_written(output.len());
+            return crate::replication::serve_replica(stream, input, session, shutdown).await;
+        }
+        if let Some(request) = wait {
+            // WAIT blocks this client (and only it): the replies before it go out, then it is
+            // answered once enough replicas acknowledged or its timeout passed.
+            stream.write_all(&output).await?;
+            shared.stats.net_written(output.len());
+            output.clear();
+            let count = tokio::select! {
+                count = shared.replication.wait(request) => count,
+                _ = shutdown.changed() => return Ok("server shutting down"),
+                _ = entry.killed() => return Ok("killed by CLIENT KILL"),
+            };
+            if !session.client.silent {
+                codec::encode(&Reply::Integer(count), session.client.protocol, &mut output);
+            }
+            continue;
         }
         // Judged before writing, as Redis judges a reply when it is added, not when it is sent.
         if over_output_limit(output.len(), &output_limit, &mut soft_since, Instant::now()) {

@@ -17,6 +17,8 @@ use crate::logging::LogLevel;
 use crate::registry::CommandTable;
 use crate::stats::Stats;
 
+type CommandResult = Result<crate::reply::Reply, crate::error::CommandError>;
+
 /// Per-connection state that commands may read or change.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -50,6 +52,18 @@ pub struct Client {
     pub silent: bool,
     /// Set by a command whose reply must never be sent (SHUTDOWN closes without one).
     pub suppress_reply: bool,
+    /// The client is our master's link: it may write on a read-only replica, its replies go
+    /// nowhere, and what it runs reaches our replicas as the master sent it.
+    pub from_master: bool,
+    /// The replication offset after this client's last propagated write (what WAIT waits for).
+    pub repl_offset: i64,
+    /// What the client said with REPLCONF (a replica about to send PSYNC).
+    pub replica_hello: crate::replication::ReplicaHello,
+    /// Set by PSYNC/SYNC: the connection hands itself over to the replication service after
+    /// writing the reply.
+    pub became_replica: bool,
+    /// Set by WAIT when it must block: the connection waits, then replies.
+    pub wait: Option<crate::replication::WaitRequest>,
     /// Whether the client is local as Redis decides it (connected from 127.0.0.1 or ::1, or
     /// with no socket at all), for the `local` setting of `enable-debug-command` and
     /// `enable-protected-configs`.
@@ -57,8 +71,9 @@ pub struct Client {
     /// CLIENT NO-TOUCH ON (Redis 7.2): this client's commands do not update keys' access
     /// time, except TOUCH.
     pub no_touch: bool,
-    /// The total length of the running command's arguments (CLIENT LIST's `argv-mem`).
-    pub argv_mem: usize,
+    /// Set by a command whose error reply Redis writes raw, so that INFO does not count it
+    /// (DEBUG ERROR); cleared after the command is counted.
+    pub error_uncounted: bool,
 }
 
 impl Client {
@@ -79,9 +94,14 @@ impl Client {
             reply_skip_next: false,
             suppress_reply: false,
             silent: false,
+            from_master: false,
+            repl_offset: 0,
+            replica_hello: crate::replication::ReplicaHello::default(),
+            became_replica: false,
+            wait: None,
             local: false,
             no_touch: false,
-            argv_mem: 0,
+            error_uncounted: false,
         }
     }
 
@@ -89,6 +109,8 @@ impl Client {
     /// next command, as Redis's `call()` does.
     pub fn finish_command(&mut self) {
         self.silent = self.reply_off || self.reply_skip || self.suppress_reply;
+        // Only the command that asked goes unanswered (REPLCONF ACK; SHUTDOWN closes anyway).
+        self.suppress_reply = false;
         self.reply_skip = false;
         if self.reply_skip_next {
             self.reply_skip = true;
@@ -190,13 +212,106 @@ pub struct Ctx<'a> {
     pub slowlog: &'a crate::slowlog::SlowLog,
     /// Changes since the last save, and RDB snapshots.
     pub persistence: &'a crate::persistence::Persistence,
+    /// Replication: role, backlog, replicas, the link to our master.
+    pub replication: &'a crate::replication::Replication,
+    /// The request as received (a command that propagates a rewritten form starts from it).
+    pub argv: &'a [Bytes],
+    /// How this call is propagated to replicas, when it changed the dataset.
+    pub propagation: Propagation,
     /// The latency monitor (LATENCY).
     pub latency: &'a crate::latency::LatencyMonitor,
     /// Whether the active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: &'a std::sync::atomic::AtomicBool,
 }
 
+/// How a command reaches the replicas. By default, a call that changed the dataset (the dirty
+/// count moved) is propagated as received; a command may instead give the commands that
+/// reproduce its effect deterministically (`SET k v EX 10` becomes `SET k v PXAT <ms>`), or
+/// ask to be propagated even when it changed nothing (FLUSHALL on an empty server).
+#[derive(Debug, Default)]
+pub struct Propagation {
+    pub rewritten: Option<Vec<Vec<Bytes>>>,
+    pub forced: bool,
+}
+
 impl Ctx<'_> {
+    /// Propagate `argv` instead of the request, if this call changes the dataset.
+    pub fn propagate_as(&mut self, argv: Vec<Bytes>) {
+        self.propagation.rewritten = Some(vec![argv]);
+    }
+
+    /// Propagate this call even if it changed nothing (as Redis does for FLUSHALL).
+    pub fn force_propagation(&mut self) {
+        self.propagation.forced = true;
+    }
+
+    /// REPLICAOF / SLAVEOF: follow `master`, or stop following (None). The status text.
+    pub fn replicaof(&mut self, master: Option<(String, u16)>) -> &'static str {
+        let mut config = self
+            .config
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let text = self.replication.replicaof(master, &mut config);
+        self.keyspace
+            .set_retain_expired(self.replication.is_replica());
+        text
+    }
+
+    /// PSYNC (`request`: the replication id and offset asked for) or SYNC (None): attach the
+    /// calling client as a replica. On success the connection hands itself over to the
+    /// replication service once the reply is written.
+    pub fn attach_replica(&mut self, request: Option<(&[u8], i64)>) -> CommandResult {
+        let ip = self
+            .clients
+            .get(self.client.id)
+            .and_then(|entry| {
+                entry
+                    .endpoint
+                    .addr
+                    .parse::<std::net::SocketAddr>()
+                    .ok()
+                    .map(|a| a.ip().to_string())
+            })
+            .unwrap_or_default();
+        let reply = {
+            let config = self.config();
+            self.replication.attach(
+                self.keyspace,
+                &config,
+                crate::replication::Applicant {
+                    id: self.client.id,
+                    ip,
+                    hello: &self.client.replica_hello,
+                },
+                request,
+                self.now_ms,
+            )?
+        };
+        self.client.became_replica = true;
+        Ok(reply)
+    }
+
+    /// WAIT: the number of replicas that acknowledged this client's writes, or, when fewer
+    /// than `replicas` did, ask them for acknowledgements and let the connection wait up to
+    /// `timeout_ms` (0: for ever) for the rest.
+    pub fn wait_for_replicas(&mut self, replicas: i64, timeout_ms: i64) -> i64 {
+        let offset = self.client.repl_offset;
+        let acked = self.replication.acked_at_least(offset);
+        if acked < replicas {
+            self.replication.request_acks();
+            self.client.wait = Some(crate::replication::WaitRequest {
+                offset,
+                replicas,
+                timeout_ms,
+            });
+        }
+        acked
+    }
+
+    /// INFO's replication section.
+    pub fn replication_info(&self, out: &mut String) {
+        self.replication.info(&self.config(), out);
+    }
     /// Count `n` changes to the dataset, as Redis adds to `server.dirty`: one per key written
     /// or deleted, nothing for a write that changed nothing (SET NX on an existing key).
     /// Save points, INFO's `rdb_changes_since_last_save` and replication read it.
@@ -299,6 +414,24 @@ impl Ctx<'_> {
         std::thread::sleep(duration);
     }
 
+    /// DEBUG DIGEST: Redis's fingerprint of every database, 40 hex digits.
+    pub fn dataset_digest(&self) -> String {
+        crate::digest::hex(&crate::digest::dataset(&*self.keyspace))
+    }
+
+    /// DEBUG DIGEST-VALUE: the fingerprint of one key's value (and whether it has a deadline)
+    /// in the selected database; zeros for a missing key. The lookup counts as a read.
+    pub fn value_digest(&mut self, key: &[u8]) -> String {
+        let now = self.now_ms;
+        let db = self.db();
+        let mut digest = [0u8; 20];
+        let has_deadline = db.deadline(key, now).flatten().is_some();
+        if let Some(value) = db.read_untouched(key, now) {
+            crate::digest::mix_value(&mut digest, value, has_deadline);
+        }
+        crate::digest::hex(&digest)
+    }
+
     /// Turn the active expiry cycle on or off (DEBUG SET-ACTIVE-EXPIRE).
     pub fn set_active_expire(&self, on: bool) {
         self.active_expire.store(on, Ordering::Relaxed);
@@ -348,7 +481,7 @@ impl Ctx<'_> {
                 state.resp = self.client.protocol_version();
                 state.no_evict = self.client.no_evict;
                 state.no_touch = self.client.no_touch;
-                state.argv_mem = self.client.argv_mem;
+                state.argv_mem = self.argv.iter().map(Bytes::len).sum();
                 out.push_str(&entry.line_with(now, &state));
             } else {
                 out.push_str(&entry.line(now));
@@ -360,7 +493,9 @@ impl Ctx<'_> {
 
     /// Whether this client must still authenticate before running commands.
     pub fn auth_required(&self) -> bool {
-        self.client.auth_required(&self.config())
+        // An authenticated client needs no look at the configuration (this runs per request,
+        // and the configuration's lock is shared by every connection).
+        !self.client.authenticated && self.client.auth_required(&self.config())
     }
 
     /// Authenticate as `username` (default user when `None`) with `password`; true on success,
@@ -391,7 +526,9 @@ impl Ctx<'_> {
         };
         let rng = self.rng;
         self.keyspace.set_access_clock(clock, || rng.next_u64());
-        if maxmemory == 0 {
+        // A replica leaves eviction to its master, whose DELs it applies (Redis's default
+        // `replica-ignore-maxmemory yes`).
+        if maxmemory == 0 || self.replication.is_replica() {
             return false;
         }
         let outcome = crate::evict::perform_evictions(

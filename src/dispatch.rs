@@ -50,7 +50,7 @@ pub fn dispatch(
         if let Some(refusal) = protected_refusal(command, ctx) {
             return Err(refusal);
         }
-        if !allowed_without_auth(command) && ctx.auth_required() {
+        if ctx.auth_required() && !allowed_without_auth(command) {
             rejected = Some(command);
             return Err(CommandError::Custom(
                 "NOAUTH Authentication required.".into(),
@@ -71,6 +71,11 @@ pub fn dispatch(
         {
             rejected = Some(command);
             return Err(CommandError::Custom(MISCONF.into()));
+        }
+        // Then replication's refusals: NOREPLICAS, READONLY, MASTERDOWN.
+        if let Some(refusal) = replication_refusal(command, ctx) {
+            rejected = Some(command);
+            return Err(refusal);
         }
         let too_many = || match command.spec.too_many_error {
             None => CommandError::WrongArity(command.full_name.clone()),
@@ -164,6 +169,24 @@ pub fn resolve<'t>(
         })?;
     check_arity(sub, argv.len())?;
     Ok((sub, 2))
+}
+
+/// NOREPLICAS, READONLY and MASTERDOWN, which Redis checks after MISCONF and before the
+/// command's own syntax. The spec's flags decide: WRITE commands are refused on a read-only
+/// replica, commands without STALE while the link to the master is down.
+fn replication_refusal(command: &Command, ctx: &Ctx<'_>) -> Option<CommandError> {
+    // On a master only writes can be refused (NOREPLICAS): reads cost one atomic load here.
+    if !ctx.replication.is_replica()
+        && (!command.flags.write || ctx.config().min_replicas_to_write() == 0)
+    {
+        return None;
+    }
+    ctx.replication.refuse(
+        &ctx.config(),
+        ctx.client.from_master,
+        command.flags.write,
+        command.flags.stale,
+    )
 }
 
 /// Commands flagged PROTECTED (DEBUG) run only as `enable-<name>-command` allows: `yes`, or

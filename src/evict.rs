@@ -138,6 +138,8 @@ pub fn perform_evictions(
         };
         if keyspace.db(db).remove(&key, now_ms).is_some() {
             outcome.evicted += 1;
+            // Replicas get the eviction as a DEL, as Redis sends it.
+            keyspace.db(db).log_deletion(key);
         }
         if outcome.evicted % 16 == 0 && started.elapsed() > TIME_LIMIT {
             break;

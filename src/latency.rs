@@ -9,7 +9,7 @@
 //! The session reports every command that ran; this file only keeps the samples. It does not
 //! read the configuration or the clock: the threshold and the time are parameters.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::{Mutex, MutexGuard};
 
@@ -152,6 +152,7 @@ impl LatencyMonitor {
         &self,
         threshold_ms: u64,
         slowlog_slower_than_us: i64,
+        hz: u32,
         huge_pages: bool,
         now_s: i64,
     ) -> String {
@@ -196,11 +197,15 @@ impl LatencyMonitor {
                     advice.large_objects = true;
                 }
                 "fast-command" => advice.scheduler = true,
+                "expire-cycle" => {
+                    advice.hz = true;
+                    advice.large_objects = true;
+                }
                 _ => {}
             }
         }
         advice.huge_pages = huge_pages;
-        let lines = advice.lines(threshold_ms);
+        let lines = advice.lines(threshold_ms, hz);
         match (events.is_empty(), lines.is_empty()) {
             (true, true) => report.push_str(DOCTOR_QUIET),
             (false, true) => report.push_str(DOCTOR_NO_ADVICE),
@@ -242,21 +247,22 @@ const DOCTOR_SPIKES: &str = "Dave, I have observed latency spikes in this Redis 
 const DOCTOR_QUIET: &str = "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n";
 const DOCTOR_NO_ADVICE: &str = "\nWhile there are latency events logged, I'm not able to suggest any easy fix. Please use the Redis community to get some help, providing this report in your help request.\n";
 
-/// The advice LATENCY DOCTOR gives, for the events we record ("command", "fast-command") and
-/// for transparent huge pages.
+/// The advice LATENCY DOCTOR gives, for the events we record ("command", "fast-command",
+/// "expire-cycle") and for transparent huge pages.
 #[derive(Debug, Default)]
 struct Advice {
     slowlog_enable: bool,
     slowlog_tune: bool,
     slowlog_inspect: bool,
     scheduler: bool,
+    hz: bool,
     large_objects: bool,
     huge_pages: bool,
 }
 
 impl Advice {
     /// The advice lines, in Redis's order.
-    fn lines(&self, threshold_ms: u64) -> Vec<String> {
+    fn lines(&self, threshold_ms: u64, hz: u32) -> Vec<String> {
         let suggested = threshold_ms.saturating_mul(1000);
         let mut out = Vec::new();
         if self.slowlog_enable {
@@ -270,6 +276,10 @@ impl Advice {
         }
         if self.scheduler {
             out.push("- The system is slow to execute Redis code paths not containing system calls. This usually means the system does not provide Redis CPU time to run for long periods. You should try to:\n  1) Lower the system load.\n  2) Use a computer / VM just for Redis if you are running other software in the same system.\n  3) Check if you have a \"noisy neighbour\" problem.\n  4) Check with 'redis-cli --intrinsic-latency 100' what is the intrinsic latency in your system.\n  5) Check if the problem is allocator-related by recompiling Redis with MALLOC=libc, if you are using Jemalloc. However this may create fragmentation problems.\n".to_string());
+        }
+        // Left out, as Redis leaves it out, when `hz` is already 100 or more.
+        if self.hz && hz < 100 {
+            out.push("- In order to make the Redis keys expiring process more incremental, try to set the 'hz' configuration parameter to 100 using 'CONFIG SET hz 100'.\n".to_string());
         }
         if self.large_objects {
             out.push("- Deleting, expiring or evicting (because of maxmemory policy) large objects is a blocking operation. If you have very large objects that are often deleted, expired, or evicted, try to fragment those objects into multiple smaller objects.\n".to_string());
@@ -436,24 +446,29 @@ impl Histogram {
     }
 }
 
-/// Every command's histogram, by full name (`config|get`).
+/// Every command's histogram, by full name (`config|get`). Recording happens on every
+/// command, so the names are the command table's own (no allocation) in a hash map.
 #[derive(Debug, Default)]
-pub struct CommandLatencies(Mutex<BTreeMap<String, Histogram>>);
+pub struct CommandLatencies(Mutex<HashMap<&'static str, Histogram, ahash::RandomState>>);
 
 impl CommandLatencies {
-    fn map(&self) -> MutexGuard<'_, BTreeMap<String, Histogram>> {
+    fn map(&self) -> MutexGuard<'_, HashMap<&'static str, Histogram, ahash::RandomState>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn record(&self, command: &str, micros: u64) {
+    pub fn record(&self, command: &'static str, micros: u64) {
+        self.map().entry(command).or_default().record(micros);
+    }
+
+    /// `record` for several calls of one command, under one taking of the lock.
+    pub fn record_many(&self, command: &'static str, micros: &[u64]) {
+        if micros.is_empty() {
+            return;
+        }
         let mut map = self.map();
-        match map.get_mut(command) {
-            Some(histogram) => histogram.record(micros),
-            None => {
-                let mut histogram = Histogram::default();
-                histogram.record(micros);
-                map.insert(command.to_string(), histogram);
-            }
+        let histogram = map.entry(command).or_default();
+        for &us in micros {
+            histogram.record(us);
         }
     }
 
@@ -463,10 +478,13 @@ impl CommandLatencies {
 
     /// Every command with calls, by name.
     pub fn all(&self) -> Vec<(String, Histogram)> {
-        self.map()
+        let mut all: Vec<(String, Histogram)> = self
+            .map()
             .iter()
-            .map(|(name, h)| (name.clone(), h.clone()))
-            .collect()
+            .map(|(name, h)| (name.to_string(), h.clone()))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
     }
 
     /// CONFIG RESETSTAT.
@@ -477,7 +495,7 @@ impl CommandLatencies {
     /// INFO latencystats: `latency_percentiles_usec_<name>:p50=1.003,p99=...` for every
     /// command that ran.
     pub fn info_lines(&self, percentiles: &[f64]) -> Vec<String> {
-        self.map()
+        self.all()
             .iter()
             .map(|(name, histogram)| {
                 let figures: Vec<String> = percentiles
@@ -560,18 +578,18 @@ mod tests {
     fn the_doctor_counts_and_advises() {
         let monitor = LatencyMonitor::default();
         assert!(monitor
-            .doctor(0, 10_000, false, 0)
+            .doctor(0, 10_000, 10, false, 0)
             .starts_with("I'm sorry, Dave"));
         assert!(monitor
-            .doctor(5, 10_000, false, 0)
+            .doctor(5, 10_000, 10, false, 0)
             .starts_with("Dave, no latency spike"));
         assert!(monitor
-            .doctor(5, 10_000, true, 0)
+            .doctor(5, 10_000, 10, true, 0)
             .contains("\nI have a few advices for you:\n\n- I detected a non zero amount"));
         monitor.record_if_needed("command", 20, 5, 100);
         monitor.record_if_needed("command", 40, 5, 101);
         monitor.record_if_needed("fast-command", 9, 5, 101);
-        let report = monitor.doctor(5, 10_000, false, 102);
+        let report = monitor.doctor(5, 10_000, 10, false, 102);
         assert!(report.contains("1. command: 2 latency spikes (average 30ms, mean deviation 10ms, period 1.00 sec). Worst all time event 40ms.\n2. fast-command: 1 latency spikes (average 9ms, mean deviation 0ms, period 1.00 sec). Worst all time event 9ms.\n"), "{report}");
         assert!(
             report.contains("'CONFIG SET slowlog-log-slower-than 5000'"),
@@ -581,9 +599,17 @@ mod tests {
             report.contains("- The system is slow to execute Redis code paths"),
             "{report}"
         );
+        // The expiry cycle's event asks for a higher hz, unless it is high already.
+        monitor.record_if_needed("expire-cycle", 7, 5, 101);
+        assert!(monitor
+            .doctor(5, 10_000, 10, false, 102)
+            .contains("'CONFIG SET hz 100'"));
+        assert!(!monitor
+            .doctor(5, 10_000, 100, false, 102)
+            .contains("'CONFIG SET hz 100'"));
         // A slow log that already logs what the monitor sees needs no tuning.
         assert!(!monitor
-            .doctor(5, 5000, false, 102)
+            .doctor(5, 5000, 10, false, 102)
             .contains("slowlog-log-slower-than"));
     }
 

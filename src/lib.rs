@@ -20,6 +20,7 @@
 //! * `args`: the typed view of a request's arguments produced by validation.
 //! * `dispatch`: lookup, arity and argument validation, then the handler call.
 //! * `dict`: the hash table behind the keyspace (incremental rehash, SCAN cursor, sampling).
+//! * `digest`: DEBUG DIGEST's fingerprint of the dataset, as Redis computes it.
 //! * `keyspace`: the databases, values and expiry.
 //! * `latency`: the latency monitor (LATENCY).
 //! * `evict`: `maxmemory` and the eviction policies.
@@ -32,6 +33,7 @@
 //! * `shared`, `session`: the state every connection shares, and one client's execution of
 //!   requests against it (no socket: the snapshot tests drive it directly).
 //! * `connection`, `server`: the tokio side: sockets, pipelining, shutdown.
+//! * `replication`: the backlog, replicas attached to us, and the link to our master.
 //! * `fuzzing`: the bodies of the fuzz targets (`fuzz/`), also replayed by `cargo test`.
 //! * `prelude`: the small surface that command modules use.
 //! * `commands` (in `../commands/`): one module per command, each registering itself.
@@ -45,6 +47,7 @@ pub mod config;
 pub mod connection;
 pub mod context;
 pub mod dict;
+pub mod digest;
 pub mod dispatch;
 pub mod error;
 pub mod evict;
@@ -59,6 +62,7 @@ pub mod persistence;
 pub mod prelude;
 pub mod rdb;
 pub mod registry;
+pub mod replication;
 pub mod reply;
 pub mod server;
 pub mod session;

@@ -130,6 +130,9 @@ struct Target {
     dir: PathBuf,
     file: String,
     options: RdbOptions,
+    /// Replication's AUX fields (`repl-stream-db`, `repl-id`, `repl-offset`), taken at the
+    /// snapshot's instant, so that a restarted replica can resume with a partial resync.
+    repl_aux: Vec<(&'static str, Vec<u8>)>,
 }
 
 impl Target {
@@ -143,7 +146,12 @@ impl Target {
                 ctime: unix_now(),
                 used_mem: crate::stats::process().used_memory,
             },
+            repl_aux: Vec::new(),
         }
+    }
+
+    fn aux(&self) -> Vec<(&str, &[u8])> {
+        self.repl_aux.iter().map(|(k, v)| (*k, &v[..])).collect()
     }
 }
 
@@ -291,12 +299,13 @@ impl Persistence {
     /// FLUSHALL, SHUTDOWN, signals and DEBUG RELOAD). SAVE refuses while a background save
     /// runs (the caller says so to the client).
     pub fn save(&self, keyspace: &Keyspace, config: &Config) -> Result<(), String> {
-        let target = Target::from(config);
+        let mut target = Target::from(config);
+        target.repl_aux = self.repl_aux();
         let at = self.changes();
         let started = Instant::now();
         let mut keys = 0;
         write_atomically(&target.dir, &target.file, "save", |out| {
-            keys = rdb::encode(keyspace, out, &target.options)?.0;
+            keys = rdb::encode_with_aux(keyspace, out, &target.options, &target.aux())?.0;
             Ok(())
         })
         .inspect_err(|reason| tracing::warn!("Error saving DB on disk: {reason}"))?;
@@ -323,6 +332,15 @@ impl Persistence {
             keyspace.snapshot_abort();
             tracing::info!("Background saving abandoned");
         }
+    }
+
+    /// Replication's AUX fields for a file written now (with the keyspace locked).
+    fn repl_aux(&self) -> Vec<(&'static str, Vec<u8>)> {
+        self.shared
+            .get()
+            .and_then(Weak::upgrade)
+            .map(|shared| shared.replication.rdb_aux())
+            .unwrap_or_default()
     }
 
     /// BGSAVE: mark the snapshot's instant in the keyspace (locked by the caller) and start a
@@ -392,7 +410,10 @@ impl Persistence {
             shared,
             generation,
             at: self.changes(),
-            target: Target::from(config),
+            target: Target {
+                repl_aux: self.repl_aux(),
+                ..Target::from(config)
+            },
             keys_processed,
             cancelled,
             to_file,
@@ -530,6 +551,10 @@ impl Persistence {
             *keyspace = Keyspace::new(keyspace.len());
             format!("{}: {err}", path.to_string_lossy())
         })?;
+        // A replica's own dump says where it was in its master's stream.
+        if let Some(shared) = self.shared.get().and_then(Weak::upgrade) {
+            shared.replication.restore(&info.aux);
+        }
         let mut state = self.state();
         state.keys_loaded = info.keys_loaded;
         state.keys_expired = info.keys_expired;
@@ -684,7 +709,13 @@ impl Job {
                         inner: out,
                         cancelled: &self.cancelled,
                     };
-                    keys = rdb::encode(&snapshot, &mut out, &self.target.options)?.0;
+                    keys = rdb::encode_with_aux(
+                        &snapshot,
+                        &mut out,
+                        &self.target.options,
+                        &self.target.aux(),
+                    )?
+                    .0;
                     Ok(())
                 });
                 // The snapshot is large: free it here, not while holding any lock.

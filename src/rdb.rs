@@ -212,12 +212,37 @@ impl<W: Write> CrcWriter<'_, W> {
     }
 }
 
+/// The bytes `value` takes in an RDB file as we write it, LZF-compressed when `compression`
+/// (`rdbcompression`) and worth it: DEBUG OBJECT's `serializedlength`.
+pub fn value_len(value: &Value, compression: bool) -> usize {
+    let mut sink = io::sink();
+    let mut w = CrcWriter {
+        inner: &mut sink,
+        digest: CRC64.digest(),
+        written: 0,
+    };
+    // Writing to a sink cannot fail.
+    let _ = w.put_value(value, compression);
+    usize::try_from(w.written).unwrap_or(usize::MAX)
+}
+
 /// Write `source` as an RDB version 10 file to `out`. Returns the number of keys written and
 /// the number of bytes.
 pub fn encode<S: Source + ?Sized>(
     source: &S,
     out: &mut impl Write,
     options: &RdbOptions,
+) -> io::Result<(u64, u64)> {
+    encode_with_aux(source, out, options, &[])
+}
+
+/// [`encode`] with more AUX fields after `used-mem` (replication adds `repl-stream-db`,
+/// `repl-id` and `repl-offset`, where Redis writes them).
+pub fn encode_with_aux<S: Source + ?Sized>(
+    source: &S,
+    out: &mut impl Write,
+    options: &RdbOptions,
+    extra_aux: &[(&str, &[u8])],
 ) -> io::Result<(u64, u64)> {
     let mut w = CrcWriter {
         inner: out,
@@ -229,6 +254,9 @@ pub fn encode<S: Source + ?Sized>(
     w.put_aux("redis-bits", (usize::BITS).to_string().as_bytes())?;
     w.put_aux("ctime", options.ctime.to_string().as_bytes())?;
     w.put_aux("used-mem", options.used_mem.to_string().as_bytes())?;
+    for (key, value) in extra_aux {
+        w.put_aux(key, value)?;
+    }
     w.put_aux("aof-base", b"0")?;
     let mut keys = 0u64;
     for db in 0..source.databases() {

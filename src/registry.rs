@@ -121,6 +121,8 @@ pub struct Flags {
     pub no_auth: bool,
     /// FAST: recorded as a `fast-command` latency event rather than `command`.
     pub fast: bool,
+    /// STALE: allowed on a replica whose master link is down (replica-serve-stale-data no).
+    pub stale: bool,
 }
 
 impl Flags {
@@ -132,6 +134,7 @@ impl Flags {
             protected: has("PROTECTED"),
             no_auth: has("NO_AUTH"),
             fast: has("FAST"),
+            stale: has("STALE"),
         }
     }
 }

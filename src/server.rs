@@ -37,7 +37,7 @@ pub fn bind(config: &Config) -> Result<Vec<std::net::TcpListener>, String> {
             "::*" => "::".to_string(),
             _ => host,
         };
-        match bind_one(&host, port) {
+        match bind_one(&host, port, config.tcp_backlog()) {
             Ok(listener) => listeners.push(listener),
             Err(err) if optional => {
                 tracing::debug!(address = %host, error = %err, "skipped optional bind address")
@@ -54,13 +54,26 @@ pub fn bind(config: &Config) -> Result<Vec<std::net::TcpListener>, String> {
     Ok(listeners)
 }
 
-fn bind_one(host: &str, port: u16) -> std::io::Result<std::net::TcpListener> {
+/// One listening socket, as Redis makes it: SO_REUSEADDR (a restart does not wait for old
+/// connections in TIME_WAIT), IPv6 sockets for IPv6 only (so `* -::*` binds both families on
+/// one port), and `tcp-backlog` pending connections.
+fn bind_one(host: &str, port: u16, backlog: u32) -> std::io::Result<std::net::TcpListener> {
     let addr: SocketAddr = (host, port).to_socket_addrs()?.next().ok_or_else(|| {
         std::io::Error::new(std::io::ErrorKind::InvalidInput, "address did not resolve")
     })?;
-    let listener = std::net::TcpListener::bind(addr)?;
-    listener.set_nonblocking(true)?;
-    Ok(listener)
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.bind(&addr.into())?;
+    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
 }
 
 /// Serve until `shutdown` resolves, then stop accepting and wait (up to a grace period) for the
@@ -83,6 +96,14 @@ pub async fn run(
         accept_tasks.push(tokio::spawn(accept_loop(listener, shared, stop_rx, alive)));
     }
     let expiry = tokio::spawn(expiry_loop(Arc::clone(&shared), stop_rx.clone()));
+    let link = tokio::spawn(crate::replication::run_link(
+        Arc::clone(&shared),
+        stop_rx.clone(),
+    ));
+    let repl_cron = tokio::spawn(crate::replication::run_cron(
+        Arc::clone(&shared),
+        stop_rx.clone(),
+    ));
     drop(alive);
 
     shutdown.await;
@@ -92,6 +113,8 @@ pub async fn run(
         let _ = task.await;
     }
     let _ = expiry.await;
+    let _ = link.await;
+    let _ = repl_cron.await;
     if tokio::time::timeout(SHUTDOWN_GRACE, all_done.recv())
         .await
         .is_err()

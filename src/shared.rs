@@ -73,15 +73,25 @@ pub struct Shared {
     pub shutdown: tokio::sync::Notify,
     /// Changes since the last save; RDB snapshots.
     pub persistence: crate::persistence::Persistence,
+    /// Replication: backlog, replicas, and the link to our master.
+    pub replication: crate::replication::Replication,
     next_client_id: AtomicU64,
 }
 
 impl Shared {
     pub fn new(config: Config, table: &'static CommandTable, clock: Clock) -> Shared {
         let rng = Rng::new(u64::from(std::process::id()) ^ 0x5EED);
+        let stats = Stats::new();
+        let replication = crate::replication::Replication::new(
+            stats.master_replid.clone(),
+            config
+                .replicaof()
+                .map(|(host, port)| (host.to_string(), port)),
+        );
+        let mut keyspace = Keyspace::new(config.databases());
+        keyspace.set_retain_expired(config.replicaof().is_some());
         // Keys loaded at startup already get the access words of the configured policy (an
         // LFU counter of 5 under LFU, as Redis's fresh objects).
-        let mut keyspace = Keyspace::new(config.databases());
         keyspace.set_access_clock(config.access_clock(), || rng.next_u64());
         Shared {
             keyspace: Mutex::new(keyspace),
@@ -90,12 +100,13 @@ impl Shared {
             clock,
             rng,
             clients: AtomicUsize::new(0),
-            stats: Stats::new(),
+            stats,
             log_level: LogLevel::default(),
             registry: ClientRegistry::default(),
             shutdown: tokio::sync::Notify::new(),
             slowlog: crate::slowlog::SlowLog::default(),
             persistence: crate::persistence::Persistence::new(),
+            replication,
             latency: crate::latency::LatencyMonitor::default(),
             active_expire: std::sync::atomic::AtomicBool::new(true),
             next_client_id: AtomicU64::new(1),
@@ -118,6 +129,10 @@ impl Shared {
     /// more than a quarter of a round was expired, until `budget` is spent. The lock is taken
     /// per round so other clients get in between rounds. Returns the number of keys removed.
     pub fn active_expire_cycle(&self, budget: Duration, mut random: impl FnMut() -> u64) -> usize {
+        // A replica leaves expiry to its master, whose DELs it applies.
+        if self.replication.is_replica() {
+            return 0;
+        }
         let started = Instant::now();
         let databases = self.lock_keyspace().len();
         let mut removed = 0;
@@ -130,6 +145,16 @@ impl Shared {
                 let db = keyspace.db(index);
                 let stats = db.expire_sample(now, CYCLE_SAMPLES, &mut random);
                 let volatile = db.volatile_len();
+                // Each expired key reaches the replicas as a DEL, under the same lock.
+                let mut ops = Vec::new();
+                keyspace.drain_expired(|db, keys| {
+                    for key in keys {
+                        ops.push((db, vec![bytes::Bytes::from_static(b"DEL"), key]));
+                    }
+                });
+                if !ops.is_empty() && self.replication.is_streaming() {
+                    self.replication.propagate(&ops);
+                }
                 drop(keyspace);
                 removed += stats.expired;
                 sampled += stats.sampled;
@@ -148,7 +173,21 @@ impl Shared {
                 }
             }
         }
-        self.stats.expire_cycle_done(sampled, removed, out_of_time);
+        let elapsed = started.elapsed();
+        self.stats
+            .expire_cycle_done(sampled, removed, out_of_time, elapsed);
+        // As Redis does, a slow cycle is a latency event of its own.
+        let threshold = self
+            .config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .latency_monitor_threshold();
+        self.latency.record_if_needed(
+            "expire-cycle",
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            threshold,
+            self.clock.now_ms() / 1000,
+        );
         removed
     }
 }

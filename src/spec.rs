@@ -569,6 +569,39 @@ pub struct Node {
 pub struct CompiledArgs {
     pub nodes: Vec<Node>,
     pub top: Vec<NodeId>,
+    /// The nodes of each name, for the accessors of `Args` (several lookups per request),
+    /// each with its name's `signature` so that a lookup compares integers first.
+    names: Vec<(u32, Box<str>, Named)>,
+    /// Whether every top-level argument is one required value without a token (GET key,
+    /// INCRBY key increment): a request with exactly that many words matches them in order.
+    pub positional: bool,
+    /// Whether every top-level argument but the last is such a value, and the last repeats
+    /// (required, no token): a value (DEL key [key ...]) or a block of such values (MSET key
+    /// value [key value ...]); the number is the words one repetition takes.
+    pub repeated_tail: Option<usize>,
+}
+
+/// Length, first and last byte of a name: distinct for nearly all names of one command.
+fn signature(name: &[u8]) -> u32 {
+    let (first, last) = match name {
+        [] => (0, 0),
+        [first, .., last] => (*first, *last),
+        [only] => (*only, *only),
+    };
+    (name.len() as u32) << 16 | u32::from(first) << 8 | u32::from(last)
+}
+
+/// The nodes called by one name: the first of each kind an accessor may want.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Named {
+    /// The first value node (anything but a oneof or a block).
+    pub value: Option<NodeId>,
+    /// The first pure token.
+    pub token: Option<NodeId>,
+    /// The first integer or unix-time.
+    pub number: Option<NodeId>,
+    /// The first node of any kind.
+    pub any: Option<NodeId>,
 }
 
 impl CompiledArgs {
@@ -586,7 +619,74 @@ impl CompiledArgs {
             node.min = min;
             node.leading = leading;
         }
+        let plain = |node: &Node| {
+            !node.optional
+                && !node.multiple
+                && node.token.is_none()
+                && !matches!(
+                    node.kind,
+                    ArgType::Oneof | ArgType::Block | ArgType::PureToken
+                )
+        };
+        compiled.positional = compiled.top.iter().all(|&id| plain(&compiled.nodes[id]));
+        compiled.repeated_tail = match compiled.top.split_last() {
+            Some((&last, first)) if first.iter().all(|&id| plain(&compiled.nodes[id])) => {
+                let node = &compiled.nodes[last];
+                let repeats = node.multiple && !node.optional && node.token.is_none();
+                let single = Node {
+                    multiple: false,
+                    ..node.clone()
+                };
+                match node.kind {
+                    _ if !repeats => None,
+                    ArgType::Block
+                        if !node.children.is_empty()
+                            && node.children.iter().all(|&c| plain(&compiled.nodes[c])) =>
+                    {
+                        Some(node.children.len())
+                    }
+                    _ if plain(&single) => Some(1),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        for (id, node) in compiled.nodes.iter().enumerate() {
+            let at = match compiled
+                .names
+                .iter()
+                .position(|(_, n, _)| **n == *node.name)
+            {
+                Some(at) => at,
+                None => {
+                    let name = node.name.as_bytes();
+                    let entry = (signature(name), node.name.as_str().into(), Named::default());
+                    compiled.names.push(entry);
+                    compiled.names.len() - 1
+                }
+            };
+            let named = &mut compiled.names[at].2;
+            named.any.get_or_insert(id);
+            if !matches!(node.kind, ArgType::Oneof | ArgType::Block) {
+                named.value.get_or_insert(id);
+            }
+            if node.kind == ArgType::PureToken {
+                named.token.get_or_insert(id);
+            }
+            if matches!(node.kind, ArgType::Integer | ArgType::UnixTime) {
+                named.number.get_or_insert(id);
+            }
+        }
         compiled
+    }
+
+    /// The nodes called `name`.
+    pub fn named(&self, name: &str) -> Option<&Named> {
+        let wanted = signature(name.as_bytes());
+        self.names
+            .iter()
+            .find(|(sig, n, _)| *sig == wanted && **n == *name)
+            .map(|(_, _, named)| named)
     }
 
     fn push(&mut self, arg: &ArgSpec, parent_repeated: bool) -> NodeId {

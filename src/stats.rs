@@ -70,6 +70,8 @@ pub struct Stats {
     reads_processed: AtomicU64,
     writes_processed: AtomicU64,
     expire_time_cap_reached: AtomicU64,
+    /// Time spent in the active expiry cycle, in microseconds.
+    expire_cycle_us: AtomicU64,
     /// Redis's `stat_expired_stale_perc`: a moving average (5% weight per cycle) of the share
     /// of sampled keys the active expiry cycle found expired; f64 bits.
     expired_stale: AtomicU64,
@@ -130,6 +132,7 @@ impl Stats {
             reads_processed: AtomicU64::new(0),
             writes_processed: AtomicU64::new(0),
             expire_time_cap_reached: AtomicU64::new(0),
+            expire_cycle_us: AtomicU64::new(0),
             expired_stale: AtomicU64::new(0f64.to_bits()),
             evicted_keys: AtomicU64::new(0),
             startup_memory: ALLOCATED.load(Ordering::Relaxed),
@@ -258,7 +261,17 @@ impl Stats {
 
     /// One run of the active expiry cycle: how many keys it sampled and found expired, and
     /// whether it stopped because its time was up.
-    pub fn expire_cycle_done(&self, sampled: usize, expired: usize, out_of_time: bool) {
+    pub fn expire_cycle_done(
+        &self,
+        sampled: usize,
+        expired: usize,
+        out_of_time: bool,
+        took: Duration,
+    ) {
+        self.expire_cycle_us.fetch_add(
+            u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
         if out_of_time {
             self.expire_time_cap_reached.fetch_add(1, Ordering::Relaxed);
         }
@@ -279,6 +292,11 @@ impl Stats {
         f64::from_bits(self.expired_stale.load(Ordering::Relaxed)) * 100.0
     }
 
+    /// `expire_cycle_cpu_milliseconds`: time spent in the active expiry cycle.
+    pub fn expire_cycle_cpu_milliseconds(&self) -> u64 {
+        self.expire_cycle_us.load(Ordering::Relaxed) / 1000
+    }
+
     pub fn expired_time_cap_reached_count(&self) -> u64 {
         self.expire_time_cap_reached.load(Ordering::Relaxed)
     }
@@ -291,6 +309,19 @@ impl Stats {
         elapsed: Duration,
         outcome: Outcome,
         error_code: Option<&str>,
+    ) {
+        self.record_at(command, elapsed, outcome, error_code, Instant::now());
+    }
+
+    /// `record`, for a caller that has just read the clock (`now`): clock reads are a
+    /// measurable share of a command's cost.
+    pub fn record_at(
+        &self,
+        command: Option<&str>,
+        elapsed: Duration,
+        outcome: Outcome,
+        error_code: Option<&str>,
+        now: Instant,
     ) {
         if let Some(code) = error_code {
             self.error_replies.fetch_add(1, Ordering::Relaxed);
@@ -317,12 +348,30 @@ impl Stats {
             Outcome::Unknown => {}
         }
         drop(commands);
-        self.sample_ops();
+        self.sample_ops(now);
+    }
+
+    /// `calls` successful calls of `command` (no error reply) taking `usec` microseconds
+    /// in all: what `calls` calls of `record_at(.., Outcome::Ok, None, ..)` would count, under
+    /// one taking of the lock (a connection adds up a run of one command in a pipeline).
+    pub fn record_calls(&self, command: &str, calls: u64, usec: u64, now: Instant) {
+        if calls == 0 {
+            return;
+        }
+        self.commands_processed.fetch_add(calls, Ordering::Relaxed);
+        let mut commands = lock(&self.commands);
+        let stat = match commands.get_mut(command) {
+            Some(stat) => stat,
+            None => commands.entry(command.to_string()).or_default(),
+        };
+        stat.calls += calls;
+        stat.usec = stat.usec.saturating_add(usec);
+        drop(commands);
+        self.sample_ops(now);
     }
 
     /// Take an ops sample when 100 ms have passed since the last one.
-    fn sample_ops(&self) {
-        let now = Instant::now();
+    fn sample_ops(&self, now: Instant) {
         let counts = [
             self.total_commands_processed(),
             self.total_net_input_bytes(),
@@ -373,7 +422,7 @@ impl Stats {
     /// The average of the recent samples of one rate, per second; 0 once the server has been
     /// idle for longer than the samples cover.
     fn rate(&self, which: usize) -> u64 {
-        self.sample_ops();
+        self.sample_ops(Instant::now());
         let ops = lock(&self.ops);
         let idle = ops
             .last_at
@@ -429,6 +478,7 @@ impl Stats {
         self.reads_processed.store(0, Ordering::Relaxed);
         self.writes_processed.store(0, Ordering::Relaxed);
         self.expire_time_cap_reached.store(0, Ordering::Relaxed);
+        self.expire_cycle_us.store(0, Ordering::Relaxed);
         self.expired_stale.store(0f64.to_bits(), Ordering::Relaxed);
         self.evicted_keys.store(0, Ordering::Relaxed);
         lock(&self.commands).clear();
@@ -616,11 +666,12 @@ mod tests {
     fn expiry_cycle_figures_follow_redis_s_formulas() {
         let stats = Stats::new();
         // Each cycle weighs 5% in the moving average, as Redis's does.
-        stats.expire_cycle_done(20, 20, false);
+        stats.expire_cycle_done(20, 20, false, Duration::from_micros(1500));
         assert!((stats.expired_stale_perc() - 5.0).abs() < 1e-9);
-        stats.expire_cycle_done(20, 0, true);
+        stats.expire_cycle_done(20, 0, true, Duration::from_micros(600));
+        assert_eq!(stats.expire_cycle_cpu_milliseconds(), 2);
         assert!((stats.expired_stale_perc() - 4.75).abs() < 1e-9);
-        stats.expire_cycle_done(0, 0, true);
+        stats.expire_cycle_done(0, 0, true, Duration::ZERO);
         assert_eq!(stats.expired_time_cap_reached_count(), 2);
         stats.net_read(10);
         stats.net_written(7);

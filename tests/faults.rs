@@ -13,16 +13,14 @@
 
 mod support;
 
-use std::io::{BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use support::{read_reply, ServerProcess};
-
-const READ_TIMEOUT: Duration = Duration::from_secs(30);
+use support::{bulk, cmd, read_reply, Client, ServerProcess};
 
 /// 1 in the normal suite, 10 with `REDIS_CLONE_FAULTS_LONG` set.
 fn scale() -> usize {
@@ -30,40 +28,6 @@ fn scale() -> usize {
         10
     } else {
         1
-    }
-}
-
-fn cmd(argv: &[&[u8]]) -> Vec<u8> {
-    let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
-    support::encode_command(&argv)
-}
-
-fn bulk(payload: &[u8]) -> Vec<u8> {
-    let mut out = format!("${}\r\n", payload.len()).into_bytes();
-    out.extend_from_slice(payload);
-    out.extend_from_slice(b"\r\n");
-    out
-}
-
-struct Client {
-    stream: TcpStream,
-    reader: BufReader<TcpStream>,
-}
-
-impl Client {
-    fn connect(server: &ServerProcess) -> Client {
-        let stream = server.connect();
-        stream.set_nodelay(true).expect("nodelay");
-        stream
-            .set_read_timeout(Some(READ_TIMEOUT))
-            .expect("timeout");
-        let reader = BufReader::new(stream.try_clone().expect("clone the socket"));
-        Client { stream, reader }
-    }
-
-    fn call(&mut self, argv: &[&[u8]]) -> Vec<u8> {
-        self.stream.write_all(&cmd(argv)).expect("write");
-        read_reply(&mut self.reader).expect("reply")
     }
 }
 

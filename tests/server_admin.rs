@@ -6,41 +6,14 @@
 
 mod support;
 
-use std::io::{BufReader, Write};
-use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{read_reply, ServerProcess};
+use support::{Client, ServerProcess};
 
 /// How long a poll waits for something that should happen within a second or two, generously,
 /// since the machine may be loaded.
 const PATIENCE: Duration = Duration::from_secs(20);
-
-struct Client {
-    stream: TcpStream,
-    reader: BufReader<TcpStream>,
-}
-
-impl Client {
-    fn connect(server: &ServerProcess) -> Client {
-        let stream = server.connect();
-        let reader = BufReader::new(stream.try_clone().expect("clone the socket"));
-        Client { stream, reader }
-    }
-
-    fn call(&mut self, argv: &[&str]) -> Vec<u8> {
-        let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.as_bytes().to_vec()).collect();
-        self.stream
-            .write_all(&support::encode_command(&argv))
-            .expect("write");
-        read_reply(&mut self.reader).expect("reply")
-    }
-
-    fn call_text(&mut self, argv: &[&str]) -> String {
-        String::from_utf8_lossy(&self.call(argv)).into_owned()
-    }
-}
 
 /// Our server and, when installed, the reference one, started with the same directives.
 fn both(name: &str, extra: &[&str]) -> Vec<ServerProcess> {
@@ -61,7 +34,7 @@ const REFUSED: &str = "-ERR DEBUG command not allowed. If the enable-debug-comma
 fn debug_is_refused_by_default_before_authentication() {
     for server in both("admin-debug-refused", &[]) {
         // Set after startup: the harness checks who answers on the port before any password.
-        Client::connect(&server).call(&["CONFIG", "SET", "requirepass", "pw"]);
+        Client::connect(&server).call_str(&["CONFIG", "SET", "requirepass", "pw"]);
         let mut client = Client::connect(&server);
         // Arity comes first, then the guard, then NOAUTH.
         assert_eq!(
@@ -84,7 +57,7 @@ fn debug_object_prints_redis_s_line() {
             ("123456789012", "int", "1", "13"),
             ("1000000", "int", "1", "5"),
         ] {
-            client.call(&["SET", "k", value]);
+            client.call_str(&["SET", "k", value]);
             let line = client.call_text(&["DEBUG", "OBJECT", "k"]);
             let fields: Vec<&str> = line.trim_end().split(' ').collect();
             assert_eq!(fields.len(), 7, "{line}");
@@ -118,7 +91,7 @@ fn debug_set_active_expire_stops_the_active_cycle() {
         "+OK\r\n"
     );
     for i in 0..20 {
-        client.call(&["SET", &format!("k{i}"), "v", "PX", "10"]);
+        client.call_str(&["SET", &format!("k{i}"), "v", "PX", "10"]);
     }
     // DBSIZE counts without expiring: with the cycle off the keys stay, however long we wait
     // (many cycles run in this time at hz 10).
@@ -256,8 +229,8 @@ fn info_counts_lookups_expiry_and_traffic_as_redis_does() {
     for server in both("admin-info-counters", &["--enable-debug-command", "local"]) {
         let mut client = Client::connect(&server);
         // No active expiry: every expired key below is found by a lookup.
-        client.call(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
-        client.call(&["CONFIG", "RESETSTAT"]);
+        client.call_str(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+        client.call_str(&["CONFIG", "RESETSTAT"]);
         let script: &[&[&str]] = &[
             &["SET", "k", "v"],
             &["SET", "n", "5"],
@@ -282,14 +255,14 @@ fn info_counts_lookups_expiry_and_traffic_as_redis_does() {
             &["SET", "e3", "v", "PX", "1"],
         ];
         for argv in script {
-            client.call(argv);
+            client.call_str(argv);
         }
         std::thread::sleep(Duration::from_millis(20));
         for key in ["e1", "e2", "e3"] {
-            client.call(&["GET", key]);
+            client.call_str(&["GET", key]);
         }
         let info = client.call_text(&["INFO", "stats"]);
-        client.call(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
+        client.call_str(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
         let fields = [
             "keyspace_hits",
             "keyspace_misses",
@@ -329,9 +302,9 @@ fn latency_histograms_have_redis_s_shape() {
         .collect();
     for server in both("admin-histogram", &[]) {
         let mut client = Client::connect(&server);
-        client.call(&["CONFIG", "RESETSTAT"]);
+        client.call_str(&["CONFIG", "RESETSTAT"]);
         for _ in 0..3 {
-            client.call(&["SET", "k", "v"]);
+            client.call_str(&["SET", "k", "v"]);
         }
         let reply = client.call_text(&["LATENCY", "HISTOGRAM", "set"]);
         let lines: Vec<&str> = reply.split("\r\n").collect();
@@ -392,7 +365,7 @@ fn latency_graph_is_drawn_as_redis_draws_it() {
         ],
     ) {
         let mut client = Client::connect(&server);
-        client.call(&["DEBUG", "SLEEP", "0.02"]);
+        client.call_str(&["DEBUG", "SLEEP", "0.02"]);
         let reply = client.call_text(&["LATENCY", "GRAPH", "command"]);
         // The figures are timings and the label says how many seconds ago (0 or 1, as the
         // clock ticks): keep the layout, drop the digits.
@@ -434,10 +407,10 @@ fn latency_doctor_reports_as_redis_does() {
         ],
     ) {
         let mut client = Client::connect(&server);
-        client.call(&["DEBUG", "SLEEP", "0.02"]);
+        client.call_str(&["DEBUG", "SLEEP", "0.02"]);
         let mut report = mask_numbers(&client.call_text(&["LATENCY", "DOCTOR"]));
         // With the slow log off, the advice changes.
-        client.call(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
+        client.call_str(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
         report.push_str(&mask_numbers(&client.call_text(&["LATENCY", "DOCTOR"])));
         reports.push(report);
     }

@@ -11,85 +11,13 @@
 mod support;
 
 use std::collections::HashMap;
-use std::io::{BufReader, ErrorKind, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use support::{quote, read_reply, ServerProcess};
-
-/// Every read in these tests gives up after this long instead of hanging.
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A connection with a buffered reader over the same socket.
-struct Client {
-    stream: TcpStream,
-    reader: BufReader<TcpStream>,
-}
-
-impl Client {
-    fn connect(server: &ServerProcess) -> Client {
-        let stream = server.connect();
-        stream.set_nodelay(true).expect("nodelay");
-        stream
-            .set_read_timeout(Some(READ_TIMEOUT))
-            .expect("timeout");
-        let reader = BufReader::new(stream.try_clone().expect("clone the socket"));
-        Client { stream, reader }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).expect("write to the server");
-        self.stream.flush().expect("flush");
-    }
-
-    fn reply(&mut self) -> Vec<u8> {
-        read_reply(&mut self.reader).expect("read a reply")
-    }
-
-    /// Send one multibulk command and read its reply.
-    fn call(&mut self, argv: &[&[u8]]) -> Vec<u8> {
-        self.send(&cmd(argv));
-        self.reply()
-    }
-
-    /// Everything the server sends until it closes the connection; `closed` says whether it
-    /// did (EOF or reset) within `limit`.
-    fn read_until_closed(&mut self, limit: Duration) -> (Vec<u8>, bool) {
-        let deadline = Instant::now() + limit;
-        let mut got = Vec::new();
-        let mut chunk = [0u8; 4096];
-        self.reader
-            .get_ref()
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .expect("timeout");
-        while Instant::now() < deadline && got.len() < 1 << 20 {
-            match self.reader.read(&mut chunk) {
-                Ok(0) => return (got, true),
-                Ok(n) => got.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == ErrorKind::ConnectionReset => return (got, true),
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                Err(e) => panic!("reading until close: {e}"),
-            }
-        }
-        (got, false)
-    }
-}
-
-/// A multibulk request.
-fn cmd(argv: &[&[u8]]) -> Vec<u8> {
-    let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
-    support::encode_command(&argv)
-}
-
-/// A bulk string reply.
-fn bulk(payload: &[u8]) -> Vec<u8> {
-    let mut out = format!("${}\r\n", payload.len()).into_bytes();
-    out.extend_from_slice(payload);
-    out.extend_from_slice(b"\r\n");
-    out
-}
+use support::{bulk, cmd, quote, read_reply, Client, ServerProcess, READ_TIMEOUT};
 
 const NIL: &[u8] = b"$-1\r\n";
 const OK: &[u8] = b"+OK\r\n";
@@ -1228,6 +1156,75 @@ fn shutdown_saves_when_save_points_exist_and_refuses_to_stop_when_the_save_fails
         support::wait_exit(&mut server.child, Duration::from_secs(10)).expect("the server stops");
     assert!(status.success(), "exit status {status}");
     assert!(!server.dir.join("dump.rdb").exists(), "nothing saved");
+}
+
+/// A connection adds up a pipelined run of one command before it counts it in the shared
+/// stats; INFO in the same pipeline, and another client's INFO afterwards, still see every
+/// call, and CONFIG RESETSTAT in the pipeline resets them all.
+#[test]
+fn pipelined_calls_are_all_counted_before_info_runs() {
+    let server = support::start_ours("tcp-stats-pipeline", &[]);
+    let mut client = Client::connect(&server);
+    let mut request = Vec::new();
+    request.extend(cmd(&[b"CONFIG", b"RESETSTAT"]));
+    for i in 0..5 {
+        request.extend(cmd(&[b"SET", format!("k{i}").as_bytes(), b"v"]));
+    }
+    request.extend(cmd(&[b"INFO", b"commandstats"]));
+    request.extend(cmd(&[b"GET", b"k1"]));
+    request.extend(cmd(&[b"SET", b"k9", b"v"]));
+    client.send(&request);
+    let mut replies: Vec<String> = (0..9)
+        .map(|_| String::from_utf8_lossy(&client.reply()).into_owned())
+        .collect();
+    let info = replies.remove(6);
+    assert!(info.contains("cmdstat_set:calls=5,"), "{info}");
+    assert!(!info.contains("cmdstat_get:"), "{info}");
+    let mut other = Client::connect(&server);
+    let info = String::from_utf8_lossy(&other.call(&[b"INFO", b"commandstats"])).into_owned();
+    assert!(info.contains("cmdstat_set:calls=6,"), "{info}");
+    assert!(info.contains("cmdstat_get:calls=1,"), "{info}");
+    assert!(info.contains("cmdstat_info:calls=1,"), "{info}");
+    // The latency histograms get every call too.
+    let histogram = other.call(&[b"LATENCY", b"HISTOGRAM", b"set"]);
+    let histogram = String::from_utf8_lossy(&histogram).into_owned();
+    assert!(histogram.contains("$5\r\ncalls\r\n:6\r\n"), "{histogram}");
+}
+
+/// The connection caches the slow log settings for a pipelined batch; a CONFIG SET inside the
+/// batch must still apply from that very command on, as Redis reads them after each call
+/// (redis-server 7.0 answers this pipeline the same way).
+#[test]
+fn slowlog_settings_changed_inside_a_pipeline_apply_at_once() {
+    let server = support::start_ours("tcp-slowlog-pipeline", &[]);
+    let mut client = Client::connect(&server);
+    let mut request = Vec::new();
+    for argv in [
+        &[&b"SLOWLOG"[..], b"RESET"][..],
+        &[b"CONFIG", b"SET", b"slowlog-log-slower-than", b"0"],
+        &[b"ECHO", b"a"],
+        &[b"SLOWLOG", b"LEN"],
+        &[b"CONFIG", b"SET", b"slowlog-log-slower-than", b"-1"],
+        &[b"ECHO", b"b"],
+        &[b"SLOWLOG", b"LEN"],
+    ] {
+        request.extend(cmd(argv));
+    }
+    client.send(&request);
+    let expected: [&[u8]; 7] = [
+        b"+OK\r\n",
+        b"+OK\r\n",
+        b"$1\r\na\r\n",
+        // The CONFIG SET that lowered the threshold and the ECHO.
+        b":2\r\n",
+        b"+OK\r\n",
+        b"$1\r\nb\r\n",
+        // ... and the SLOWLOG LEN, not the CONFIG SET that turned the log off, nor what follows.
+        b":3\r\n",
+    ];
+    for (n, want) in expected.iter().enumerate() {
+        assert_reply(&format!("reply #{n}"), &client.reply(), want);
+    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! on free loopback ports.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -551,7 +551,7 @@ pub fn start_reference_from_file(dir: PathBuf, binary: &Path, config: &Path) -> 
     spawn_and_wait(dir, |port| {
         let mut command = Command::new(binary);
         command.arg(&config);
-        command.args(["--port", &port.to_string(), "--bind", "127.0.0.1 -::1"]);
+        command.args(["--port", &port.to_string()]);
         command.args(["--dir", &dir_arg]);
         command
     })
@@ -569,7 +569,7 @@ pub fn start_reference_with(name: &str, binary: &Path, extra: &[&str]) -> Server
     let dir_arg = dir.to_str().expect("utf-8 path").to_string();
     spawn_and_wait(dir, |port| {
         let mut command = Command::new(binary);
-        command.args(["--port", &port.to_string(), "--bind", "127.0.0.1 -::1"]);
+        command.args(["--port", &port.to_string()]);
         command.args([
             "--save",
             "3600 1 300 100 60 10000",
@@ -784,5 +784,92 @@ pub fn identity_problem(server: &mut ServerProcess) -> Option<String> {
             "port {} did not answer CONFIG GET dir: {err}",
             server.port
         )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A raw client for the TCP suites: one connection, requests as bytes, replies as raw RESP.
+
+/// Every read of a [`Client`] gives up after this long instead of hanging (generous: the
+/// machine running the tests may be loaded).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A multibulk request.
+pub fn cmd(argv: &[&[u8]]) -> Vec<u8> {
+    let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
+    encode_command(&argv)
+}
+
+/// A bulk string.
+pub fn bulk(payload: &[u8]) -> Vec<u8> {
+    let mut out = format!("${}\r\n", payload.len()).into_bytes();
+    out.extend_from_slice(payload);
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// A connection with a buffered reader over the same socket.
+pub struct Client {
+    pub stream: TcpStream,
+    pub reader: BufReader<TcpStream>,
+}
+
+impl Client {
+    pub fn connect(server: &ServerProcess) -> Client {
+        let stream = server.connect();
+        stream.set_nodelay(true).expect("nodelay");
+        stream
+            .set_read_timeout(Some(READ_TIMEOUT))
+            .expect("timeout");
+        let reader = BufReader::new(stream.try_clone().expect("clone the socket"));
+        Client { stream, reader }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("write to the server");
+        self.stream.flush().expect("flush");
+    }
+
+    pub fn reply(&mut self) -> Vec<u8> {
+        read_reply(&mut self.reader).expect("read a reply")
+    }
+
+    /// Send one multibulk command and read its reply.
+    pub fn call(&mut self, argv: &[&[u8]]) -> Vec<u8> {
+        self.send(&cmd(argv));
+        self.reply()
+    }
+
+    /// [`Client::call`] with text arguments.
+    pub fn call_str(&mut self, argv: &[&str]) -> Vec<u8> {
+        let argv: Vec<&[u8]> = argv.iter().map(|a| a.as_bytes()).collect();
+        self.call(&argv)
+    }
+
+    /// [`Client::call_str`], the reply as (lossy) text.
+    pub fn call_text(&mut self, argv: &[&str]) -> String {
+        String::from_utf8_lossy(&self.call_str(argv)).into_owned()
+    }
+
+    /// Everything the server sends until it closes the connection; `closed` says whether it
+    /// did (EOF or reset) within `limit`.
+    pub fn read_until_closed(&mut self, limit: Duration) -> (Vec<u8>, bool) {
+        let deadline = Instant::now() + limit;
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 4096];
+        self.reader
+            .get_ref()
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .expect("timeout");
+        while Instant::now() < deadline && got.len() < 1 << 20 {
+            match self.reader.read(&mut chunk) {
+                Ok(0) => return (got, true),
+                Ok(n) => got.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == ErrorKind::ConnectionReset => return (got, true),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(e) => panic!("reading until close: {e}"),
+            }
+        }
+        (got, false)
     }
 }
