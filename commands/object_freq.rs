@@ -1,36 +1,33 @@
 //! OBJECT FREQ key
 //!
 //! The logarithmic access-frequency counter of the value at the key, nil when there is no such
-//! key. Redis keeps that counter only under an LFU policy and refuses otherwise (after looking
-//! the key up, as here).
-//!
-//! We keep no counter. Redis starts one at 5 for a new value, takes one off per idle minute
-//! (lfu-decay-time 1) and adds to it, with a falling probability, on each access. We answer
-//! what it shows for a value not read since it was stored: 5 less the minutes since its last
-//! access, never below 0. For a value that is read, Redis's counter is higher.
+//! key. The counter exists only under an LFU `maxmemory-policy`; otherwise Redis refuses
+//! (after looking the key up, as here). Asking does not count as an access; the counter is
+//! shown after its decay for the minutes the key has been idle.
 
 use crate::prelude::*;
 
 register_command!("object-freq", object_freq);
 
-/// The counter Redis gives a new value (LFU_INIT_VAL).
-const LFU_INITIAL: u64 = 5;
-
 fn object_freq(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let now = ctx.now_ms;
-    let lfu = ctx.config().maxmemory_policy().ends_with("-lfu");
+    let clock = ctx.config().access_clock();
+    let decay_time = match clock {
+        AccessClock::Lfu { decay_time, .. } => Some(decay_time),
+        AccessClock::Lru => None,
+    };
     let db = ctx.db();
-    let idle = db.idle_seconds(args.key("key"), now);
-    db.count_read(idle.is_some());
-    let Some(idle) = idle else {
+    let freq = db.lfu_frequency(args.key("key"), decay_time.unwrap_or(0), now);
+    db.count_read(freq.is_some());
+    let Some(freq) = freq else {
         return Ok(Reply::Null);
     };
-    if !lfu {
+    if decay_time.is_none() {
         return Err(CommandError::err(
             "An LFU maxmemory policy is not selected, access frequency not tracked. Please note \
              that when switching between policies at runtime LRU and LFU data will take some \
              time to adjust.",
         ));
     }
-    Ok(Reply::Integer(LFU_INITIAL.saturating_sub(idle / 60) as i64))
+    Ok(Reply::Integer(i64::from(freq)))
 }

@@ -10,7 +10,7 @@ register_command!("object-idletime", object_idletime);
 
 fn object_idletime(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let now = ctx.now_ms;
-    let lfu = ctx.config().maxmemory_policy().ends_with("-lfu");
+    let lfu = ctx.config().access_clock().is_lfu();
     let db = ctx.db();
     let idle = db.idle_seconds(args.key("key"), now);
     db.count_read(idle.is_some());

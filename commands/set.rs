@@ -35,7 +35,9 @@ fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
     };
     // Only NX and XX need to know whether the key exists: a plain SET skips the lookup.
     let refused = match args.oneof("condition") {
-        Some("nx") => db.contains(key, now),
+        // A refused NX still counts as an access (Redis's write lookup); a successful
+        // write counts its access as it stores (see `Db::set`).
+        Some("nx") => db.get(key, now).is_some(),
         Some("xx") => !db.contains(key, now),
         _ => false,
     };

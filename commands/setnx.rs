@@ -11,8 +11,9 @@ fn setnx(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let key = args.key("key");
     let now = ctx.now_ms;
     let db = ctx.db();
-    // An expired key counts as missing: `contains` reclaims it first.
-    if db.contains(key, now) {
+    // An expired key counts as missing: the lookup reclaims it first. It counts as an
+    // access, as Redis's write lookup does.
+    if db.get(key, now).is_some() {
         return Ok(Reply::Integer(0));
     }
     // Stored as SET stores it, so an integer value gets the int encoding.

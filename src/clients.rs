@@ -6,9 +6,14 @@
 //! which only its session writes, once per command, so the registry-wide lock is taken only to
 //! connect, disconnect, list and kill. Killing a client wakes its connection task through the
 //! entry's `Notify`; the connection closes itself.
+//!
+//! The connection also publishes its buffer sizes to the entry (relaxed atomics, once per
+//! batch of requests, never per request) for CLIENT LIST's `qbuf`, `qbuf-free`, `obl`, `oll`,
+//! `omem` and `tot-mem`; a listing may see them one batch old, never torn.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -37,6 +42,32 @@ pub struct State {
     pub no_evict: bool,
     /// CLIENT NO-TOUCH ON (flag `T`).
     pub no_touch: bool,
+    /// The total length of the arguments of the command running now (`argv-mem`): only the
+    /// caller's own line has one, as other clients are between commands.
+    pub argv_mem: usize,
+}
+
+/// Redis's static reply buffer: its first 16 KiB of unsent replies are `obl`, the rest a list
+/// of blocks of this size (`oll` blocks, `omem` bytes).
+const REPLY_CHUNK: usize = 16 * 1024;
+
+/// What a connected client costs besides its buffers (its session, its parser and this
+/// entry), counted in `tot-mem`.
+const CLIENT_OVERHEAD: usize = std::mem::size_of::<crate::session::Session>()
+    + std::mem::size_of::<Entry>()
+    + std::mem::size_of::<crate::codec::Parser>();
+
+/// Buffer sizes as the connection last published them.
+#[derive(Debug, Default)]
+struct Buffers {
+    /// Request bytes read and not yet executed (`qbuf`).
+    query_len: AtomicUsize,
+    /// Room left in the query buffer without growing it (`qbuf-free`).
+    query_free: AtomicUsize,
+    /// Reply bytes not yet written to the socket.
+    output_len: AtomicUsize,
+    /// The output buffer's allocation.
+    output_capacity: AtomicUsize,
 }
 
 /// One connected client.
@@ -47,6 +78,7 @@ pub struct Entry {
     pub created: Instant,
     state: Mutex<State>,
     kill: Notify,
+    buffers: Buffers,
 }
 
 impl Entry {
@@ -65,8 +97,26 @@ impl Entry {
         self.kill.notify_one();
     }
 
+    /// Publish the connection's buffer sizes: the query buffer's unexecuted bytes and free
+    /// room, the unsent replies and the output buffer's allocation. Called by the connection
+    /// once per batch; relaxed stores, so it costs the request path nothing measurable.
+    pub fn publish_buffers(
+        &self,
+        query_len: usize,
+        query_free: usize,
+        output_len: usize,
+        output_capacity: usize,
+    ) {
+        let b = &self.buffers;
+        b.query_len.store(query_len, Ordering::Relaxed);
+        b.query_free.store(query_free, Ordering::Relaxed);
+        b.output_len.store(output_len, Ordering::Relaxed);
+        b.output_capacity.store(output_capacity, Ordering::Relaxed);
+    }
+
     /// The CLIENT LIST line for this client, in Redis 7.0's field order, without the newline.
-    /// Buffers and memory we do not track are printed as a fresh idle Redis client shows them.
+    /// What we do not have (subscriptions, MULTI, the read buffer) is printed as a fresh idle
+    /// Redis client shows it.
     pub fn line(&self, now: Instant) -> String {
         let state = self.state().clone();
         self.line_with(now, &state)
@@ -91,9 +141,25 @@ impl Entry {
         if flags.is_empty() {
             flags.push('N');
         }
+        let b = &self.buffers;
+        let qbuf = b.query_len.load(Ordering::Relaxed);
+        let qbuf_free = b.query_free.load(Ordering::Relaxed);
+        let pending = b.output_len.load(Ordering::Relaxed);
+        let output_capacity = b.output_capacity.load(Ordering::Relaxed);
+        // Unsent replies in Redis's shape: the 16 KiB buffer first, then the list.
+        let obl = pending.min(REPLY_CHUNK);
+        let omem = pending - obl;
+        let oll = omem.div_ceil(REPLY_CHUNK);
+        // A session without a socket (the snapshot tests) has no connection to count.
+        let overhead = if self.endpoint.fd >= 0 {
+            CLIENT_OVERHEAD
+        } else {
+            0
+        };
+        let tot_mem = overhead + qbuf + qbuf_free + output_capacity + state.argv_mem;
         let _ = write!(
             out,
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs=1024 rbp=0 obl={} oll={} omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
             self.id,
             self.endpoint.addr,
             self.endpoint.laddr,
@@ -103,6 +169,13 @@ impl Entry {
             now.saturating_duration_since(state.last_interaction).as_secs(),
             flags,
             state.db,
+            qbuf,
+            qbuf_free,
+            state.argv_mem,
+            obl,
+            oll,
+            omem,
+            tot_mem,
             state.last_cmd.unwrap_or("NULL"),
             state.resp,
         );
@@ -136,8 +209,10 @@ impl ClientRegistry {
                 resp: 2,
                 no_evict: false,
                 no_touch: false,
+                argv_mem: 0,
             }),
             kill: Notify::new(),
+            buffers: Buffers::default(),
         });
         self.map().insert(id, Arc::clone(&entry));
         entry

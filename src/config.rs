@@ -224,6 +224,8 @@ const TABLE: &[Param] = &[
     p("maxmemory",                   mem(0, u64::MAX),          "0"),
     p("maxmemory-policy",            EVICTION_POLICIES,         "noeviction"),
     p("maxmemory-samples",           int(1, I32),               "5"),
+    p("lfu-log-factor",              int(0, I32),               "10"),
+    p("lfu-decay-time",              int(0, I32),               "1"),
     p("proto-max-bulk-len",          mem(MIB, SIGNED_MEM_MAX),  "512mb"),
     p("client-query-buffer-limit",   mem(MIB, SIGNED_MEM_MAX),  "1gb"),
     p("client-output-buffer-limit",  Kind::OutputBufferLimits,  "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60"),
@@ -306,6 +308,8 @@ const MIN_REPLICAS_MAX_LAG: usize = index_of("min-replicas-max-lag");
 const MAXMEMORY: usize = index_of("maxmemory");
 const MAXMEMORY_POLICY: usize = index_of("maxmemory-policy");
 const MAXMEMORY_SAMPLES: usize = index_of("maxmemory-samples");
+const LFU_LOG_FACTOR: usize = index_of("lfu-log-factor");
+const LFU_DECAY_TIME: usize = index_of("lfu-decay-time");
 const PROTO_MAX_BULK_LEN: usize = index_of("proto-max-bulk-len");
 const CLIENT_QUERY_BUFFER_LIMIT: usize = index_of("client-query-buffer-limit");
 const CLIENT_OUTPUT_BUFFER_LIMIT: usize = index_of("client-output-buffer-limit");
@@ -1140,6 +1144,16 @@ impl Config {
         u32::try_from(self.int(MAXMEMORY_SAMPLES)).unwrap_or(5)
     }
 
+    /// How keys' access words are kept under the current `maxmemory-policy`, with
+    /// `lfu-log-factor` and `lfu-decay-time` (minutes).
+    pub fn access_clock(&self) -> crate::access::AccessClock {
+        crate::access::AccessClock::from_config(
+            self.maxmemory_policy(),
+            u32::try_from(self.int(LFU_LOG_FACTOR)).unwrap_or(10),
+            u32::try_from(self.int(LFU_DECAY_TIME)).unwrap_or(1),
+        )
+    }
+
     /// Microseconds; -1 disables the slow log, 0 logs everything.
     pub fn slowlog_log_slower_than(&self) -> i64 {
         self.int(SLOWLOG_LOG_SLOWER_THAN)
@@ -1689,6 +1703,8 @@ mod tests {
             ("maxmemory", "0"),
             ("maxmemory-policy", "noeviction"),
             ("maxmemory-samples", "5"),
+            ("lfu-log-factor", "10"),
+            ("lfu-decay-time", "1"),
             ("proto-max-bulk-len", "536870912"),
             ("client-query-buffer-limit", "1073741824"),
             (

@@ -196,6 +196,14 @@ async fn run(
         // The keyspace lock is held across the buffered requests (at most `BATCH_MAX` in a
         // row) and released at the end of this block, before the next `.await`.
         let mut drained = false;
+        // What CLIENT LIST shows while the batch runs, the caller's own line included (as
+        // Redis's query buffer still holds the request being executed).
+        entry.publish_buffers(
+            input.len(),
+            input.capacity() - input.len(),
+            output.len(),
+            output.capacity(),
+        );
         // Set by WAIT (the client blocks) and by PSYNC/SYNC (the connection becomes a
         // replica's): the batch stops there, and the lock is released before either waits.
         let mut wait = None;
@@ -317,6 +325,13 @@ async fn run(
         if input.capacity() - input.len() < READ_CHUNK / 4 {
             input.reserve(READ_CHUNK);
         }
+        // And what it shows while the connection waits.
+        entry.publish_buffers(
+            input.len(),
+            input.capacity() - input.len(),
+            output.len(),
+            output.capacity(),
+        );
         let idle = async {
             match idle_limit {
                 Some(limit) => tokio::time::sleep(limit).await,

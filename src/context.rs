@@ -481,6 +481,7 @@ impl Ctx<'_> {
                 state.resp = self.client.protocol_version();
                 state.no_evict = self.client.no_evict;
                 state.no_touch = self.client.no_touch;
+                state.argv_mem = self.argv.iter().map(Bytes::len).sum();
                 out.push_str(&entry.line_with(now, &state));
             } else {
                 out.push_str(&entry.line(now));
@@ -510,21 +511,26 @@ impl Ctx<'_> {
     /// `maxmemory`: evict keys by the policy until the heap in use is under the limit (Redis
     /// does this before every command). True when it stays over with nothing left to evict:
     /// the dispatcher then refuses commands flagged DENYOOM.
+    ///
+    /// It also tells the keyspace how to record accesses under the current policy (LRU clock
+    /// or LFU counter), under the same read of the configuration.
     pub fn out_of_memory(&mut self) -> bool {
-        let (maxmemory, policy, samples) = {
+        let (maxmemory, policy, samples, clock) = {
             let config = self.config();
             (
                 config.maxmemory(),
                 crate::evict::Policy::from_name(config.maxmemory_policy()),
                 usize::try_from(config.maxmemory_samples()).unwrap_or(5),
+                config.access_clock(),
             )
         };
+        let rng = self.rng;
+        self.keyspace.set_access_clock(clock, || rng.next_u64());
         // A replica leaves eviction to its master, whose DELs it applies (Redis's default
         // `replica-ignore-maxmemory yes`).
         if maxmemory == 0 || self.replication.is_replica() {
             return false;
         }
-        let rng = self.rng;
         let outcome = crate::evict::perform_evictions(
             self.keyspace,
             policy,

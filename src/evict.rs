@@ -5,14 +5,14 @@
 //! The figure compared with the limit is the live heap bytes the server's allocator counts
 //! (INFO's `used_memory`). The LRU and TTL policies are approximated as Redis does: each round
 //! samples `maxmemory-samples` keys per database into a pool of the 16 best candidates (kept
-//! in the keyspace between commands), and evicts the best one still present. The LRU clock is the entry's
-//! last-access second. The random policies pick a random key, taking the databases in turn.
-//!
-//! Not like Redis: the LFU policies have no access-frequency counter to rank by and rank by last access, as
-//! the LRU ones do.
+//! in the keyspace between commands), and evicts the best one still present. The LRU
+//! policies rank by idle time on the entry's 24-bit LRU clock, the LFU ones by the entry's
+//! decayed LFU counter (lowest first), both read from its access word (see
+//! [`crate::access`]). The random policies pick a random key, taking the databases in turn.
 
 use bytes::Bytes;
 
+use crate::access::AccessClock;
 use crate::keyspace::Keyspace;
 
 /// Redis's EVPOOL_SIZE.
@@ -106,7 +106,16 @@ pub fn perform_evictions(
         return outcome;
     }
     let started = std::time::Instant::now();
-    let now_seconds = u32::try_from(now_ms.max(0) / 1000).unwrap_or(u32::MAX);
+    // The LFU policies read the counter with the keyspace's knobs (the dispatcher keeps them
+    // in step with the policy); Redis's defaults if it has not been told yet.
+    let clock = match (policy, keyspace.access_clock()) {
+        (Policy::AllKeysLfu | Policy::VolatileLfu, lfu @ AccessClock::Lfu { .. }) => lfu,
+        (Policy::AllKeysLfu | Policy::VolatileLfu, AccessClock::Lru) => AccessClock::Lfu {
+            log_factor: 10,
+            decay_time: 1,
+        },
+        _ => AccessClock::Lru,
+    };
     let mut pool = std::mem::take(&mut keyspace.eviction_pool.0);
     let mut next_db = 0;
     while used(keyspace) > maxmemory {
@@ -118,7 +127,7 @@ pub fn perform_evictions(
                 policy,
                 &mut pool,
                 samples,
-                now_seconds,
+                clock,
                 now_ms,
                 &mut random,
             )
@@ -167,7 +176,7 @@ fn pick_from_pool(
     policy: Policy,
     pool: &mut Vec<Candidate>,
     samples: usize,
-    now_seconds: u32,
+    clock: AccessClock,
     now_ms: i64,
     random: &mut impl FnMut() -> u64,
 ) -> Option<(usize, Bytes)> {
@@ -179,8 +188,8 @@ fn pick_from_pool(
             let score = match policy {
                 // The sooner the deadline, the better the candidate.
                 Policy::VolatileTtl => u64::MAX - candidate.deadline.unwrap_or(0).max(0) as u64,
-                // Idle seconds.
-                _ => u64::from(now_seconds.saturating_sub(candidate.accessed)),
+                // Idle seconds, or 255 less the LFU counter.
+                _ => clock.eviction_score(candidate.accessed, now_ms),
             };
             insert(
                 pool,

@@ -11,6 +11,7 @@
 
 use bytes::Bytes;
 
+use crate::access::AccessClock;
 use crate::compact::CompactBytes;
 use crate::dict::{Dict, Slot};
 use crate::error::CommandError;
@@ -153,16 +154,25 @@ impl Value {
     }
 }
 
-fn clock_seconds(now_ms: i64) -> u32 {
-    u32::try_from(now_ms.max(0) / 1000).unwrap_or(u32::MAX)
+/// The next number of a database's splitmix64 stream (LFU increments).
+fn next_random(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A key's access word after an access at `now` (see [`crate::access`]).
+fn touched(clock: AccessClock, random: &mut u64, word: u32, now: i64) -> u32 {
+    clock.touched(word, now, || next_random(random))
 }
 
 /// One logical database (what SELECT chooses).
 ///
-/// One table holds every key with its value, its access clock (the dict's 32-bit `meta`
-/// word: last access in seconds since the Unix epoch, as Redis's LRU clock has 1 s
-/// resolution; room for Redis's 24-bit LRU/LFU field) and its deadline (the dict's stamp, in
-/// Unix milliseconds, stored only where a chunk of keys has one).
+/// One table holds every key with its value, its access word (the dict's 32-bit `meta`:
+/// Redis's 24-bit LRU clock or LFU counter, see [`crate::access`]) and its deadline (the
+/// dict's stamp, in Unix milliseconds, stored only where a chunk of keys has one).
 #[derive(Debug, Default)]
 pub struct Db {
     map: Dict<CompactBytes, Value>,
@@ -174,6 +184,11 @@ pub struct Db {
     /// Whether lookups mark keys accessed: false while a CLIENT NO-TOUCH client's command
     /// runs (set through [`Keyspace::set_touching`]).
     no_touch: bool,
+    /// How access words are kept (set through [`Keyspace::set_access_clock`]).
+    access: AccessClock,
+    /// This database's stream of random numbers for LFU increments, seeded from the
+    /// server's when an LFU policy is selected.
+    random: u64,
     /// Keys removed because their deadline passed (lazily or by the active cycle) since the
     /// last [`Db::take_expired`]: replication turns each into a `DEL` for the replicas.
     expired: Vec<Bytes>,
@@ -279,7 +294,7 @@ impl Db {
         let slot = self.live(key, now)?;
         let (value, accessed) = self.map.at_mut(slot);
         if touching {
-            *accessed = clock_seconds(now);
+            *accessed = touched(self.access, &mut self.random, *accessed, now);
         }
         Some(&*value)
     }
@@ -292,7 +307,7 @@ impl Db {
         let slot = self.live(key, now)?;
         let (value, accessed) = self.map.at_mut(slot);
         if touching {
-            *accessed = clock_seconds(now);
+            *accessed = touched(self.access, &mut self.random, *accessed, now);
         }
         Some(value)
     }
@@ -317,7 +332,7 @@ impl Db {
         self.counters.hits += 1;
         let (value, accessed) = self.map.at_mut(slot);
         if touch {
-            *accessed = clock_seconds(now);
+            *accessed = touched(self.access, &mut self.random, *accessed, now);
         }
         Some(&*value)
     }
@@ -363,6 +378,8 @@ impl Db {
             self.counters.expired += 1;
             self.expired.push(key.clone());
         }
+        // Whether a live value was replaced (one past its deadline was gone already).
+        let replaced = old.is_some() && self.map.stamp_at(slot).is_none_or(|when| when > now);
         let stamp = match expire_at {
             Some(when) => Some(when),
             // A key whose deadline has passed was gone before the new value arrived (a
@@ -372,7 +389,19 @@ impl Db {
             None => None,
         };
         self.map.set_stamp_at(slot, stamp);
-        self.map.set_meta_at(slot, clock_seconds(now));
+        // Under LFU a replaced value keeps the old one's counter, after the access Redis's
+        // write lookup makes; otherwise the word starts afresh.
+        let word = if replaced && self.access.is_lfu() {
+            let old = self.map.meta_at(slot);
+            if self.no_touch {
+                old
+            } else {
+                touched(self.access, &mut self.random, old, now)
+            }
+        } else {
+            self.access.fresh(now)
+        };
+        self.map.set_meta_at(slot, word);
     }
 
     /// Replace the value of an existing live key, keeping its deadline (INCR, APPEND...).
@@ -383,7 +412,11 @@ impl Db {
             Some(slot) => {
                 let (old, accessed) = self.map.at_mut(slot);
                 *old = value;
-                *accessed = clock_seconds(now);
+                // Redis gives the new value object a fresh LRU clock, or under LFU the old
+                // value's word.
+                if !self.access.is_lfu() {
+                    *accessed = self.access.fresh(now);
+                }
                 true
             }
             None => false,
@@ -441,11 +474,36 @@ impl Db {
         self.get(key, now).is_some()
     }
 
-    /// Seconds since a live key was last accessed (OBJECT IDLETIME), without touching it.
+    /// Seconds since a live key was last accessed (OBJECT IDLETIME), without touching it: its
+    /// access word read as an LRU clock.
     pub fn idle_seconds(&mut self, key: &[u8], now: i64) -> Option<u64> {
         let slot = self.live(key, now)?;
-        let accessed = self.map.meta_at(slot);
-        Some(u64::from(clock_seconds(now).saturating_sub(accessed)))
+        Some(crate::access::lru_idle_seconds(self.map.meta_at(slot), now))
+    }
+
+    /// A live key's LFU counter after decay (OBJECT FREQ), without touching it: its access
+    /// word read as LFU with `lfu-decay-time` minutes per step.
+    pub fn lfu_frequency(&mut self, key: &[u8], decay_time: u32, now: i64) -> Option<u8> {
+        let slot = self.live(key, now)?;
+        Some(crate::access::lfu_counter(
+            self.map.meta_at(slot),
+            decay_time,
+            now,
+        ))
+    }
+
+    /// A live key's raw access word, to carry it along when the value moves to another key
+    /// (RENAME, MOVE keep the very object in Redis, and so its LRU/LFU field).
+    pub fn access_word(&mut self, key: &[u8], now: i64) -> Option<u32> {
+        let slot = self.live(key, now)?;
+        Some(self.map.meta_at(slot))
+    }
+
+    /// Give a live key the access word `word` (see [`Db::access_word`]).
+    pub fn set_access_word(&mut self, key: &[u8], word: u32, now: i64) {
+        if let Some(slot) = self.live(key, now) {
+            self.map.set_meta_at(slot, word);
+        }
     }
 
     /// Number of keys, including expired ones not reclaimed yet (as Redis's DBSIZE).
@@ -538,6 +596,8 @@ impl Db {
         let old = std::mem::take(self);
         self.cow = cow;
         self.counters = old.counters;
+        self.access = old.access;
+        self.random = old.random;
         if old.len() > FREE_IN_BACKGROUND_ABOVE {
             std::thread::spawn(move || drop(old));
         }
@@ -588,8 +648,7 @@ impl Db {
     }
 
     /// Up to `count` random keys for eviction (`maxmemory`): from every key, or with `volatile`
-    /// only from those with a deadline; each with its last access (Unix seconds, the LRU clock)
-    /// and its deadline.
+    /// only from those with a deadline; each with its access word and its deadline.
     pub fn eviction_sample(
         &self,
         volatile: bool,
@@ -633,7 +692,7 @@ impl Db {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvictionCandidate {
     pub key: Bytes,
-    /// Last access in Unix seconds.
+    /// The access word (LRU clock or LFU counter, see [`crate::access`]).
     pub accessed: u32,
     /// The deadline in Unix milliseconds, for keys sampled among those with one.
     pub deadline: Option<i64>,
@@ -649,6 +708,8 @@ pub struct Keyspace {
     retain_expired: bool,
     /// The best eviction candidates seen so far (`maxmemory`), kept between commands.
     pub(crate) eviction_pool: crate::evict::Pool,
+    /// See [`Keyspace::set_access_clock`].
+    access: AccessClock,
 }
 
 impl Keyspace {
@@ -658,6 +719,7 @@ impl Keyspace {
             no_touch: false,
             retain_expired: false,
             eviction_pool: crate::evict::Pool::default(),
+            access: AccessClock::default(),
         }
     }
 
@@ -665,8 +727,30 @@ impl Keyspace {
     pub fn db(&mut self, index: usize) -> &mut Db {
         let db = &mut self.dbs[index];
         db.no_touch = self.no_touch;
+        db.access = self.access;
         db.retain_expired = self.retain_expired;
         db
+    }
+
+    /// How accesses are recorded from now on: the LRU clock, or under an LFU policy the LFU
+    /// counter with its knobs. The dispatcher sets it from the configuration before every
+    /// command. Existing words are kept and read the new way (see [`crate::access`]).
+    /// Entering LFU seeds each database's random stream from `seed`.
+    pub fn set_access_clock(&mut self, clock: AccessClock, mut seed: impl FnMut() -> u64) {
+        if clock == self.access {
+            return;
+        }
+        if clock.is_lfu() && !self.access.is_lfu() {
+            for db in &mut self.dbs {
+                db.random = seed();
+            }
+        }
+        self.access = clock;
+    }
+
+    /// The current access clock (see [`Keyspace::set_access_clock`]).
+    pub fn access_clock(&self) -> AccessClock {
+        self.access
     }
 
     /// Whether the command about to run may mark keys accessed (false for a CLIENT NO-TOUCH
@@ -699,10 +783,11 @@ impl Keyspace {
             return None;
         }
         let no_touch = self.no_touch;
-        self.dbs[a].no_touch = no_touch;
-        self.dbs[b].no_touch = no_touch;
-        self.dbs[a].retain_expired = self.retain_expired;
-        self.dbs[b].retain_expired = self.retain_expired;
+        for index in [a, b] {
+            self.dbs[index].no_touch = no_touch;
+            self.dbs[index].access = self.access;
+            self.dbs[index].retain_expired = self.retain_expired;
+        }
         if a < b {
             let (left, right) = self.dbs.split_at_mut(b);
             Some((&mut left[a], &mut right[0]))
@@ -1267,15 +1352,12 @@ impl Db {
             address: std::ptr::from_ref(value) as usize,
             encoding: s.encoding(),
             serialized_len: crate::rdb::value_len(value, compression),
-            lru: accessed & LRU_CLOCK_MAX,
+            lru: accessed & crate::access::LRU_CLOCK_MAX,
             shared_integer: matches!(s, Str::Int(n) if (0..SHARED_INTEGERS).contains(n)),
-            idle_seconds: u64::from(clock_seconds(now).saturating_sub(accessed)),
+            idle_seconds: crate::access::lru_idle_seconds(accessed, now),
         })
     }
 }
-
-/// Redis's LRU clock wraps at 24 bits.
-const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
 
 #[cfg(test)]
 mod object_info_tests {

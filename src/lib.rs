@@ -38,6 +38,7 @@
 //! * `prelude`: the small surface that command modules use.
 //! * `commands` (in `../commands/`): one module per command, each registering itself.
 
+pub mod access;
 pub mod args;
 pub mod clients;
 pub mod codec;

@@ -601,6 +601,12 @@ impl Persistence {
         }
         let path = config.dir().join(config.dbfilename());
         let mut fresh = Keyspace::new(keyspace.len());
+        // Loaded keys get the access words of the current policy, as Redis's fresh objects.
+        let mut seed = now_ms as u64;
+        fresh.set_access_clock(keyspace.access_clock(), || {
+            seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            seed
+        });
         let loaded = File::open(&path)
             .map_err(|err| err.to_string())
             .and_then(|file| {

@@ -3,6 +3,7 @@
 
 pub use bytes::Bytes;
 
+pub use crate::access::AccessClock;
 pub use crate::args::Args;
 pub use crate::context::Ctx;
 pub use crate::error::CommandError;

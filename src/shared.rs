@@ -80,6 +80,7 @@ pub struct Shared {
 
 impl Shared {
     pub fn new(config: Config, table: &'static CommandTable, clock: Clock) -> Shared {
+        let rng = Rng::new(u64::from(std::process::id()) ^ 0x5EED);
         let stats = Stats::new();
         let replication = crate::replication::Replication::new(
             stats.master_replid.clone(),
@@ -89,12 +90,15 @@ impl Shared {
         );
         let mut keyspace = Keyspace::new(config.databases());
         keyspace.set_retain_expired(config.replicaof().is_some());
+        // Keys loaded at startup already get the access words of the configured policy (an
+        // LFU counter of 5 under LFU, as Redis's fresh objects).
+        keyspace.set_access_clock(config.access_clock(), || rng.next_u64());
         Shared {
             keyspace: Mutex::new(keyspace),
             config: RwLock::new(config),
             table,
             clock,
-            rng: Rng::new(u64::from(std::process::id()) ^ 0x5EED),
+            rng,
             clients: AtomicUsize::new(0),
             stats,
             log_level: LogLevel::default(),

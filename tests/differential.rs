@@ -736,6 +736,8 @@ const CONFIG_NAMES: &[&str] = &[
     "maxmemory",
     "maxmemory-policy",
     "maxmemory-samples",
+    "lfu-log-factor",
+    "lfu-decay-time",
     "proto-max-bulk-len",
     "client-query-buffer-limit",
     "hz",

@@ -1261,3 +1261,83 @@ fn slowlog_records_commands_over_the_threshold() {
     );
     assert_reply("len", &client.call(&[b"SLOWLOG", b"LEN"]), b":4\r\n");
 }
+
+/// CLIENT LIST's buffer fields from the caller's own line: its query buffer holds the request
+/// being run (26 bytes for `CLIENT INFO`, whose arguments take 10), and no reply is pending.
+fn assert_own_buffer_fields(server: &ServerProcess, which: &str) {
+    let mut me = Client::connect(server);
+    let info = bulk_text(&me.call(&[b"CLIENT", b"INFO"]));
+    let fields = client_fields(&info);
+    for (name, want) in [
+        ("qbuf", "26"),
+        ("argv-mem", "10"),
+        ("obl", "0"),
+        ("oll", "0"),
+        ("omem", "0"),
+    ] {
+        assert_eq!(fields[name], want, "{which}: {name} in {info}");
+    }
+    for name in ["qbuf-free", "tot-mem"] {
+        let n: u64 = fields[name].parse().expect("a number");
+        assert!(n > 0, "{which}: {name} in {info}");
+    }
+}
+
+#[test]
+fn client_list_shows_query_and_output_buffers() {
+    let server = support::start_ours("tcp-client-buffers", &[]);
+    assert_own_buffer_fields(&server, "ours");
+    if let Some(binary) = support::reference_server() {
+        let reference = support::start_reference("tcp-client-buffers-reference", &binary);
+        assert_own_buffer_fields(&reference, "redis-server");
+    }
+    // A client that pipelines GETs of a 100 KB value without reading, then half a request:
+    // its replies wait in the output buffer and its requests in the query buffer.
+    let mut stalled = Client::connect(&server);
+    assert_reply(
+        "SET",
+        &stalled.call(&[b"SET", b"big", &vec![b'x'; 100_000]]),
+        OK,
+    );
+    let get = support::encode_command(&[b"GET".to_vec(), b"big".to_vec()]);
+    let mut pipeline = get.repeat(200);
+    pipeline.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\nabc");
+    stalled.send(&pipeline);
+    let addr = stalled.stream.local_addr().expect("addr").to_string();
+    let mut observer = Client::connect(&server);
+    let deadline = Instant::now() + READ_TIMEOUT;
+    let fields = loop {
+        let list = bulk_text(&observer.call(&[b"CLIENT", b"LIST"]));
+        let line = list
+            .lines()
+            .find(|l| client_fields(l).get("addr") == Some(&addr))
+            .unwrap_or_else(|| panic!("{addr} not in {list:?}"))
+            .to_string();
+        let fields = client_fields(&line);
+        let number = |name: &str| fields[name].parse::<usize>().expect("a number");
+        if number("omem") > 0 && number("qbuf") > 0 {
+            break fields;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the stalled client's buffers never showed: {line}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let number = |name: &str| fields[name].parse::<usize>().expect("a number");
+    // Unsent replies: the first 16 KiB are `obl`, the rest `omem` in `oll` blocks of 16 KiB.
+    assert_eq!(number("obl"), 16 * 1024, "{fields:?}");
+    assert!(number("omem") >= 100_000, "{fields:?}");
+    assert_eq!(
+        number("oll"),
+        number("omem").div_ceil(16 * 1024),
+        "{fields:?}"
+    );
+    // Requests not run yet (the pipeline pauses while replies wait) and the half request.
+    assert!(number("qbuf") >= 3, "{fields:?}");
+    assert_eq!(number("argv-mem"), 0, "{fields:?}");
+    assert!(
+        number("tot-mem") > number("omem") + number("qbuf"),
+        "{fields:?}"
+    );
+}
