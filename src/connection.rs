@@ -111,18 +111,20 @@ impl Settings {
 
 /// Unsent replies past the output buffer limits, as Redis's `checkClientOutputBufferLimits`
 /// judges them: the hard limit at once, the soft one after `soft_seconds` above it. `soft_since`
-/// is when the client went (and stayed) above the soft limit.
+/// is when the client went (and stayed) above the soft limit. The clock is read only above the
+/// soft limit: this runs after every batch, and most batches leave nothing pending.
 fn over_output_limit(
     pending: usize,
     limit: &OutputBufferLimit,
     soft_since: &mut Option<Instant>,
-    now: Instant,
+    now: impl FnOnce() -> Instant,
 ) -> bool {
     let pending = pending as u64;
     if limit.hard > 0 && pending >= limit.hard {
         return true;
     }
     if limit.soft > 0 && pending >= limit.soft {
+        let now = now();
         let since = *soft_since.get_or_insert(now);
         return now.saturating_duration_since(since) > Duration::from_secs(limit.soft_seconds);
     }
@@ -162,7 +164,7 @@ fn repr(bytes: &[u8], max: usize) -> String {
 async fn run(
     mut stream: TcpStream,
     mut session: Session,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<&'static str> {
     // Replies are small and latency matters more than packet count: send them at once.
     stream.set_nodelay(true)?;
@@ -182,6 +184,13 @@ async fn run(
     let shared = Arc::clone(session.shared());
     let mut soft_since: Option<Instant> = None;
     let mut closing = None;
+    // The shutdown and CLIENT KILL waits live as long as the connection: made afresh at every
+    // wait, each would join and leave its notifier's waiter list once per request.
+    let mut shutdown_watch = shutdown.clone();
+    let shutdown_changed = shutdown_watch.changed();
+    tokio::pin!(shutdown_changed);
+    let killed = entry.killed();
+    tokio::pin!(killed);
     loop {
         let settings = Settings::read(&session);
         let pause_at = settings.pause_at();
@@ -270,8 +279,8 @@ async fn run(
             output.clear();
             let count = tokio::select! {
                 count = shared.replication.wait(request) => count,
-                _ = shutdown.changed() => return Ok("server shutting down"),
-                _ = entry.killed() => return Ok("killed by CLIENT KILL"),
+                _ = &mut shutdown_changed => return Ok("server shutting down"),
+                _ = &mut killed => return Ok("killed by CLIENT KILL"),
             };
             if !session.client.silent {
                 codec::encode(&Reply::Integer(count), session.client.protocol, &mut output);
@@ -279,7 +288,7 @@ async fn run(
             continue;
         }
         // Judged before writing, as Redis judges a reply when it is added, not when it is sent.
-        if over_output_limit(output.len(), &output_limit, &mut soft_since, Instant::now()) {
+        if over_output_limit(output.len(), &output_limit, &mut soft_since, Instant::now) {
             return Ok(closed_for_output(&entry));
         }
         // Write what the socket takes now, without waiting.
@@ -294,7 +303,7 @@ async fn run(
             }
         }
         // Drained below the soft limit, its clock stops.
-        if over_output_limit(output.len(), &output_limit, &mut soft_since, Instant::now()) {
+        if over_output_limit(output.len(), &output_limit, &mut soft_since, Instant::now) {
             return Ok(closed_for_output(&entry));
         }
         if output.is_empty() {
@@ -363,8 +372,8 @@ async fn run(
                 false
             }
             _ = soft_deadline => false,
-            _ = shutdown.changed() => return Ok("server shutting down"),
-            _ = entry.killed() => return Ok("killed by CLIENT KILL"),
+            _ = &mut shutdown_changed => return Ok("server shutting down"),
+            _ = &mut killed => return Ok("killed by CLIENT KILL"),
             // As Redis: an idle client past `timeout` is closed without a word.
             _ = idle => return Ok("idle for longer than timeout"),
         };

@@ -371,6 +371,11 @@ pub struct ThroughputOptions {
     pub rounds: usize,
     pub clients: usize,
     pub pipelines: Vec<usize>,
+    /// `--interleaved`: many short rounds (redis, ours, redis, ours... within each row) and
+    /// the median of the per-round ratios, for a machine too busy for long runs to agree.
+    pub interleaved: bool,
+    /// `--only NAME`: the workloads whose label contains NAME (case-insensitive).
+    pub only: Option<String>,
 }
 
 impl ThroughputOptions {
@@ -380,6 +385,8 @@ impl ThroughputOptions {
             rounds: 3,
             clients: 50,
             pipelines: vec![1, 16],
+            interleaved: false,
+            only: None,
         };
         let mut rest = args;
         loop {
@@ -387,6 +394,16 @@ impl ThroughputOptions {
                 ["--quick", tail @ ..] => {
                     options.requests = 20_000;
                     options.rounds = 1;
+                    rest = tail;
+                }
+                ["--interleaved", tail @ ..] => {
+                    options.interleaved = true;
+                    options.requests = 100_000;
+                    options.rounds = 9;
+                    rest = tail;
+                }
+                ["--only", name, tail @ ..] => {
+                    options.only = Some(name.to_ascii_lowercase());
                     rest = tail;
                 }
                 [flag, value, tail @ ..] => {
@@ -418,6 +435,8 @@ struct Row {
     rps: f64,
     p50: f64,
     p99: f64,
+    /// Server CPU (user + system) in ms per 100,000 requests; 0 when not measured.
+    cpu: f64,
 }
 
 /// Parse `redis-benchmark --csv`: a header, then `"TEST","rps","avg",...,"p50","p95","p99","max"`.
@@ -433,6 +452,7 @@ fn parse_csv(text: &str) -> Vec<(String, Row)> {
                     rps: number(1)?,
                     p50: number(4)?,
                     p99: number(6)?,
+                    cpu: 0.0,
                 },
             ))
         })
@@ -450,12 +470,34 @@ const WORKLOADS: &[(&str, &[&str])] = &[
     ("GET random keys", &["-t", "get", "-r", "100000"]),
 ];
 
+/// CPU time (user + system, all threads) a process has used, in clock ticks. Linux reports
+/// these in USER_HZ, which is 100 on every architecture Rust's std runs Linux on.
+fn cpu_ticks(pid: u32) -> Result<u64, String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map_err(|e| format!("read /proc/{pid}/stat: {e}"))?;
+    parse_cpu_ticks(&stat).ok_or_else(|| format!("unexpected /proc/{pid}/stat: {stat}"))
+}
+
+/// utime + stime (fields 14 and 15) of a `/proc/<pid>/stat` line. The command name (field 2)
+/// is in parentheses and may hold spaces, so the fields are counted after its closing one.
+fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+const TICK_MS: f64 = 10.0;
+
 fn benchmark(
-    port: u16,
+    server: &Server,
     workload: &[&str],
     options: &ThroughputOptions,
     pipeline: usize,
 ) -> Result<Row, String> {
+    let port = server.port;
+    let before = cpu_ticks(server.child.id())?;
     let output = Command::new("redis-benchmark")
         .args([
             "-p",
@@ -469,12 +511,15 @@ fn benchmark(
         .args(workload)
         .output()
         .map_err(|e| format!("cannot run redis-benchmark (apt-get install redis-tools): {e}"))?;
+    let after = cpu_ticks(server.child.id())?;
     let text = String::from_utf8_lossy(&output.stdout);
-    parse_csv(&text)
+    let mut row = parse_csv(&text)
         .into_iter()
         .next()
         .map(|(_, row)| row)
-        .ok_or_else(|| format!("no result from redis-benchmark {workload:?}: {text}"))
+        .ok_or_else(|| format!("no result from redis-benchmark {workload:?}: {text}"))?;
+    row.cpu = (after - before) as f64 * TICK_MS * 100_000.0 / options.requests as f64;
+    Ok(row)
 }
 
 fn median_row(rows: &[Row]) -> Row {
@@ -483,37 +528,64 @@ fn median_row(rows: &[Row]) -> Row {
         rps: pick(|r| r.rps),
         p50: pick(|r| r.p50),
         p99: pick(|r| r.p99),
+        cpu: pick(|r| r.cpu),
     }
 }
 
 /// `cargo xtask bench throughput`: redis-benchmark against both servers, alternating
-/// redis/ours in every round, medians per row.
+/// redis/ours in every round, medians per row, with each server's CPU time per request.
 pub fn throughput(ours: &Path, options: &ThroughputOptions) -> Result<(), String> {
     let redis = which("redis-server")
         .ok_or("redis-server is not installed (apt-get install redis-server)")?;
     let theirs_server = start(&redis, &[])?;
     let ours_server = start(ours, &[])?;
     println!(
-        "throughput: redis-benchmark -c {} -n {} per row, {} round(s) alternating redis/ours, medians",
-        options.clients, options.requests, options.rounds
+        "throughput: redis-benchmark -c {} -n {} per run, {} round(s) of redis then ours per row{}, medians",
+        options.clients,
+        options.requests,
+        options.rounds,
+        if options.interleaved { " (interleaved)" } else { "" }
     );
     println!(
-        "{:<18} {:>3} {:>12} {:>12} {:>7} {:>15} {:>15}",
-        "workload", "-P", "redis rps", "ours rps", "ratio", "redis p50/p99", "ours p50/p99"
+        "ratio: median of the per-round ours/redis rps; cpu: server user+sys ms per 100k requests"
+    );
+    println!(
+        "{:<18} {:>3} {:>10} {:>10} {:>6} {:>9} {:>8} {:>6} {:>15} {:>15}",
+        "workload",
+        "-P",
+        "redis rps",
+        "ours rps",
+        "ratio",
+        "redis cpu",
+        "ours cpu",
+        "ratio",
+        "redis p50/p99",
+        "ours p50/p99"
     );
     for &pipeline in &options.pipelines {
         for (label, workload) in WORKLOADS {
-            let (mut theirs, mut mine) = (Vec::new(), Vec::new());
+            if let Some(only) = &options.only {
+                if !label.to_ascii_lowercase().contains(only.as_str()) {
+                    continue;
+                }
+            }
+            let (mut theirs, mut mine, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..options.rounds {
-                theirs.push(benchmark(theirs_server.port, workload, options, pipeline)?);
-                mine.push(benchmark(ours_server.port, workload, options, pipeline)?);
+                let t = benchmark(&theirs_server, workload, options, pipeline)?;
+                let m = benchmark(&ours_server, workload, options, pipeline)?;
+                ratios.push(m.rps / t.rps);
+                theirs.push(t);
+                mine.push(m);
             }
             let (t, m) = (median_row(&theirs), median_row(&mine));
             println!(
-                "{label:<18} {pipeline:>3} {:>12.0} {:>12.0} {:>7.2} {:>15} {:>15}",
+                "{label:<18} {pipeline:>3} {:>10.0} {:>10.0} {:>6.2} {:>9.0} {:>8.0} {:>6.2} {:>15} {:>15}",
                 t.rps,
                 m.rps,
-                m.rps / t.rps,
+                median(ratios),
+                t.cpu,
+                m.cpu,
+                m.cpu / t.cpu,
                 format!("{:.3}/{:.3}", t.p50, t.p99),
                 format!("{:.3}/{:.3}", m.p50, m.p99)
             );
@@ -604,7 +676,8 @@ mod tests {
                 Row {
                     rps: 133333.34,
                     p50: 0.047,
-                    p99: 0.167
+                    p99: 0.167,
+                    cpu: 0.0
                 }
             )]
         );
@@ -621,6 +694,21 @@ mod tests {
             vec![16]
         );
         assert!(ThroughputOptions::parse(&["--nope", "1"]).is_err());
+        let interleaved = ThroughputOptions::parse(&["--interleaved", "--rounds", "5"]).unwrap();
+        assert!(interleaved.interleaved);
+        assert_eq!((interleaved.requests, interleaved.rounds), (100_000, 5));
+        assert_eq!(
+            ThroughputOptions::parse(&["--only", "GET"]).unwrap().only,
+            Some("get".to_string())
+        );
+    }
+
+    #[test]
+    fn parses_cpu_ticks() {
+        let stat =
+            "1234 (redis server) S 1 1234 1234 0 -1 4194560 500 0 0 0 37 12 0 0 20 0 4 0 100 0 0";
+        assert_eq!(parse_cpu_ticks(stat), Some(49));
+        assert_eq!(parse_cpu_ticks("garbage"), None);
     }
 
     #[test]

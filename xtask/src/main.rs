@@ -50,7 +50,7 @@ tasks:
       Check every spec in specs/: strict schema, vocabularies, arity against arguments.
   bench [--quick]
       Every measurement below, against redis-server in the same run.
-  bench throughput [--quick] [--requests N] [--rounds R] [--clients C] [--pipeline P]
+  bench throughput [--quick | --interleaved] [--requests N] [--rounds R] [--clients C] [--pipeline P] [--only NAME]
       redis-benchmark rows (PING, SET, GET, INCR, MSET, random keys) at -P 1 and -P 16,
       alternating redis/ours each round: median requests/s, ratio, p50/p99 latency.
   bench startup
