@@ -22,6 +22,13 @@ use std::time::{Duration, Instant};
 
 use support::{bulk, cmd, read_reply, Client, ServerProcess};
 
+/// Reads in these tests wait longer than usual: the server is flooded on purpose.
+const FAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn faults_client(server: &ServerProcess) -> Client {
+    Client::connect(server).with_read_timeout(FAULT_READ_TIMEOUT)
+}
+
 /// 1 in the normal suite, 10 with `REDIS_CLONE_FAULTS_LONG` set.
 fn scale() -> usize {
     if std::env::var_os("REDIS_CLONE_FAULTS_LONG").is_some() {
@@ -41,7 +48,7 @@ struct Canary {
 impl Canary {
     /// Writes its keys, then loops on PING and GET of each key until stopped.
     fn start(server: &ServerProcess) -> Canary {
-        let mut client = Client::connect(server);
+        let mut client = faults_client(server);
         let keys: Vec<(Vec<u8>, Vec<u8>)> = (0..50)
             .map(|i| {
                 (
@@ -115,7 +122,7 @@ impl Canary {
 
 /// A field of INFO, read on a fresh connection.
 fn info_field(server: &ServerProcess, section: &str, field: &str) -> u64 {
-    let mut client = Client::connect(server);
+    let mut client = faults_client(server);
     let reply = client.call(&[b"INFO", section.as_bytes()]);
     let text = String::from_utf8_lossy(&reply).into_owned();
     text.lines()
@@ -230,7 +237,7 @@ fn five_thousand_connections_opened_and_held() {
     let baseline = Baseline::take(&server);
     let mut held = Vec::with_capacity(CONNECTIONS);
     for _ in 0..CONNECTIONS {
-        held.push(Client::connect(&server));
+        held.push(faults_client(&server));
     }
     canary.sees_progress(5);
     // Every one of them is served: pipeline a PING on each, then read all the answers.
@@ -309,7 +316,7 @@ fn pipelining_clients_beside_clients_that_vanish_mid_request() {
 
     let pipeliners: Vec<JoinHandle<()>> = (0..200)
         .map(|t| {
-            let mut client = Client::connect(&server);
+            let mut client = faults_client(&server);
             std::thread::spawn(move || {
                 for round in 0..rounds {
                     let mut batch = Vec::new();
@@ -344,7 +351,7 @@ fn pipelining_clients_beside_clients_that_vanish_mid_request() {
         .map(|v| v.join().expect("vanisher"))
         .sum();
     // The keys they wrote are data, not leftovers: remove them before memory is compared.
-    let mut admin = Client::connect(&server);
+    let mut admin = faults_client(&server);
     for t in 0..200 {
         let keys: Vec<Vec<u8>> = (0..50)
             .map(|i| format!("pipe:{t}:{i}").into_bytes())
@@ -371,7 +378,7 @@ fn pipelining_clients_beside_clients_that_vanish_mid_request() {
 fn a_client_sending_one_byte_every_10_ms() {
     let server = support::start_ours("faults-trickle", &[]);
     let canary = Canary::start(&server);
-    let mut slow = Client::connect(&server);
+    let mut slow = faults_client(&server);
     let value = "v".repeat(20 * scale());
     let request = cmd(&[b"SET", b"trickled", value.as_bytes()]);
     for byte in &request {
@@ -399,13 +406,13 @@ fn a_client_sending_one_byte_every_10_ms() {
 fn a_client_that_stops_reading() {
     let server = support::start_ours("faults-nonreader", &[]);
     let canary = Canary::start(&server);
-    let mut admin = Client::connect(&server);
+    let mut admin = faults_client(&server);
     assert_eq!(
         admin.call(&[b"SET", b"big", &vec![b'b'; 1 << 20]]),
         b"+OK\r\n"
     );
     let baseline = Baseline::take(&server);
-    let mut lazy = Client::connect(&server);
+    let mut lazy = faults_client(&server);
     // KEYS * and GETs of a 1 MB value, pipelined, never read: a gigabyte of replies (ten in
     // the long run) with the default limits, where nothing closes the client.
     let mut batch = cmd(&[b"KEYS", b"*"]);

@@ -5,65 +5,11 @@
 
 mod support;
 
-use std::io::{BufReader, ErrorKind, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use support::{quote, read_reply, ServerProcess};
-
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A connection with a buffered reader over the same socket.
-struct Client {
-    stream: TcpStream,
-    reader: BufReader<TcpStream>,
-}
-
-impl Client {
-    fn to(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect_timeout(&addr, READ_TIMEOUT)
-            .unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
-        Client::over(stream)
-    }
-
-    fn over(stream: TcpStream) -> Client {
-        stream.set_nodelay(true).expect("nodelay");
-        stream
-            .set_read_timeout(Some(READ_TIMEOUT))
-            .expect("timeout");
-        let reader = BufReader::new(stream.try_clone().expect("clone the socket"));
-        Client { stream, reader }
-    }
-
-    fn call(&mut self, argv: &[&[u8]]) -> Vec<u8> {
-        let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
-        self.stream
-            .write_all(&support::encode_command(&argv))
-            .expect("write to the server");
-        read_reply(&mut self.reader).expect("read a reply")
-    }
-
-    /// Everything the server sends until it closes the connection (or `limit` passes).
-    fn read_until_closed(&mut self, limit: Duration) -> (Vec<u8>, bool) {
-        let deadline = Instant::now() + limit;
-        let mut got = Vec::new();
-        let mut chunk = [0u8; 65536];
-        self.reader
-            .get_ref()
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .expect("timeout");
-        while Instant::now() < deadline {
-            match self.reader.read(&mut chunk) {
-                Ok(0) => return (got, true),
-                Ok(n) => got.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == ErrorKind::ConnectionReset => return (got, true),
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                Err(e) => panic!("reading until close: {e}"),
-            }
-        }
-        (got, false)
-    }
-}
+use support::{quote, read_reply, Client, ServerProcess};
 
 fn assert_reply(what: &str, got: &[u8], expected: &[u8]) {
     assert!(
@@ -164,7 +110,7 @@ const DENIED_START: &[u8] = b"-DENIED Redis is running in protected mode";
 /// What a client connecting from `ip` to `server` receives before the server closes on it.
 fn greeting_from(ip: Ipv4Addr, server: &ServerProcess) -> (Vec<u8>, bool) {
     let mut client = Client::to(SocketAddr::from((ip, server.port)));
-    client.read_until_closed(Duration::from_secs(10))
+    client.read_until_closed_at_most(Duration::from_secs(10), usize::MAX)
 }
 
 #[test]
@@ -400,7 +346,7 @@ fn non_reader_is_closed(
     let _ = reader.stream.write_all(&pipeline);
     // Do not read for a while, then see what arrived before the close.
     std::thread::sleep(quiet);
-    let (got, closed) = reader.read_until_closed(Duration::from_secs(30));
+    let (got, closed) = reader.read_until_closed_at_most(Duration::from_secs(30), usize::MAX);
     assert!(
         closed,
         "a client that did not read its replies was not closed (limits {:?})",
@@ -500,7 +446,7 @@ fn keys_star_for_a_client_over_the_hard_limit_closes_it() {
     keys.stream
         .write_all(&support::encode_command(&[b"KEYS".to_vec(), b"*".to_vec()]))
         .expect("write KEYS");
-    let (got, closed) = keys.read_until_closed(Duration::from_secs(30));
+    let (got, closed) = keys.read_until_closed_at_most(Duration::from_secs(30), usize::MAX);
     assert!(
         closed && got.is_empty(),
         "KEYS * over the hard limit: closed={closed}, got {} bytes",

@@ -790,9 +790,10 @@ pub fn identity_problem(server: &mut ServerProcess) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 // A raw client for the TCP suites: one connection, requests as bytes, replies as raw RESP.
 
-/// Every read of a [`Client`] gives up after this long instead of hanging (generous: the
-/// machine running the tests may be loaded).
-pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Every read of a [`Client`] gives up after this long instead of hanging (the same as
+/// [`ServerProcess::connect`]; a suite that needs longer says so with
+/// [`Client::with_read_timeout`]).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A multibulk request.
 pub fn cmd(argv: &[&[u8]]) -> Vec<u8> {
@@ -816,13 +817,32 @@ pub struct Client {
 
 impl Client {
     pub fn connect(server: &ServerProcess) -> Client {
-        let stream = server.connect();
+        Client::over(server.connect())
+    }
+
+    /// A client on any address (a non-loopback one of this machine, say).
+    pub fn to(addr: std::net::SocketAddr) -> Client {
+        let stream = TcpStream::connect_timeout(&addr, READ_TIMEOUT)
+            .unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
+        Client::over(stream)
+    }
+
+    /// A client over a connected socket.
+    pub fn over(stream: TcpStream) -> Client {
         stream.set_nodelay(true).expect("nodelay");
         stream
             .set_read_timeout(Some(READ_TIMEOUT))
             .expect("timeout");
         let reader = BufReader::new(stream.try_clone().expect("clone the socket"));
         Client { stream, reader }
+    }
+
+    /// The same client with reads giving up after `timeout` instead of [`READ_TIMEOUT`].
+    pub fn with_read_timeout(self, timeout: Duration) -> Client {
+        self.stream
+            .set_read_timeout(Some(timeout))
+            .expect("timeout");
+        self
     }
 
     pub fn send(&mut self, bytes: &[u8]) {
@@ -852,16 +872,21 @@ impl Client {
     }
 
     /// Everything the server sends until it closes the connection; `closed` says whether it
-    /// did (EOF or reset) within `limit`.
+    /// did (EOF or reset) within `limit`. Reading stops after 1 MiB.
     pub fn read_until_closed(&mut self, limit: Duration) -> (Vec<u8>, bool) {
+        self.read_until_closed_at_most(limit, 1 << 20)
+    }
+
+    /// [`Client::read_until_closed`], reading stopping after `max` bytes.
+    pub fn read_until_closed_at_most(&mut self, limit: Duration, max: usize) -> (Vec<u8>, bool) {
         let deadline = Instant::now() + limit;
         let mut got = Vec::new();
-        let mut chunk = [0u8; 4096];
+        let mut chunk = [0u8; 65536];
         self.reader
             .get_ref()
             .set_read_timeout(Some(Duration::from_millis(200)))
             .expect("timeout");
-        while Instant::now() < deadline && got.len() < 1 << 20 {
+        while Instant::now() < deadline && got.len() < max {
             match self.reader.read(&mut chunk) {
                 Ok(0) => return (got, true),
                 Ok(n) => got.extend_from_slice(&chunk[..n]),
