@@ -16,18 +16,5 @@ fn psetex(ctx: &mut Ctx, args: &Args) -> CommandResult {
     }
     // Relative to the command's time; a sum past i64::MAX is refused as Redis does.
     let at = millis.checked_add(ctx.now_ms).ok_or(invalid)?;
-    let now = ctx.now_ms;
-    let value = Value::Str(Str::encoded(args.bytes("value").clone()));
-    ctx.db()
-        .set(args.key("key").clone(), value, Some(at), false, now);
-    ctx.mark_dirty(1);
-    // Replicas get an absolute deadline, as Redis 7.0 sends it.
-    ctx.propagate_as(vec![
-        Bytes::from_static(b"SET"),
-        args.key("key").clone(),
-        args.bytes("value").clone(),
-        Bytes::from_static(b"PXAT"),
-        Bytes::from(at.to_string()),
-    ]);
-    Ok(Reply::ok())
+    super::setex::store_until(ctx, args, at)
 }

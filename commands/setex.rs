@@ -20,6 +20,12 @@ fn setex(ctx: &mut Ctx, args: &Args) -> CommandResult {
         .checked_mul(1000)
         .and_then(|ms| ms.checked_add(ctx.now_ms))
         .ok_or(invalid)?;
+    store_until(ctx, args, at)
+}
+
+/// Store `value` at `key` until `at` (Unix ms), the shared end of SETEX and PSETEX; replicas
+/// get `SET key value PXAT at`, the absolute form Redis 7.0 sends.
+pub(super) fn store_until(ctx: &mut Ctx, args: &Args, at: i64) -> CommandResult {
     let now = ctx.now_ms;
     let value = Value::Str(Str::encoded(args.bytes("value").clone()));
     ctx.db()
