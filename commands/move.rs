@@ -23,14 +23,9 @@ fn move_key(ctx: &mut Ctx, args: &Args) -> CommandResult {
     if here.get(key, now).is_none() || there.get(key, now).is_some() {
         return Ok(Reply::Integer(0));
     }
-    // The value keeps its access word (Redis moves the very object).
-    let word = here.access_word(key, now);
-    match here.take(key, now) {
-        Some((value, deadline)) => {
-            there.set(key.clone(), value, deadline, false, now);
-            if let Some(word) = word {
-                there.set_access_word(key, word, now);
-            }
+    match here.take_to_move(key, now) {
+        Some(moved) => {
+            there.put_moved(key.clone(), moved, now);
             ctx.mark_dirty(1);
             Ok(Reply::Integer(1))
         }

@@ -20,13 +20,8 @@ fn renamenx(ctx: &mut Ctx, args: &Args) -> CommandResult {
     if key == newkey || db.get(newkey, now).is_some() {
         return Ok(Reply::Integer(0));
     }
-    // The value keeps its access word (Redis moves the very object).
-    let word = db.access_word(key, now);
-    if let Some((value, deadline)) = db.take(key, now) {
-        db.set(newkey.clone(), value, deadline, false, now);
-        if let Some(word) = word {
-            db.set_access_word(newkey, word, now);
-        }
+    if let Some(moved) = db.take_to_move(key, now) {
+        db.put_moved(newkey.clone(), moved, now);
     }
     ctx.mark_dirty(1);
     Ok(Reply::Integer(1))

@@ -220,6 +220,15 @@ pub struct CowLog {
     pub aborted: bool,
 }
 
+/// A key's value, deadline and access word on their way to another key or database (see
+/// [`Db::take_to_move`]).
+#[derive(Debug)]
+pub struct Moved {
+    value: Value,
+    deadline: Option<i64>,
+    word: u32,
+}
+
 /// What one run of the active expiry cycle did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct CycleStats {
@@ -492,17 +501,25 @@ impl Db {
         ))
     }
 
-    /// A live key's raw access word, to carry it along when the value moves to another key
-    /// (RENAME, MOVE keep the very object in Redis, and so its LRU/LFU field).
-    pub fn access_word(&mut self, key: &[u8], now: i64) -> Option<u32> {
+    /// Delete a live `key` to store it again under another name or in another database
+    /// (RENAME, RENAMENX, MOVE): its value, deadline and access word, since Redis moves the
+    /// very object, LRU/LFU field included. See [`Db::put_moved`].
+    pub fn take_to_move(&mut self, key: &[u8], now: i64) -> Option<Moved> {
         let slot = self.live(key, now)?;
-        Some(self.map.meta_at(slot))
+        let word = self.map.meta_at(slot);
+        let (value, deadline) = self.take(key, now)?;
+        Some(Moved {
+            value,
+            deadline,
+            word,
+        })
     }
 
-    /// Give a live key the access word `word` (see [`Db::access_word`]).
-    pub fn set_access_word(&mut self, key: &[u8], word: u32, now: i64) {
-        if let Some(slot) = self.live(key, now) {
-            self.map.set_meta_at(slot, word);
+    /// Store what [`Db::take_to_move`] took, under `key`, replacing what `key` held.
+    pub fn put_moved(&mut self, key: Bytes, moved: Moved, now: i64) {
+        self.set(key.clone(), moved.value, moved.deadline, false, now);
+        if let Some(slot) = self.live(&key, now) {
+            self.map.set_meta_at(slot, moved.word);
         }
     }
 
