@@ -17,6 +17,14 @@ pub struct MemoryOptions {
     pub rounds: usize,
 }
 
+/// An option's number (`1_000_000` allowed), or the error naming the option.
+fn parse_count(flag: &str, value: &str) -> Result<usize, String> {
+    value
+        .replace('_', "")
+        .parse::<usize>()
+        .map_err(|_| format!("{flag} takes a number, not '{value}'"))
+}
+
 impl MemoryOptions {
     pub fn parse(args: &[&str]) -> Result<MemoryOptions, String> {
         let mut options = MemoryOptions {
@@ -25,12 +33,7 @@ impl MemoryOptions {
         };
         let mut rest = args;
         while let [flag, value, tail @ ..] = rest {
-            let number = || {
-                value
-                    .replace('_', "")
-                    .parse::<usize>()
-                    .map_err(|_| format!("{flag} takes a number, not '{value}'"))
-            };
+            let number = || parse_count(flag, value);
             match *flag {
                 "--keys" => options.keys = number()?,
                 "--rounds" => options.rounds = number()?.max(1),
@@ -407,12 +410,7 @@ impl ThroughputOptions {
                     rest = tail;
                 }
                 [flag, value, tail @ ..] => {
-                    let number = || {
-                        value
-                            .replace('_', "")
-                            .parse::<usize>()
-                            .map_err(|_| format!("{flag} takes a number, not '{value}'"))
-                    };
+                    let number = || parse_count(flag, value);
                     match *flag {
                         "--requests" => options.requests = number()?,
                         "--rounds" => options.rounds = number()?.max(1),
