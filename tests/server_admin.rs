@@ -352,20 +352,31 @@ fn latency_histograms_have_redis_s_shape() {
     }
 }
 
-#[test]
-fn latency_graph_is_drawn_as_redis_draws_it() {
-    let mut graphs = Vec::new();
-    for server in both(
-        "admin-graph",
+/// Our server and, when installed, redis-server, each with the latency monitor on (1 ms) and a
+/// client that has just run a 20 ms command (DEBUG SLEEP).
+fn after_a_slow_command(name: &str) -> Vec<(ServerProcess, Client)> {
+    both(
+        name,
         &[
             "--enable-debug-command",
             "local",
             "--latency-monitor-threshold",
             "1",
         ],
-    ) {
+    )
+    .into_iter()
+    .map(|server| {
         let mut client = Client::connect(&server);
         client.call_str(&["DEBUG", "SLEEP", "0.02"]);
+        (server, client)
+    })
+    .collect()
+}
+
+#[test]
+fn latency_graph_is_drawn_as_redis_draws_it() {
+    let mut graphs = Vec::new();
+    for (_server, mut client) in after_a_slow_command("admin-graph") {
         let reply = client.call_text(&["LATENCY", "GRAPH", "command"]);
         // The figures are timings and the label says how many seconds ago (0 or 1, as the
         // clock ticks): keep the layout, drop the digits.
@@ -397,17 +408,7 @@ fn mask_numbers(text: &str) -> String {
 #[test]
 fn latency_doctor_reports_as_redis_does() {
     let mut reports = Vec::new();
-    for server in both(
-        "admin-doctor",
-        &[
-            "--enable-debug-command",
-            "local",
-            "--latency-monitor-threshold",
-            "1",
-        ],
-    ) {
-        let mut client = Client::connect(&server);
-        client.call_str(&["DEBUG", "SLEEP", "0.02"]);
+    for (_server, mut client) in after_a_slow_command("admin-doctor") {
         let mut report = mask_numbers(&client.call_text(&["LATENCY", "DOCTOR"]));
         // With the slow log off, the advice changes.
         client.call_str(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
