@@ -534,6 +534,24 @@ fn surviving(client: &mut Client, prefix: &str, count: usize) -> usize {
         .count()
 }
 
+/// Set `maxmemory` to `megabytes` above what the server uses now, with `policy`; returns the
+/// usage before and the limit.
+fn limit_memory(client: &mut Client, megabytes: u64, policy: &[u8]) -> (u64, u64) {
+    let baseline = info_number(client, b"memory", "used_memory");
+    let limit = baseline + megabytes * 1024 * 1024;
+    ok(
+        client,
+        &[
+            b"CONFIG",
+            b"SET",
+            b"maxmemory",
+            limit.to_string().as_bytes(),
+        ],
+    );
+    ok(client, &[b"CONFIG", b"SET", b"maxmemory-policy", policy]);
+    (baseline, limit)
+}
+
 /// Lift the memory limit before the survivors are counted: used memory includes the replies
 /// being written, so counting could itself evict a key and make `evicted_keys` disagree with
 /// the keys found missing.
@@ -545,23 +563,9 @@ fn stop_evicting(client: &mut Client) {
 fn allkeys_lru_evicts_the_least_recently_used_and_stays_under_maxmemory() {
     let server = support::start_ours("maxmemory-lru", &["--maxmemory-samples", "10"]);
     let mut client = Client::over(server.connect());
-    let baseline = info_number(&mut client, b"memory", "used_memory");
     // Room for about 9,000 of the 10,020 keys written below (1 KB values take about 1.15 KB
     // each, all counted), so that some of the cold keys must go.
-    let limit = baseline + 10 * 1024 * 1024;
-    ok(
-        &mut client,
-        &[
-            b"CONFIG",
-            b"SET",
-            b"maxmemory",
-            limit.to_string().as_bytes(),
-        ],
-    );
-    ok(
-        &mut client,
-        &[b"CONFIG", b"SET", b"maxmemory-policy", b"allkeys-lru"],
-    );
+    let (baseline, limit) = limit_memory(&mut client, 10, b"allkeys-lru");
     // The LRU clock counts seconds, as Redis's does: cold keys are written, then hot ones a
     // second later, then the rest a second after that.
     fill(&mut client, "cold", 5000, None);
@@ -608,22 +612,8 @@ fn allkeys_lru_evicts_the_least_recently_used_and_stays_under_maxmemory() {
 fn allkeys_lfu_keeps_frequently_used_keys_and_evicts_cold_ones() {
     let server = support::start_ours("maxmemory-lfu", &["--maxmemory-samples", "10"]);
     let mut client = Client::over(server.connect());
-    let baseline = info_number(&mut client, b"memory", "used_memory");
     // Room for about 9,000 of the 10,020 keys written below, as in the LRU test.
-    let limit = baseline + 10 * 1024 * 1024;
-    ok(
-        &mut client,
-        &[
-            b"CONFIG",
-            b"SET",
-            b"maxmemory",
-            limit.to_string().as_bytes(),
-        ],
-    );
-    ok(
-        &mut client,
-        &[b"CONFIG", b"SET", b"maxmemory-policy", b"allkeys-lfu"],
-    );
+    let (baseline, limit) = limit_memory(&mut client, 10, b"allkeys-lfu");
     // LFU ranks by how often keys were used, not when. The hot keys are written first and read 50 times each (a counter of about 10 against a new key's 5).
     fill(&mut client, "hot", 20, None);
     for _ in 0..50 {
@@ -679,21 +669,7 @@ fn allkeys_lfu_keeps_frequently_used_keys_and_evicts_cold_ones() {
 fn volatile_policies_evict_only_keys_with_a_ttl_then_refuse_writes() {
     let server = support::start_ours("maxmemory-volatile", &[]);
     let mut client = Client::over(server.connect());
-    let baseline = info_number(&mut client, b"memory", "used_memory");
-    let limit = baseline + 8 * 1024 * 1024;
-    ok(
-        &mut client,
-        &[
-            b"CONFIG",
-            b"SET",
-            b"maxmemory",
-            limit.to_string().as_bytes(),
-        ],
-    );
-    ok(
-        &mut client,
-        &[b"CONFIG", b"SET", b"maxmemory-policy", b"volatile-ttl"],
-    );
+    limit_memory(&mut client, 8, b"volatile-ttl");
     fill(&mut client, "persistent", 3000, None);
     // Short deadlines are evicted before long ones.
     fill(&mut client, "short", 2000, Some(600_000));
