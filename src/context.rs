@@ -118,6 +118,18 @@ impl Client {
         }
     }
 
+    /// Copy what CLIENT LIST shows of this client (name, db, last command, protocol, flags)
+    /// into its registry state, as of `now`.
+    pub fn show_in(&self, state: &mut crate::clients::State, now: Instant) {
+        state.name.clone_from(&self.name);
+        state.db = self.db;
+        state.last_cmd = self.last_cmd;
+        state.last_interaction = now;
+        state.resp = self.protocol_version();
+        state.no_evict = self.no_evict;
+        state.no_touch = self.no_touch;
+    }
+
     /// The RESP version the connection speaks: 2 or 3.
     pub fn protocol_version(&self) -> i64 {
         match self.protocol {
@@ -474,13 +486,7 @@ impl Ctx<'_> {
         for entry in entries {
             if entry.id == self.client.id {
                 let mut state = entry.state().clone();
-                state.name.clone_from(&self.client.name);
-                state.db = self.client.db;
-                state.last_cmd = self.client.last_cmd;
-                state.last_interaction = now;
-                state.resp = self.client.protocol_version();
-                state.no_evict = self.client.no_evict;
-                state.no_touch = self.client.no_touch;
+                self.client.show_in(&mut state, now);
                 state.argv_mem = self.argv.iter().map(Bytes::len).sum();
                 out.push_str(&entry.line_with(now, &state));
             } else {

@@ -490,14 +490,7 @@ impl Session {
 
     /// Copy what CLIENT LIST shows of this client into its registry entry.
     fn publish(&self, now: Instant) {
-        let mut state = self.entry.state();
-        state.name.clone_from(&self.client.name);
-        state.db = self.client.db;
-        state.last_cmd = self.client.last_cmd;
-        state.last_interaction = now;
-        state.resp = self.client.protocol_version();
-        state.no_evict = self.client.no_evict;
-        state.no_touch = self.client.no_touch;
+        self.client.show_in(&mut self.entry.state(), now);
     }
 }
 
