@@ -9,16 +9,7 @@ use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use support::{quote, read_reply, Client, ServerProcess};
-
-fn assert_reply(what: &str, got: &[u8], expected: &[u8]) {
-    assert!(
-        got == expected,
-        "{what}: expected {} got {}",
-        quote(expected),
-        quote(got)
-    );
-}
+use support::{assert_reply, quote, read_reply, Client, ServerProcess};
 
 // ---------------------------------------------------------------------------------------------
 // Protected mode

@@ -17,20 +17,11 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use support::{bulk, cmd, quote, read_reply, Client, ServerProcess, READ_TIMEOUT};
+use support::{assert_reply, bulk, cmd, quote, read_reply, Client, ServerProcess, READ_TIMEOUT};
 
 const NIL: &[u8] = b"$-1\r\n";
 const OK: &[u8] = b"+OK\r\n";
 const PONG: &[u8] = b"+PONG\r\n";
-
-fn assert_reply(what: &str, got: &[u8], expected: &[u8]) {
-    assert!(
-        got == expected,
-        "{what}: expected {} got {}",
-        quote(expected),
-        quote(got)
-    );
-}
 
 // ---------------------------------------------------------------------------------------------
 // 1. Pipelining

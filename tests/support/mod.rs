@@ -118,6 +118,16 @@ fn escape(bytes: &[u8]) -> String {
     quoted[1..quoted.len() - 1].to_string()
 }
 
+/// Assert that a raw reply is the one expected, showing both quoted when not.
+pub fn assert_reply(what: &str, got: &[u8], expected: &[u8]) {
+    assert!(
+        got == expected,
+        "{what}: expected {} got {}",
+        quote(expected),
+        quote(got)
+    );
+}
+
 /// Quote bytes the way redis-cli does: printable ASCII as is, the rest escaped.
 pub fn quote(bytes: &[u8]) -> String {
     let mut out = String::from("\"");
