@@ -521,20 +521,25 @@ impl Ctx<'_> {
     /// It also tells the keyspace how to record accesses under the current policy (LRU clock
     /// or LFU counter), under the same read of the configuration.
     pub fn out_of_memory(&mut self) -> bool {
-        let (maxmemory, policy, samples, clock) = {
-            let config = self.config();
+        let config = self.config();
+        let (maxmemory, clock) = (config.maxmemory(), config.access_clock());
+        // The policy and sample count matter only with a limit (most servers have none, and
+        // this runs before every command).
+        let eviction = (maxmemory != 0).then(|| {
             (
-                config.maxmemory(),
                 crate::evict::Policy::from_name(config.maxmemory_policy()),
                 usize::try_from(config.maxmemory_samples()).unwrap_or(5),
-                config.access_clock(),
             )
-        };
+        });
+        drop(config);
         let rng = self.rng;
         self.keyspace.set_access_clock(clock, || rng.next_u64());
         // A replica leaves eviction to its master, whose DELs it applies (Redis's default
         // `replica-ignore-maxmemory yes`).
-        if maxmemory == 0 || self.replication.is_replica() {
+        let Some((policy, samples)) = eviction else {
+            return false;
+        };
+        if self.replication.is_replica() {
             return false;
         }
         let outcome = crate::evict::perform_evictions(
