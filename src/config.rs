@@ -1519,6 +1519,71 @@ fn os_reason(e: &std::io::Error) -> String {
     }
 }
 
+/// The server's live configuration, shared by every connection, with a generation number that
+/// moves with every change: a connection reads the settings it needs per request once, and
+/// reads them again only when the generation moved (one atomic load instead of the lock).
+#[derive(Debug, Default)]
+pub struct SharedConfig {
+    lock: std::sync::RwLock<Config>,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl SharedConfig {
+    pub fn new(config: Config) -> SharedConfig {
+        SharedConfig {
+            lock: std::sync::RwLock::new(config),
+            generation: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Read access (a panic while the lock was held left a usable configuration behind:
+    /// every change is one assignment).
+    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Config> {
+        self.lock.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Write access; the generation moves when the guard is let go.
+    pub fn write(&self) -> ConfigWriteGuard<'_> {
+        ConfigWriteGuard {
+            guard: self.lock.write().unwrap_or_else(|p| p.into_inner()),
+            generation: &self.generation,
+        }
+    }
+
+    /// How many times the configuration was written. A reader that saw generation `g`, then
+    /// read the configuration, has read it as of `g` or later.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+/// Write access to the [`SharedConfig`]; moves its generation on the way out, while the lock
+/// is still held, so a reader that sees the new generation reads the new configuration.
+pub struct ConfigWriteGuard<'a> {
+    guard: std::sync::RwLockWriteGuard<'a, Config>,
+    generation: &'a std::sync::atomic::AtomicU64,
+}
+
+impl std::ops::Deref for ConfigWriteGuard<'_> {
+    type Target = Config;
+    fn deref(&self) -> &Config {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for ConfigWriteGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Config {
+        &mut self.guard
+    }
+}
+
+impl Drop for ConfigWriteGuard<'_> {
+    fn drop(&mut self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -75,11 +75,7 @@ struct Settings {
 
 impl Settings {
     fn read(session: &Session) -> Settings {
-        let config = session
-            .shared()
-            .config
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
+        let config = session.shared().config.read();
         Settings {
             limits: Limits {
                 max_bulk_len: config.proto_max_bulk_len(),
@@ -168,12 +164,7 @@ async fn run(
 ) -> std::io::Result<&'static str> {
     // Replies are small and latency matters more than packet count: send them at once.
     stream.set_nodelay(true)?;
-    let keepalive = session
-        .shared()
-        .config
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .tcp_keepalive();
+    let keepalive = session.shared().config.read().tcp_keepalive();
     set_keepalive(&stream, keepalive);
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     // Encoded replies not yet written: what the output buffer limits measure. It grows when
@@ -224,7 +215,7 @@ async fn run(
                 match parser.parse(&mut input, &limits) {
                     Ok(Some(Frame::Command(argv))) => {
                         if in_batch == BATCH_MAX {
-                            session.flush_stats();
+                            session.end_batch();
                             held = None;
                             in_batch = 0;
                         }
@@ -262,7 +253,7 @@ async fn run(
                 }
             }
             // Counted before the keyspace is let go, so that no INFO misses them.
-            session.flush_stats();
+            session.end_batch();
         }
         if handoff {
             // PSYNC/SYNC made this client a replica: its reply goes out, then the replication

@@ -3,7 +3,7 @@
 //! tested without a runtime or a socket.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLockReadGuard};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -199,10 +199,70 @@ impl Rng {
     }
 }
 
+/// What the request path reads from the configuration for every request: read once, and
+/// again only when the configuration's generation moved (see [`crate::config::SharedConfig`]),
+/// so a pipeline of commands does not take the configuration's lock per request.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// The configuration's generation these were read at.
+    pub generation: u64,
+    pub maxmemory: u64,
+    pub access_clock: crate::access::AccessClock,
+    /// The eviction policy and sample count, when `maxmemory` is set.
+    pub eviction: Option<(crate::evict::Policy, usize)>,
+    /// `stop-writes-on-bgsave-error` is on and save points are set: a failed background save
+    /// then refuses writes with MISCONF.
+    pub misconf_armed: bool,
+    pub min_replicas_to_write: u64,
+    pub slowlog_log_slower_than: i64,
+    pub slowlog_max_len: u64,
+    pub latency_monitor_threshold: u64,
+    pub latency_tracking: bool,
+}
+
+impl Settings {
+    /// The settings as the configuration holds them now.
+    pub fn read(config: &crate::config::SharedConfig) -> Settings {
+        // The generation first: a change after this moves it again, so nothing stale is kept.
+        let generation = config.generation();
+        let config = config.read();
+        let maxmemory = config.maxmemory();
+        Settings {
+            generation,
+            maxmemory,
+            access_clock: config.access_clock(),
+            // The policy and sample count matter only with a limit.
+            eviction: (maxmemory != 0).then(|| {
+                (
+                    crate::evict::Policy::from_name(config.maxmemory_policy()),
+                    usize::try_from(config.maxmemory_samples()).unwrap_or(5),
+                )
+            }),
+            misconf_armed: config.stop_writes_on_bgsave_error() && !config.save().is_empty(),
+            min_replicas_to_write: config.min_replicas_to_write(),
+            slowlog_log_slower_than: config.slowlog_log_slower_than(),
+            slowlog_max_len: config.slowlog_max_len(),
+            latency_monitor_threshold: config.latency_monitor_threshold(),
+            latency_tracking: config.latency_tracking(),
+        }
+    }
+
+    /// These settings if the configuration has not changed since they were read, else a fresh
+    /// read.
+    pub fn refreshed(cached: Option<Settings>, config: &crate::config::SharedConfig) -> Settings {
+        match cached {
+            Some(settings) if settings.generation == config.generation() => settings,
+            _ => Settings::read(config),
+        }
+    }
+}
+
 /// The context of one command call.
 pub struct Ctx<'a> {
     pub keyspace: &'a mut Keyspace,
-    pub config: &'a RwLock<Config>,
+    pub config: &'a crate::config::SharedConfig,
+    /// What the request path reads from `config`, as of this call's start.
+    pub settings: &'a Settings,
     pub client: &'a mut Client,
     /// Every connected client, for CLIENT LIST and CLIENT KILL.
     pub clients: &'a ClientRegistry,
@@ -259,10 +319,7 @@ impl Ctx<'_> {
 
     /// REPLICAOF / SLAVEOF: follow `master`, or stop following (None). The status text.
     pub fn replicaof(&mut self, master: Option<(String, u16)>) -> &'static str {
-        let mut config = self
-            .config
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut config = self.config.write();
         let text = self.replication.replicaof(master, &mut config);
         self.keyspace
             .set_retain_expired(self.replication.is_replica());
@@ -351,10 +408,7 @@ impl Ctx<'_> {
         noflush: bool,
         nosave: bool,
     ) -> Result<(), CommandError> {
-        let config = self
-            .config
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let config = self.config.read();
         self.persistence
             .reload(self.keyspace, &config, merge, noflush, nosave, self.now_ms)
             .map_err(|err| match err {
@@ -367,10 +421,7 @@ impl Ctx<'_> {
 
     /// BGSAVE: start saving the dataset as it is now, in the background.
     pub fn bgsave(&mut self) -> Result<(), CommandError> {
-        let config = self
-            .config
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let config = self.config.read();
         self.persistence
             .bgsave(self.keyspace, &config)
             .map_err(|refused| match refused {
@@ -397,10 +448,7 @@ impl Ctx<'_> {
     pub fn save_after_flushall(&mut self) {
         self.persistence.abort_bgsave(self.keyspace);
         if self.save_points_configured() {
-            let config = self
-                .config
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let config = self.config.read();
             let _ = self.persistence.save(self.keyspace, &config);
         }
     }
@@ -410,10 +458,7 @@ impl Ctx<'_> {
     pub fn save_for_shutdown(&mut self, save: bool) -> Result<(), String> {
         self.persistence.abort_bgsave(self.keyspace);
         if save {
-            let config = self
-                .config
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let config = self.config.read();
             self.persistence.save(self.keyspace, &config)?;
         }
         self.persistence.decide_exit(save);
@@ -463,9 +508,7 @@ impl Ctx<'_> {
     /// Read access to the configuration. A poisoned lock still holds a valid config: writers
     /// validate before they change anything.
     pub fn config(&self) -> RwLockReadGuard<'_, Config> {
-        self.config
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.config.read()
     }
 
     /// The Redis version we are compatible with, as HELLO and INFO report it.
@@ -521,19 +564,15 @@ impl Ctx<'_> {
     /// It also tells the keyspace how to record accesses under the current policy (LRU clock
     /// or LFU counter), under the same read of the configuration.
     pub fn out_of_memory(&mut self) -> bool {
-        let config = self.config();
-        let (maxmemory, clock) = (config.maxmemory(), config.access_clock());
-        // The policy and sample count matter only with a limit (most servers have none, and
-        // this runs before every command).
-        let eviction = (maxmemory != 0).then(|| {
-            (
-                crate::evict::Policy::from_name(config.maxmemory_policy()),
-                usize::try_from(config.maxmemory_samples()).unwrap_or(5),
-            )
-        });
-        drop(config);
+        let Settings {
+            maxmemory,
+            access_clock,
+            eviction,
+            ..
+        } = *self.settings;
         let rng = self.rng;
-        self.keyspace.set_access_clock(clock, || rng.next_u64());
+        self.keyspace
+            .set_access_clock(access_clock, || rng.next_u64());
         // A replica leaves eviction to its master, whose DELs it applies (Redis's default
         // `replica-ignore-maxmemory yes`).
         let Some((policy, samples)) = eviction else {
@@ -556,9 +595,7 @@ impl Ctx<'_> {
     }
 
     /// Write access to the configuration.
-    pub fn config_mut(&self) -> RwLockWriteGuard<'_, Config> {
-        self.config
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    pub fn config_mut(&self) -> crate::config::ConfigWriteGuard<'_> {
+        self.config.write()
     }
 }

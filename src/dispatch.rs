@@ -66,8 +66,9 @@ pub fn dispatch(
         }
         // The last background save failed and stop-writes-on-bgsave-error is on: writes (and
         // PING, as Redis does) are refused before their syntax is looked at.
-        if (command.flags.write || command.full_name == "ping")
-            && ctx.persistence.writes_refused(&ctx.config())
+        if ctx.settings.misconf_armed
+            && (command.flags.write || command.full_name == "ping")
+            && ctx.persistence.last_bgsave_failed()
         {
             rejected = Some(command);
             return Err(CommandError::Custom(MISCONF.into()));
@@ -177,7 +178,7 @@ pub fn resolve<'t>(
 fn replication_refusal(command: &Command, ctx: &Ctx<'_>) -> Option<CommandError> {
     // On a master only writes can be refused (NOREPLICAS): reads cost one atomic load here.
     if !ctx.replication.is_replica()
-        && (!command.flags.write || ctx.config().min_replicas_to_write() == 0)
+        && (!command.flags.write || ctx.settings.min_replicas_to_write == 0)
     {
         return None;
     }

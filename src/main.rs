@@ -59,7 +59,7 @@ fn start(args: &[String]) -> Result<(), String> {
         // server: it is never half-loaded, and never overwritten by a later save.
         {
             let mut keyspace = shared.lock_keyspace();
-            let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+            let config = shared.config.read();
             shared
                 .persistence
                 .load(&mut keyspace, &config)

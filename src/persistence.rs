@@ -22,7 +22,7 @@
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -52,6 +52,9 @@ pub struct Persistence {
     /// `changes` as it was when the last successful save took its snapshot.
     saved_at: AtomicU64,
     state: Mutex<State>,
+    /// Whether the last background save to a file succeeded (true until one fails): read by
+    /// every write command's MISCONF check, so kept out of `state`'s lock.
+    last_bgsave_ok: AtomicBool,
     /// The server, for the background save thread (set once the state is shared).
     shared: OnceLock<Weak<Shared>>,
     /// What the way out does: decided by SHUTDOWN or by the save a signal triggers
@@ -68,7 +71,6 @@ struct State {
     generation: u64,
     /// Unix seconds of the last successful save (startup counts as one, as in Redis).
     last_save: i64,
-    last_bgsave_ok: bool,
     last_bgsave_secs: i64,
     last_bgsave_try: i64,
     saves: u64,
@@ -210,10 +212,10 @@ impl Persistence {
         Persistence {
             state: Mutex::new(State {
                 last_save: unix_now(),
-                last_bgsave_ok: true,
                 last_bgsave_secs: -1,
                 ..State::default()
             }),
+            last_bgsave_ok: AtomicBool::new(true),
             ..Persistence::default()
         }
     }
@@ -268,7 +270,7 @@ impl Persistence {
             changes_since_last_save: self.dirty(),
             bgsave_in_progress: current.is_some(),
             last_save_time: state.last_save,
-            last_bgsave_ok: state.last_bgsave_ok,
+            last_bgsave_ok: self.last_bgsave_ok.load(Ordering::Relaxed),
             last_bgsave_time_sec: state.last_bgsave_secs,
             current_bgsave_time_sec: current.map_or(-1, |b| {
                 i64::try_from(b.started.elapsed().as_secs()).unwrap_or(0)
@@ -281,12 +283,11 @@ impl Persistence {
         }
     }
 
-    /// Whether write commands (and PING) are refused with MISCONF: the last background save
-    /// failed, save points are configured and `stop-writes-on-bgsave-error` is on.
-    pub fn writes_refused(&self, config: &Config) -> bool {
-        config.stop_writes_on_bgsave_error()
-            && !config.save().is_empty()
-            && !self.state().last_bgsave_ok
+    /// Whether the last background save to a file failed: write commands (and PING) are
+    /// then refused with MISCONF when save points are configured and
+    /// `stop-writes-on-bgsave-error` is on (see `context::Settings::misconf_armed`).
+    pub fn last_bgsave_failed(&self) -> bool {
+        !self.last_bgsave_ok.load(Ordering::Relaxed)
     }
 
     /// SAVE counts in `rdb_saves` (whether it succeeds or not), as BGSAVE does; the saves
@@ -312,8 +313,8 @@ impl Persistence {
         self.saved(at);
         let mut state = self.state();
         state.last_save = unix_now();
-        state.last_bgsave_ok = true;
         drop(state);
+        self.last_bgsave_ok.store(true, Ordering::Relaxed);
         tracing::info!(
             keys,
             "DB saved on disk in {:.3} seconds",
@@ -428,7 +429,7 @@ impl Persistence {
             let mut state = self.state();
             state.bgsave = None;
             if to_file {
-                state.last_bgsave_ok = false;
+                self.last_bgsave_ok.store(false, Ordering::Relaxed);
             }
             return Err(BgsaveRefused::NoServer);
         }
@@ -443,7 +444,7 @@ impl Persistence {
     pub fn cron(shared: &Arc<Shared>) {
         let persistence = &shared.persistence;
         let (rules, dirty) = {
-            let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+            let config = shared.config.read();
             (config.save().to_vec(), persistence.dirty())
         };
         if rules.is_empty() {
@@ -455,7 +456,8 @@ impl Persistence {
             if state.bgsave.is_some() {
                 return;
             }
-            let may_try = now - state.last_bgsave_try > RETRY_DELAY_SECS || state.last_bgsave_ok;
+            let may_try =
+                now - state.last_bgsave_try > RETRY_DELAY_SECS || !persistence.last_bgsave_failed();
             rules.iter().copied().find(|&(seconds, changes)| {
                 dirty >= u64::try_from(changes).unwrap_or(0)
                     && now - state.last_save > seconds
@@ -467,7 +469,7 @@ impl Persistence {
         };
         tracing::info!("{changes} changes in {seconds} seconds. Saving...");
         let mut keyspace = shared.lock_keyspace();
-        let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+        let config = shared.config.read();
         let _ = persistence.bgsave(&mut keyspace, &config);
     }
 
@@ -499,7 +501,7 @@ impl Persistence {
         let persistence = &shared.persistence;
         // The keyspace first, then the configuration: the order handlers take them in.
         let mut keyspace = shared.lock_keyspace();
-        let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+        let config = shared.config.read();
         persistence.stop_background(&mut keyspace, &config);
         if config.save().is_empty() {
             persistence.decide_exit(false);
@@ -518,7 +520,7 @@ impl Persistence {
         let persistence = &shared.persistence;
         // The keyspace first, then the configuration: the order handlers take them in.
         let mut keyspace = shared.lock_keyspace();
-        let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+        let config = shared.config.read();
         persistence.stop_background(&mut keyspace, &config);
         let needed = match persistence.exit.load(Ordering::SeqCst) {
             EXIT_NOSAVE => false,
@@ -757,7 +759,7 @@ impl Job {
             Some((Ok(()), keys)) => {
                 persistence.saved(self.at);
                 state.last_save = unix_now();
-                state.last_bgsave_ok = true;
+                persistence.last_bgsave_ok.store(true, Ordering::Relaxed);
                 tracing::info!(
                     keys,
                     "Background saving terminated with success in {:.3} seconds",
@@ -765,7 +767,7 @@ impl Job {
                 );
             }
             Some((Err(reason), _)) => {
-                state.last_bgsave_ok = false;
+                persistence.last_bgsave_ok.store(false, Ordering::Relaxed);
                 tracing::warn!("Background saving error: {reason}");
             }
         }

@@ -1131,7 +1131,7 @@ pub async fn run_cron(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => return,
         }
         ticks += 1;
-        let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+        let config = shared.config.read();
         shared.replication.cron(&config, ticks);
     }
 }
@@ -1178,7 +1178,7 @@ type LinkResult<T> = Result<T, String>;
 async fn link_once(shared: &Arc<Shared>, host: &str, port: u16) -> LinkResult<()> {
     let repl = &shared.replication;
     let (timeout, masterauth, our_port, databases) = {
-        let c = shared.config.read().unwrap_or_else(|p| p.into_inner());
+        let c = shared.config.read();
         (
             Duration::from_secs(c.repl_timeout()),
             c.masterauth().to_vec(),
@@ -1269,7 +1269,7 @@ async fn link_once(shared: &Arc<Shared>, host: &str, port: u16) -> LinkResult<()
             }
             keyspace.drain_expired(|_, _| {});
             let size = {
-                let c = shared.config.read().unwrap_or_else(|p| p.into_inner());
+                let c = shared.config.read();
                 usize::try_from(c.repl_backlog_size()).unwrap_or(usize::MAX)
             };
             let mut st = repl.lock();
@@ -1296,14 +1296,8 @@ async fn link_once(shared: &Arc<Shared>, host: &str, port: u16) -> LinkResult<()
             st.replicas.clear();
         }
         if st.backlog.is_none() {
-            let size = usize::try_from(
-                shared
-                    .config
-                    .read()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .repl_backlog_size(),
-            )
-            .unwrap_or(usize::MAX);
+            let size =
+                usize::try_from(shared.config.read().repl_backlog_size()).unwrap_or(usize::MAX);
             st.backlog = Some(Backlog::new(size, st.offset + 1));
             repl.streaming.store(true, Ordering::Relaxed);
         }

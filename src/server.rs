@@ -173,11 +173,7 @@ struct ClientSlot(Arc<Shared>);
 
 impl ClientSlot {
     fn take(shared: &Arc<Shared>) -> Option<ClientSlot> {
-        let limit = shared
-            .config
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .maxclients() as usize;
+        let limit = shared.config.read().maxclients() as usize;
         let previous = shared.clients.fetch_add(1, Ordering::SeqCst);
         if previous >= limit {
             shared.clients.fetch_sub(1, Ordering::SeqCst);
@@ -206,7 +202,7 @@ async fn refuse(mut stream: tokio::net::TcpStream) {
 /// only clients from the loopback interface are served. Redis 7.0 applies it whatever `bind`
 /// says (checked against redis-server 7.0.15 bound to `0.0.0.0` and to a single address).
 pub fn refused_by_protected_mode(shared: &Shared, peer: &SocketAddr) -> bool {
-    let config = shared.config.read().unwrap_or_else(|p| p.into_inner());
+    let config = shared.config.read();
     config.protected_mode() && config.requirepass().is_empty() && !is_loopback_peer(peer)
 }
 
@@ -237,12 +233,7 @@ async fn deny(mut stream: tokio::net::TcpStream) {
 async fn expiry_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15 ^ u64::from(std::process::id());
     loop {
-        let hz = shared
-            .config
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .hz()
-            .max(1);
+        let hz = shared.config.read().hz().max(1);
         let period = Duration::from_millis(1000 / u64::from(hz));
         tokio::select! {
             _ = tokio::time::sleep(period) => {}

@@ -10,7 +10,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 
 use crate::clients::{Endpoint, Entry};
-use crate::context::{Client, Ctx};
+use crate::context::{Client, Ctx, Settings};
 use crate::dispatch::{dispatch, Resolved};
 use crate::error::CommandError;
 use crate::keyspace::Keyspace;
@@ -26,17 +26,17 @@ pub struct Session {
     entry: Arc<Entry>,
     /// The wall clock (Unix µs) read at the start of the current batch, and when.
     wall_base: Option<(i64, Instant)>,
-    /// `slowlog-log-slower-than` and `slowlog-max-len`, read at most once per batch (the
-    /// configuration's lock is shared by every connection, and this runs per request): no
-    /// other client can change them while this one holds the keyspace, and after this
-    /// client's own CONFIG SET they are read again.
-    slowlog_settings: std::cell::Cell<Option<(i64, u64)>>,
+    /// What each request reads from the configuration, kept while the configuration's
+    /// generation stays the same (its lock is shared by every connection, and this runs per
+    /// request).
+    settings: std::cell::Cell<Option<Settings>>,
+    /// When the last request finished: CLIENT LIST's last interaction, published with the
+    /// rest of what CLIENT LIST shows once per batch (see [`Session::end_batch`]).
+    last_finished: std::cell::Cell<Option<Instant>>,
     /// Calls counted here and not yet in the shared stats (see `Pending`).
     pending: std::cell::Cell<Option<Pending>>,
     /// Their durations for the latency histograms (µs), when `latency-tracking` is on.
     pending_latencies: std::cell::RefCell<Vec<u64>>,
-    /// `latency-monitor-threshold` and `latency-tracking`, cached as `slowlog_settings` is.
-    latency_settings: std::cell::Cell<Option<(u64, bool)>>,
 }
 
 impl Session {
@@ -60,12 +60,7 @@ impl Session {
         let mut client = Client::new(id);
         // As in Redis, a client is authenticated from the start when the default user needs no
         // password at the time it connects.
-        client.authenticated = shared
-            .config
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .requirepass()
-            .is_empty();
+        client.authenticated = shared.config.read().requirepass().is_empty();
         client.local = is_local(&endpoint);
         let entry = shared.registry.register(id, endpoint);
         Session {
@@ -73,10 +68,10 @@ impl Session {
             client,
             entry,
             wall_base: None,
-            slowlog_settings: std::cell::Cell::new(None),
+            settings: std::cell::Cell::new(None),
+            last_finished: std::cell::Cell::new(None),
             pending: std::cell::Cell::new(None),
             pending_latencies: std::cell::RefCell::new(Vec::new()),
-            latency_settings: std::cell::Cell::new(None),
         }
     }
 
@@ -97,7 +92,7 @@ impl Session {
         let shared = Arc::clone(&self.shared);
         let mut held = None;
         let reply = self.execute_held(argv, &shared, &mut held);
-        self.flush_stats();
+        self.end_batch();
         reply
     }
 
@@ -119,7 +114,9 @@ impl Session {
     pub fn execute_from_master(&mut self, argv: &[Bytes], raw: Bytes) -> Reply {
         let shared = Arc::clone(&self.shared);
         let mut held = None;
-        self.run(argv, &shared, &mut held, Some(raw))
+        let reply = self.run(argv, &shared, &mut held, Some(raw));
+        self.end_batch();
+        reply
     }
 
     fn run<'s>(
@@ -145,11 +142,7 @@ impl Session {
             }
         }
         let started = Instant::now();
-        if held.is_none() {
-            // A new batch: settings cached by the last one may have changed since.
-            self.slowlog_settings.set(None);
-            self.latency_settings.set(None);
-        }
+        let settings = self.settings();
         // The wall clock is read once per batch (when the lock is taken); the commands after
         // the first add the monotonic time since then. Clock reads cost enough here (measured
         // with perf: 7% of the server's CPU at -P 16 with four reads per command) to count.
@@ -189,6 +182,7 @@ impl Session {
             let mut ctx = Ctx {
                 keyspace: &mut *keyspace,
                 config: &shared.config,
+                settings: &settings,
                 client,
                 clients: &shared.registry,
                 table: shared.table,
@@ -251,7 +245,7 @@ impl Session {
         self.client.finish_command();
         // One clock read serves the command's duration and CLIENT LIST's idle time.
         let finished = Instant::now();
-        self.publish(finished);
+        self.last_finished.set(Some(finished));
         let reply = outcome.unwrap_or_else(|panic| {
             let name = argv
                 .first()
@@ -303,7 +297,8 @@ impl Session {
         let stats = &self.shared.stats;
         match found {
             Resolved::Command(command) => {
-                if code.is_none() && !command.spec.key_specs.is_empty() {
+                let pended = code.is_none() && counted_in_runs(command);
+                if pended {
                     self.pend(command, elapsed, finished);
                 } else {
                     let outcome = if code.is_some() {
@@ -320,18 +315,11 @@ impl Session {
                         finished,
                     );
                 }
-                // After CONFIG SET the settings are read again, before this very command is
-                // weighed (Redis reads them after the call, so it logs the CONFIG SET itself).
-                if command.full_name == "config|set" {
-                    self.slowlog_settings.set(None);
-                    self.latency_settings.set(None);
-                }
                 // Only commands that ran are logged, as in Redis, and not those flagged
                 // SKIP_SLOWLOG.
                 if !command.skip_slowlog {
                     self.log_if_slow(argv, elapsed);
                 }
-                let pended = code.is_none() && !command.spec.key_specs.is_empty();
                 self.record_latency(&command.full_name, command.flags.fast, elapsed, pended);
             }
             Resolved::ArityRejected(name) => {
@@ -384,10 +372,10 @@ impl Session {
         }
     }
 
-    /// Add the calls not counted yet to the shared stats. The connection does this before it
-    /// lets go of the keyspace (no other client's INFO can run before), and `execute_held`
-    /// before any request for another command (this client's own INFO sees them).
-    pub fn flush_stats(&self) {
+    /// Add the calls not counted yet to the shared stats: at the end of a batch (no other
+    /// client's INFO can run before), and before any request for another command (this
+    /// client's own INFO sees them).
+    fn flush_stats(&self) {
         if let Some(run) = self.pending.take() {
             self.shared
                 .stats
@@ -416,15 +404,9 @@ struct Pending {
 impl Session {
     /// Add the command to the slow log if it took at least `slowlog-log-slower-than`.
     fn log_if_slow(&self, argv: &[Bytes], elapsed: std::time::Duration) {
-        let (threshold, max_len) = match self.slowlog_settings.get() {
-            Some(settings) => settings,
-            None => {
-                let config = self.shared.config.read().unwrap_or_else(|p| p.into_inner());
-                let settings = (config.slowlog_log_slower_than(), config.slowlog_max_len());
-                self.slowlog_settings.set(Some(settings));
-                settings
-            }
-        };
+        // Read after the call, as Redis does: a CONFIG SET of the threshold weighs itself.
+        let settings = self.settings();
+        let (threshold, max_len) = (settings.slowlog_log_slower_than, settings.slowlog_max_len);
         let duration_us = i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX);
         if threshold < 0 || duration_us < threshold {
             return;
@@ -454,19 +436,11 @@ impl Session {
         elapsed: std::time::Duration,
         pended: bool,
     ) {
-        // Read once per batch, like the slow log settings (and dropped with them).
-        let (threshold, tracking) = match self.latency_settings.get() {
-            Some(settings) => settings,
-            None => {
-                let config = self.shared.config.read().unwrap_or_else(|p| p.into_inner());
-                let settings = (
-                    config.latency_monitor_threshold(),
-                    config.latency_tracking(),
-                );
-                self.latency_settings.set(Some(settings));
-                settings
-            }
-        };
+        let settings = self.settings();
+        let (threshold, tracking) = (
+            settings.latency_monitor_threshold,
+            settings.latency_tracking,
+        );
         if tracking {
             let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
             if pended {
@@ -488,10 +462,31 @@ impl Session {
         );
     }
 
-    /// Copy what CLIENT LIST shows of this client into its registry entry.
-    fn publish(&self, now: Instant) {
-        self.client.show_in(&mut self.entry.state(), now);
+    /// The settings each request reads from the configuration, read again only when the
+    /// configuration changed since.
+    fn settings(&self) -> Settings {
+        let settings = Settings::refreshed(self.settings.get(), &self.shared.config);
+        self.settings.set(Some(settings));
+        settings
     }
+
+    /// The end of a batch of requests, before the keyspace lock is let go: the calls not yet
+    /// counted go to the shared stats, and what CLIENT LIST shows of this client to its
+    /// registry entry (no other client can look at either before that: every command runs
+    /// under the keyspace lock, and this client's own CLIENT LIST reads its live state).
+    pub fn end_batch(&self) {
+        self.flush_stats();
+        if let Some(finished) = self.last_finished.take() {
+            self.client.show_in(&mut self.entry.state(), finished);
+        }
+    }
+}
+
+/// Whether a successful call of `command` may wait in the session's pending run (see
+/// `Pending`) instead of going to the shared stats at once: commands that take keys or are
+/// flagged FAST, none of which reads the stats (INFO, LATENCY and CONFIG RESETSTAT are neither).
+fn counted_in_runs(command: &Command) -> bool {
+    command.flags.fast || !command.spec.key_specs.is_empty()
 }
 
 impl Drop for Session {

@@ -7,7 +7,7 @@
 //! every keyspace operation leaves the maps consistent before it can panic.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::clients::ClientRegistry;
@@ -52,7 +52,7 @@ impl Clock {
 #[derive(Debug)]
 pub struct Shared {
     pub keyspace: Mutex<Keyspace>,
-    pub config: RwLock<Config>,
+    pub config: crate::config::SharedConfig,
     pub table: &'static CommandTable,
     pub clock: Clock,
     pub rng: Rng,
@@ -95,7 +95,7 @@ impl Shared {
         keyspace.set_access_clock(config.access_clock(), || rng.next_u64());
         Shared {
             keyspace: Mutex::new(keyspace),
-            config: RwLock::new(config),
+            config: crate::config::SharedConfig::new(config),
             table,
             clock,
             rng,
@@ -177,11 +177,7 @@ impl Shared {
         self.stats
             .expire_cycle_done(sampled, removed, out_of_time, elapsed);
         // As Redis does, a slow cycle is a latency event of its own.
-        let threshold = self
-            .config
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .latency_monitor_threshold();
+        let threshold = self.config.read().latency_monitor_threshold();
         self.latency.record_if_needed(
             "expire-cycle",
             u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),

@@ -834,7 +834,7 @@ fn a_replica_snapshot_is_delivered_without_touching_the_file() {
     let (tx, rx) = std::sync::mpsc::channel();
     {
         let mut keyspace = shared.lock_keyspace();
-        let config = shared.config.read().expect("config");
+        let config = shared.config.read();
         shared
             .persistence
             .snapshot_for(

@@ -1218,6 +1218,45 @@ fn slowlog_settings_changed_inside_a_pipeline_apply_at_once() {
     }
 }
 
+/// The connection reads `maxmemory` (and the rest of what every request checks) once, and
+/// again only after the configuration changed: a CONFIG SET inside a pipelined batch applies
+/// from the next request of that batch on. Checked against redis-server when it is installed.
+fn check_maxmemory_changed_inside_a_pipeline(server: &ServerProcess) {
+    let mut client = Client::connect(server);
+    let mut request = Vec::new();
+    for argv in [
+        &[&b"CONFIG"[..], b"SET", b"maxmemory", b"1"][..],
+        &[b"SET", b"a", b"1"],
+        &[b"CONFIG", b"SET", b"maxmemory", b"0"],
+        &[b"SET", b"a", b"2"],
+        &[b"GET", b"a"],
+    ] {
+        request.extend(cmd(argv));
+    }
+    client.send(&request);
+    let expected: [&[u8]; 5] = [
+        b"+OK\r\n",
+        b"-OOM command not allowed when used memory > 'maxmemory'.\r\n",
+        b"+OK\r\n",
+        b"+OK\r\n",
+        b"$1\r\n2\r\n",
+    ];
+    for (n, want) in expected.iter().enumerate() {
+        assert_reply(&format!("reply #{n}"), &client.reply(), want);
+    }
+}
+
+#[test]
+fn maxmemory_changed_inside_a_pipeline_applies_at_once() {
+    let server = support::start_ours("tcp-maxmemory-pipeline", &[]);
+    check_maxmemory_changed_inside_a_pipeline(&server);
+    let Some(binary) = support::reference_server() else {
+        return;
+    };
+    let reference = support::start_reference("tcp-maxmemory-pipeline-reference", &binary);
+    check_maxmemory_changed_inside_a_pipeline(&reference);
+}
+
 #[test]
 fn slowlog_records_commands_over_the_threshold() {
     let server = support::start_ours("tcp-slowlog", &["--slowlog-log-slower-than", "0"]);
