@@ -22,7 +22,7 @@ fn getex(ctx: &mut Ctx, args: &Args) -> CommandResult {
             ctx.mark_dirty(1);
             ctx.propagate_as(vec![Bytes::from_static(b"PERSIST"), key.clone()]);
         }
-    } else if let Some(at) = super::set::deadline(args, now, "getex")? {
+    } else if let Some(at) = super::set::deadline(args, args.oneof("expiration"), now, "getex")? {
         // A deadline that has already passed deletes the key, as Redis does for EXAT/PXAT.
         db.set_deadline(key, at, now);
         ctx.mark_dirty(1);

@@ -20,12 +20,15 @@ fn key_flags(args: &Args) -> &'static [&'static str] {
 }
 
 fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
-    let expire_at = deadline(args, ctx.now_ms, "set")?;
+    // Each option is looked up once: SET is the command pipelines send most.
+    let get = args.flag("get");
+    let expiration = args.oneof("expiration");
+    let expire_at = deadline(args, expiration, ctx.now_ms, "set")?;
     let key = args.key("key");
     let now = ctx.now_ms;
     let db = ctx.db();
     // With GET the old value is read first, so a wrong type stops the SET altogether.
-    let old = if args.flag("get") {
+    let old = if get {
         match db.read(key, now) {
             Some(old) => Reply::Bulk(old.as_str()?.to_bytes()),
             None => Reply::Null,
@@ -42,13 +45,13 @@ fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
         _ => false,
     };
     if !refused {
-        let keep_ttl = args.flag("keepttl");
+        let keep_ttl = expiration == Some("keepttl");
         let value = Value::Str(Str::encoded(args.bytes("value").clone()));
         db.set(key.clone(), value, expire_at, keep_ttl, now);
         ctx.mark_dirty(1);
-        propagate(ctx, args, expire_at);
+        propagate(ctx, args, expiration, expire_at, get);
     }
-    Ok(match (args.flag("get"), refused) {
+    Ok(match (get, refused) {
         (true, _) => old,
         (false, true) => Reply::Null,
         (false, false) => Reply::ok(),
@@ -58,10 +61,16 @@ fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
 /// As Redis 7.0 propagates SET: a relative or second-based expiry becomes `PXAT <ms>` (the
 /// replica must not count from its own clock), and GET is dropped (a replica has no one to
 /// answer).
-fn propagate(ctx: &mut Ctx, args: &Args, expire_at: Option<i64>) {
+fn propagate(
+    ctx: &mut Ctx,
+    args: &Args,
+    expiration: Option<&str>,
+    expire_at: Option<i64>,
+    get: bool,
+) {
     let argv = ctx.argv;
     match expire_at {
-        Some(at) if args.oneof("expiration") != Some("unix-time-milliseconds") => {
+        Some(at) if expiration != Some("unix-time-milliseconds") => {
             ctx.propagate_as(vec![
                 argv[0].clone(),
                 args.key("key").clone(),
@@ -70,7 +79,7 @@ fn propagate(ctx: &mut Ctx, args: &Args, expire_at: Option<i64>) {
                 Bytes::from(at.to_string()),
             ]);
         }
-        _ if args.flag("get") => {
+        _ if get => {
             let mut rewritten = argv[..3].to_vec();
             let mut dropped = false;
             for word in &argv[3..] {
@@ -88,21 +97,23 @@ fn propagate(ctx: &mut Ctx, args: &Args, expire_at: Option<i64>) {
 
 /// The absolute deadline in Unix ms asked for by EX/PX/EXAT/PXAT, checked as Redis does: the
 /// number must be positive, seconds must survive the conversion to milliseconds, and the
-/// relative forms must not overflow when added to the current time. `command` names the
-/// command in the error (SET and GETEX share these rules).
+/// relative forms must not overflow when added to the current time. `expiration` is the member
+/// of the `expiration` oneof given; `command` names the command in the error (SET and GETEX
+/// share these rules).
 pub(super) fn deadline(
     args: &Args,
+    expiration: Option<&str>,
     now: i64,
     command: &'static str,
 ) -> Result<Option<i64>, CommandError> {
-    let invalid = CommandError::InvalidExpireTime(command);
-    let (name, seconds, relative) = match args.oneof("expiration") {
+    let (name, seconds, relative) = match expiration {
         Some(name @ "seconds") => (name, true, true),
         Some(name @ "milliseconds") => (name, false, true),
         Some(name @ "unix-time-seconds") => (name, true, false),
         Some(name @ "unix-time-milliseconds") => (name, false, false),
         _ => return Ok(None),
     };
+    let invalid = CommandError::InvalidExpireTime(command);
     let value = args.int(name).ok_or(CommandError::Syntax)?;
     if value <= 0 {
         return Err(invalid);

@@ -52,12 +52,16 @@ struct Hit {
     int: i64,
 }
 
+/// The matched words of one request. Most requests match a few words: kept inline, they
+/// cost no allocation per request.
+type Hits = smallvec::SmallVec<[Hit; 8]>;
+
 /// The validated arguments of one request.
 #[derive(Debug)]
 pub struct Args<'a> {
     words: &'a [Bytes],
     spec: &'a CompiledArgs,
-    hits: Vec<Hit>,
+    hits: Hits,
 }
 
 impl<'a> Args<'a> {
@@ -69,18 +73,21 @@ impl<'a> Args<'a> {
         rules: &Rules<'_>,
     ) -> Result<Args<'a>, CommandError> {
         if spec.positional && words.len() == spec.top.len() {
-            return Args::parse_positional(spec, words, rules);
+            return Args::parse_positional(spec, &spec.top, words, rules);
+        }
+        if spec.required_prefix == Some(words.len()) {
+            return Args::parse_positional(spec, &spec.top[..words.len()], words, rules);
         }
         if let Some(unit) = spec.repeated_tail {
             let prefix = spec.top.len() - 1;
             if words.len() >= prefix + unit && (words.len() - prefix).is_multiple_of(unit) {
-                return Args::parse_positional(spec, words, rules);
+                return Args::parse_positional(spec, &spec.top, words, rules);
             }
         }
         let mut matcher = Matcher {
             spec,
             words,
-            hits: Vec::with_capacity(words.len()),
+            hits: Hits::with_capacity(words.len()),
             numbers_as_read: rules.numbers_as_read,
         };
         let end = matcher.sequence(&spec.top, 0)?;
@@ -110,18 +117,20 @@ impl<'a> Args<'a> {
         Ok(args)
     }
 
-    /// `parse` for a spec of required positional values only and a request with one word
-    /// for each (most commands on the hot path), or for a spec whose last argument repeats
-    /// and a request with whole repetitions (DEL, MGET, MSET): what the general matcher would
+    /// `parse` for `nodes` of required positional values only and a request with one word
+    /// for each (most commands on the hot path; `nodes` is the spec's top level, or the
+    /// required values before its options), or for a spec whose last argument repeats and a
+    /// request with whole repetitions (DEL, MGET, MSET): what the general matcher would
     /// find, in the same order of checks (numbers before the command's check only when it
     /// converts numbers as read), without walking the tree.
     fn parse_positional(
         spec: &'a CompiledArgs,
+        nodes: &[NodeId],
         words: &'a [Bytes],
         rules: &Rules<'_>,
     ) -> Result<Args<'a>, CommandError> {
-        let mut hits = Vec::with_capacity(words.len() + 1);
-        let Some((last, first)) = spec.top.split_last() else {
+        let mut hits = Hits::with_capacity(words.len() + 1);
+        let Some((last, first)) = nodes.split_last() else {
             // No arguments at all (DBSIZE): nothing to match.
             return Ok(Args { words, spec, hits });
         };
@@ -180,7 +189,7 @@ impl<'a> Args<'a> {
         Args {
             words,
             spec,
-            hits: Vec::new(),
+            hits: Hits::new(),
         }
     }
 
@@ -443,7 +452,7 @@ pub fn parse_i64(bytes: &[u8]) -> Option<i64> {
 struct Matcher<'s> {
     spec: &'s CompiledArgs,
     words: &'s [Bytes],
-    hits: Vec<Hit>,
+    hits: Hits,
     /// Convert numbers the moment they are matched (see [`Rules::numbers_as_read`]).
     numbers_as_read: bool,
 }

@@ -579,6 +579,10 @@ pub struct CompiledArgs {
     /// (required, no token): a value (DEL key [key ...]) or a block of such values (MSET key
     /// value [key value ...]); the number is the words one repetition takes.
     pub repeated_tail: Option<usize>,
+    /// How many top-level arguments (at least one) are such values when all the others (at
+    /// least one) come after them and are optional (SET key value [NX|XX] ...): a request with exactly
+    /// that many words matches them in order, and none of the options.
+    pub required_prefix: Option<usize>,
 }
 
 /// Length, first and last byte of a name: distinct for nearly all names of one command.
@@ -629,6 +633,17 @@ impl CompiledArgs {
                 )
         };
         compiled.positional = compiled.top.iter().all(|&id| plain(&compiled.nodes[id]));
+        let prefix = compiled
+            .top
+            .iter()
+            .take_while(|&&id| plain(&compiled.nodes[id]))
+            .count();
+        compiled.required_prefix = (prefix > 0
+            && prefix < compiled.top.len()
+            && compiled.top[prefix..]
+                .iter()
+                .all(|&id| compiled.nodes[id].optional))
+        .then_some(prefix);
         compiled.repeated_tail = match compiled.top.split_last() {
             Some((&last, first)) if first.iter().all(|&id| plain(&compiled.nodes[id])) => {
                 let node = &compiled.nodes[last];
