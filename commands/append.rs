@@ -17,7 +17,7 @@ fn append(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let db = ctx.db();
     let Some(value) = db.get_mut(key, now) else {
         db.set(
-            key.clone(),
+            key,
             Value::Str(Str::encoded(tail.clone())),
             None,
             false,

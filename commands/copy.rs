@@ -38,7 +38,7 @@ fn copy(ctx: &mut Ctx, args: &Args) -> CommandResult {
     if target.contains(destination, now) && !args.flag("replace") {
         return Ok(Reply::Integer(0));
     }
-    target.set(destination.clone(), value, deadline, false, now);
+    target.set(destination, value, deadline, false, now);
     ctx.mark_dirty(1);
     Ok(Reply::Integer(1))
 }

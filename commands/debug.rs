@@ -201,7 +201,7 @@ fn populate(ctx: &mut Ctx, words: &[Bytes]) -> CommandResult {
             value.resize(usize::try_from(size).unwrap_or(usize::MAX), 0);
         }
         db.set(
-            Bytes::from(key),
+            &Bytes::from(key),
             Value::Str(Str::plain(Bytes::from(value))),
             None,
             false,

@@ -17,8 +17,8 @@ fn getset(ctx: &mut Ctx, args: &Args) -> CommandResult {
         Some(old) => Reply::Bulk(old.as_str()?.to_bytes()),
         None => Reply::Null,
     };
-    let value = Value::Str(Str::encoded(args.bytes("value").clone()));
-    db.set(key.clone(), value, None, false, now);
+    let value = Value::Str(Str::encoded_arg(args.bytes("value")));
+    db.set(key, value, None, false, now);
     ctx.mark_dirty(1);
     // Replicas get the equivalent SET, as Redis 7.0 sends it.
     ctx.propagate_as(vec![

@@ -34,7 +34,7 @@ pub(super) fn increment_by(ctx: &mut Ctx, key: &Bytes, delta: i64) -> CommandRes
         }
         None => {
             let new = added(None, delta)?;
-            db.set(key.clone(), Value::Str(Str::Int(new)), None, false, now);
+            db.set(key, Value::Str(Str::Int(new)), None, false, now);
             new
         }
     };

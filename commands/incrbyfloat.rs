@@ -27,7 +27,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let (new, text) = summed(old, increment)?;
     match current {
         Some(s) => *s = new,
-        None => db.set(key.clone(), Value::Str(new), None, false, now),
+        None => db.set(key, Value::Str(new), None, false, now),
     }
     ctx.mark_dirty(1);
     // Replicas get the result, not the addition: long double arithmetic may differ there.

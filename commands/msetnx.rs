@@ -18,8 +18,8 @@ fn msetnx(ctx: &mut Ctx, args: &Args) -> CommandResult {
     }
     let mut written = 0;
     for (key, value) in args.all("key").zip(args.all("value")) {
-        let value = Value::Str(Str::encoded(value.clone()));
-        db.set(key.clone(), value, None, false, now);
+        let value = Value::Str(Str::encoded_arg(value));
+        db.set(key, value, None, false, now);
         written += 1;
     }
     ctx.mark_dirty(written);

@@ -46,8 +46,8 @@ fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
     };
     if !refused {
         let keep_ttl = expiration == Some("keepttl");
-        let value = Value::Str(Str::encoded(args.bytes("value").clone()));
-        db.set(key.clone(), value, expire_at, keep_ttl, now);
+        let value = Value::Str(Str::encoded_arg(args.bytes("value")));
+        db.set(key, value, expire_at, keep_ttl, now);
         ctx.mark_dirty(1);
         propagate(ctx, args, expiration, expire_at, get);
     }

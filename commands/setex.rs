@@ -27,9 +27,8 @@ fn setex(ctx: &mut Ctx, args: &Args) -> CommandResult {
 /// get `SET key value PXAT at`, the absolute form Redis 7.0 sends.
 pub(super) fn store_until(ctx: &mut Ctx, args: &Args, at: i64) -> CommandResult {
     let now = ctx.now_ms;
-    let value = Value::Str(Str::encoded(args.bytes("value").clone()));
-    ctx.db()
-        .set(args.key("key").clone(), value, Some(at), false, now);
+    let value = Value::Str(Str::encoded_arg(args.bytes("value")));
+    ctx.db().set(args.key("key"), value, Some(at), false, now);
     ctx.mark_dirty(1);
     // Replicas get an absolute deadline, as Redis 7.0 sends it.
     ctx.propagate_as(vec![

@@ -17,8 +17,8 @@ fn setnx(ctx: &mut Ctx, args: &Args) -> CommandResult {
         return Ok(Reply::Integer(0));
     }
     // Stored as SET stores it, so an integer value gets the int encoding.
-    let value = Value::Str(Str::encoded(args.bytes("value").clone()));
-    db.set(key.clone(), value, None, false, now);
+    let value = Value::Str(Str::encoded_arg(args.bytes("value")));
+    db.set(key, value, None, false, now);
     ctx.mark_dirty(1);
     Ok(Reply::Integer(1))
 }

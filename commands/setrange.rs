@@ -36,7 +36,7 @@ fn setrange(ctx: &mut Ctx, args: &Args) -> CommandResult {
             let start = write_start(offset, value.len(), limit)?;
             let new = overwrite(&[], start, value);
             let len = new.len() as i64;
-            db.set(key.clone(), Value::Str(new), None, false, now);
+            db.set(key, Value::Str(new), None, false, now);
             ctx.mark_dirty(1);
             Ok(Reply::Integer(len))
         }

@@ -54,7 +54,7 @@ struct Hit {
 
 /// The matched words of one request. Most requests match a few words: kept inline, they
 /// cost no allocation per request.
-type Hits = smallvec::SmallVec<[Hit; 8]>;
+type Hits = smallvec::SmallVec<[Hit; 4]>;
 
 /// The validated arguments of one request.
 #[derive(Debug)]
@@ -129,18 +129,29 @@ impl<'a> Args<'a> {
         words: &'a [Bytes],
         rules: &Rules<'_>,
     ) -> Result<Args<'a>, CommandError> {
-        let mut hits = Hits::with_capacity(words.len() + 1);
         let Some((last, first)) = nodes.split_last() else {
             // No arguments at all (DBSIZE): nothing to match.
-            return Ok(Args { words, spec, hits });
+            return Ok(Args {
+                words,
+                spec,
+                hits: Hits::new(),
+            });
         };
+        let tail = &spec.nodes[*last];
+        // One hit per word, and one more per repetition of a block (MSET's key-value pairs).
+        let blocks = match tail.kind {
+            ArgType::Block if tail.multiple => {
+                words.len().saturating_sub(first.len()) / tail.children.len().max(1)
+            }
+            _ => 0,
+        };
+        let mut hits = Hits::with_capacity(words.len() + blocks);
         hits.extend(
             first
                 .iter()
                 .enumerate()
                 .map(|(pos, &node)| Hit { node, pos, int: 0 }),
         );
-        let tail = &spec.nodes[*last];
         let mut pos = first.len();
         if tail.multiple && tail.kind == ArgType::Block {
             // Each repetition: the block (at its first word), then its values, as `single`

@@ -376,13 +376,37 @@ async fn run(
             _ = idle => return Ok("idle for longer than timeout"),
         };
         if readable {
-            match stream.try_read_buf(&mut input) {
+            match read_some(&stream, &mut input) {
                 Ok(0) => return Ok("client closed the connection"),
                 Ok(read) => shared.stats.net_read(read),
                 Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
                 Err(err) => return Err(err),
             }
         }
+    }
+}
+
+/// Read what the socket holds into `input`. A read that leaves room in the buffer emptied the
+/// socket, so its readiness is cleared at once (as tokio's own `poll_read` does, and as Redis
+/// reads once per readable event): otherwise the next wait would find the socket still marked
+/// readable and spend a read, and a trip round the loop, learning that it is empty.
+fn read_some(stream: &TcpStream, input: &mut BytesMut) -> std::io::Result<usize> {
+    let mut read = None;
+    let outcome = stream.try_io(tokio::io::Interest::READABLE, || {
+        let room = input.capacity() - input.len();
+        let n = stream.try_read_buf(input)?;
+        read = Some(n);
+        if n > 0 && n < room {
+            // Reported as "would block" so that `try_io` clears the readiness it saw (not a
+            // newer one: data arriving meanwhile keeps the socket marked readable).
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        }
+        Ok(n)
+    });
+    match (outcome, read) {
+        (Ok(n), _) => Ok(n),
+        (Err(err), Some(n)) if err.kind() == std::io::ErrorKind::WouldBlock => Ok(n),
+        (Err(err), _) => Err(err),
     }
 }
 

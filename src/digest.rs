@@ -82,7 +82,7 @@ mod tests {
         let value = Value::Str(Str::encoded(Bytes::from_static(value.as_bytes())));
         let deadline = ttl.then_some(i64::MAX / 2);
         ks.db(db).set(
-            Bytes::from_static(key.as_bytes()),
+            &Bytes::from_static(key.as_bytes()),
             value,
             deadline,
             false,

@@ -242,7 +242,7 @@ mod tests {
 
     fn put(ks: &mut Keyspace, db: usize, key: &str, deadline: Option<i64>, now: i64) {
         ks.db(db)
-            .set(Bytes::from(key.to_string()), value(), deadline, false, now);
+            .set(&Bytes::from(key.to_string()), value(), deadline, false, now);
     }
 
     /// The number of keys, standing in for memory: each eviction lowers it by one.

@@ -40,26 +40,48 @@ impl Str {
     /// A value as SET, MSET, SETNX, GETSET... store it: an integer when the text is one
     /// (Redis's `tryObjectEncoding`), otherwise embstr or raw by length.
     pub fn encoded(bytes: Bytes) -> Str {
-        if bytes.len() <= INT_TEXT_MAX {
-            if let Some(n) = crate::args::parse_i64(&bytes) {
-                return Str::Int(n);
-            }
+        Str::integer(&bytes).unwrap_or_else(|| Str::plain(bytes))
+    }
+
+    /// [`Str::encoded`] of a request's argument, which is cloned (a reference count taken on
+    /// the read buffer) only when the value keeps it.
+    pub fn encoded_arg(bytes: &Bytes) -> Str {
+        Str::integer(bytes).unwrap_or_else(|| Str::plain_arg(bytes))
+    }
+
+    fn integer(bytes: &[u8]) -> Option<Str> {
+        if bytes.len() > INT_TEXT_MAX {
+            return None;
         }
-        Str::plain(bytes)
+        crate::args::parse_i64(bytes).map(Str::Int)
     }
 
     /// A value kept as text, embstr or raw by length (what INCRBYFLOAT stores).
     pub fn plain(bytes: Bytes) -> Str {
-        if bytes.len() <= EMBSTR_MAX {
-            Str::Embstr(CompactBytes::new(&bytes))
-        } else if bytes.len() < OWN_ALLOCATION_BELOW && !bytes.is_unique() {
-            // A slice of a request would keep the whole read buffer, and every other request's
-            // bytes in it, alive for as long as the value lives: deleting or evicting the key
-            // would free almost nothing. Redis copies such arguments too; big ones are kept.
-            Str::Raw(Bytes::copy_from_slice(&bytes))
+        if bytes.len() <= EMBSTR_MAX || Str::copied(&bytes) {
+            Str::plain_arg(&bytes)
         } else {
             Str::Raw(bytes)
         }
+    }
+
+    /// [`Str::plain`] without taking `bytes` over.
+    fn plain_arg(bytes: &Bytes) -> Str {
+        if bytes.len() <= EMBSTR_MAX {
+            Str::Embstr(CompactBytes::new(bytes))
+        } else if Str::copied(bytes) {
+            Str::Raw(Bytes::copy_from_slice(bytes))
+        } else {
+            Str::Raw(bytes.clone())
+        }
+    }
+
+    /// Whether a raw value is copied rather than kept: a slice of a request would keep the
+    /// whole read buffer, and every other request's bytes in it, alive for as long as the
+    /// value lives (deleting or evicting the key would free almost nothing). Redis copies
+    /// such arguments too; big ones are kept.
+    fn copied(bytes: &Bytes) -> bool {
+        bytes.len() < OWN_ALLOCATION_BELOW && !bytes.is_unique()
     }
 
     /// The value's bytes (an integer is formatted).
@@ -370,22 +392,22 @@ impl Db {
     /// `expire_at` (Unix ms) replaces it.
     pub fn set(
         &mut self,
-        key: Bytes,
+        key: &[u8],
         value: Value,
         expire_at: Option<i64>,
         keep_ttl: bool,
         now: i64,
     ) {
-        self.preserve(&key);
+        self.preserve(key);
         // One hash and one walk of the chain: `insert_slot` replaces the value of an existing
         // key. (A key over 22 bytes is copied to the heap even when it exists already; short
         // keys are inline, so the common case allocates nothing for the key.)
-        let (slot, old) = self.map.insert_slot(CompactBytes::new(&key), value);
+        let (slot, old) = self.map.insert_slot(CompactBytes::new(key), value);
         // The old value had expired: it is gone as an expired key (replicas get its DEL
         // before the write, as Redis sends it).
         if old.is_some() && self.map.stamp_at(slot).is_some_and(|when| when <= now) {
             self.counters.expired += 1;
-            self.expired.push(key.clone());
+            self.expired.push(Bytes::copy_from_slice(key));
         }
         // Whether a live value was replaced (one past its deadline was gone already).
         let replaced = old.is_some() && self.map.stamp_at(slot).is_none_or(|when| when > now);
@@ -517,7 +539,7 @@ impl Db {
 
     /// Store what [`Db::take_to_move`] took, under `key`, replacing what `key` held.
     pub fn put_moved(&mut self, key: Bytes, moved: Moved, now: i64) {
-        self.set(key.clone(), moved.value, moved.deadline, false, now);
+        self.set(&key, moved.value, moved.deadline, false, now);
         if let Some(slot) = self.live(&key, now) {
             self.map.set_meta_at(slot, moved.word);
         }
@@ -727,6 +749,11 @@ pub struct Keyspace {
     pub(crate) eviction_pool: crate::evict::Pool,
     /// See [`Keyspace::set_access_clock`].
     access: AccessClock,
+    /// The databases that may hold expired keys not drained yet: bit `i` for database `i`,
+    /// the top bit for every database from 63 on. Set when a database is handed out (only
+    /// then can its keys expire), cleared by `drain_expired`, which then looks at those
+    /// databases alone: a request touches one, and this runs after every request.
+    touched: u64,
 }
 
 impl Keyspace {
@@ -737,11 +764,18 @@ impl Keyspace {
             retain_expired: false,
             eviction_pool: crate::evict::Pool::default(),
             access: AccessClock::default(),
+            touched: 0,
         }
+    }
+
+    /// Note that database `index` may gain expired keys (see `touched`).
+    fn touch_db(&mut self, index: usize) {
+        self.touched |= 1 << index.min(63);
     }
 
     /// Database `index`. Callers check the index against `len` (SELECT does).
     pub fn db(&mut self, index: usize) -> &mut Db {
+        self.touch_db(index);
         let db = &mut self.dbs[index];
         db.no_touch = self.no_touch;
         db.access = self.access;
@@ -801,6 +835,7 @@ impl Keyspace {
         }
         let no_touch = self.no_touch;
         for index in [a, b] {
+            self.touch_db(index);
             self.dbs[index].no_touch = no_touch;
             self.dbs[index].access = self.access;
             self.dbs[index].retain_expired = self.retain_expired;
@@ -817,6 +852,9 @@ impl Keyspace {
     /// Exchange the contents of two databases (SWAPDB).
     pub fn swap(&mut self, a: usize, b: usize) {
         self.dbs.swap(a, b);
+        // Keys waiting to be drained moved with their databases.
+        self.touch_db(a);
+        self.touch_db(b);
         // A snapshot being copied follows databases by index: it is abandoned.
         for index in [a, b] {
             if let Some(cow) = self.dbs[index].cow.as_deref_mut() {
@@ -850,9 +888,17 @@ impl Keyspace {
     /// Hand every key that expired since the last call to `each` with its database index, in
     /// database order.
     pub fn drain_expired(&mut self, mut each: impl FnMut(usize, Vec<Bytes>)) {
-        for (index, db) in self.dbs.iter_mut().enumerate() {
-            if db.has_expired() {
-                each(index, db.take_expired());
+        let mut touched = std::mem::take(&mut self.touched);
+        while touched != 0 {
+            let bit = touched.trailing_zeros() as usize;
+            touched &= touched - 1;
+            // The top bit stands for database 63 and every one after it.
+            let end = if bit == 63 { self.dbs.len() } else { bit + 1 };
+            for index in bit..end.min(self.dbs.len()) {
+                let db = &mut self.dbs[index];
+                if db.has_expired() {
+                    each(index, db.take_expired());
+                }
             }
         }
     }
@@ -881,10 +927,36 @@ mod tests {
         Value::Str(Str::encoded(Bytes::copy_from_slice(v.as_bytes())))
     }
 
+    /// `drain_expired` looks only at the databases handed out since it last ran: keys that
+    /// expired in any of them, low or high (63 and above share a bit), are all reported once.
+    #[test]
+    fn drain_expired_reports_every_database_with_expired_keys() {
+        let mut keyspace = Keyspace::new(100);
+        let dbs = [0, 5, 63, 64, 99];
+        for index in dbs {
+            keyspace.db(index).set(b"k", s("v"), Some(1_000), false, 0);
+        }
+        let mut drained = Vec::new();
+        keyspace.drain_expired(|db, keys| drained.push((db, keys)));
+        assert!(drained.is_empty());
+        for index in dbs {
+            assert_eq!(keyspace.db(index).get(b"k", 2_000), None);
+        }
+        keyspace.drain_expired(|db, keys| drained.push((db, keys)));
+        let expected: Vec<(usize, Vec<Bytes>)> = dbs
+            .iter()
+            .map(|&db| (db, vec![Bytes::from_static(b"k")]))
+            .collect();
+        assert_eq!(drained, expected);
+        drained.clear();
+        keyspace.drain_expired(|db, keys| drained.push((db, keys)));
+        assert!(drained.is_empty());
+    }
+
     #[test]
     fn lazy_expiry_on_access() {
         let mut db = Db::default();
-        db.set(Bytes::from_static(b"k"), s("v"), Some(1_000), false, 0);
+        db.set(b"k", s("v"), Some(1_000), false, 0);
         assert_eq!(db.get(b"k", 999), Some(&s("v")));
         assert_eq!(db.get(b"k", 1_000), None);
         assert_eq!(db.len(), 0);
@@ -894,10 +966,10 @@ mod tests {
     #[test]
     fn set_drops_or_keeps_the_ttl() {
         let mut db = Db::default();
-        db.set(Bytes::from_static(b"k"), s("v"), Some(1_000), false, 0);
-        db.set(Bytes::from_static(b"k"), s("w"), None, true, 0);
+        db.set(b"k", s("v"), Some(1_000), false, 0);
+        db.set(b"k", s("w"), None, true, 0);
         assert_eq!(db.deadline(b"k", 0), Some(Some(1_000)));
-        db.set(Bytes::from_static(b"k"), s("x"), None, false, 0);
+        db.set(b"k", s("x"), None, false, 0);
         assert_eq!(db.deadline(b"k", 0), Some(None));
         assert_eq!(db.deadline(b"nope", 0), None);
     }
@@ -905,9 +977,9 @@ mod tests {
     #[test]
     fn keepttl_does_not_keep_a_deadline_that_has_passed() {
         let mut db = Db::default();
-        db.set(Bytes::from_static(b"k"), s("v"), Some(1_000), false, 0);
+        db.set(b"k", s("v"), Some(1_000), false, 0);
         // At 2000 the deadline has passed but nothing has reclaimed the key yet.
-        db.set(Bytes::from_static(b"k"), s("w"), None, true, 2_000);
+        db.set(b"k", s("w"), None, true, 2_000);
         assert_eq!(
             db.get(b"k", 2_000),
             Some(&s("w")),
@@ -919,7 +991,7 @@ mod tests {
     #[test]
     fn a_deadline_in_the_past_deletes() {
         let mut db = Db::default();
-        db.set(Bytes::from_static(b"k"), s("v"), None, false, 0);
+        db.set(b"k", s("v"), None, false, 0);
         assert!(db.set_deadline(b"k", 5, 10));
         assert!(!db.contains(b"k", 10));
         assert!(!db.set_deadline(b"k", 50, 10));
@@ -953,7 +1025,7 @@ mod tests {
     #[test]
     fn idle_time_counts_from_the_last_access() {
         let mut db = Db::default();
-        db.set(Bytes::from_static(b"k"), s("v"), None, false, 1_000);
+        db.set(b"k", s("v"), None, false, 1_000);
         assert_eq!(db.idle_seconds(b"k", 11_000), Some(10));
         db.get(b"k", 11_000);
         assert_eq!(db.idle_seconds(b"k", 12_000), Some(1));
@@ -964,7 +1036,7 @@ mod tests {
         let mut db = Db::default();
         let stable: Vec<String> = (0..3000).map(|i| format!("stable:{i}")).collect();
         for key in &stable {
-            db.set(Bytes::from(key.clone()), s("v"), None, false, 0);
+            db.set(&Bytes::from(key.clone()), s("v"), None, false, 0);
         }
         let mut seen = std::collections::HashSet::new();
         let (mut cursor, mut calls, mut churn) = (0u64, 0, 0usize);
@@ -976,7 +1048,7 @@ mod tests {
             if calls % 20 == 0 {
                 for i in 0..2000 {
                     db.set(
-                        Bytes::from(format!("churn:{churn}:{i}")),
+                        &Bytes::from(format!("churn:{churn}:{i}")),
                         s("v"),
                         None,
                         false,
@@ -1006,7 +1078,7 @@ mod tests {
         for i in 0..1000 {
             let key = Bytes::from(format!("k{i}"));
             db.set(
-                key,
+                &key,
                 s("v"),
                 Some(if i % 2 == 0 { 10 } else { 1_000_000 }),
                 false,
@@ -1051,7 +1123,7 @@ mod generic_tests {
 
     fn set(db: &mut Db, key: &'static str, value: &'static str, now: i64) {
         let value = Value::Str(Str::encoded(Bytes::from_static(value.as_bytes())));
-        db.set(Bytes::from_static(key.as_bytes()), value, None, false, now);
+        db.set(&Bytes::from_static(key.as_bytes()), value, None, false, now);
     }
 
     #[test]
@@ -1260,7 +1332,7 @@ mod snapshot_tests {
             for i in 0..3000 {
                 let deadline = (i % 5 == 0).then_some(10_000 + i);
                 ks.db(i as usize % 2).set(
-                    Bytes::from(format!("k{i}")),
+                    &Bytes::from(format!("k{i}")),
                     s(&format!("v{i}")),
                     deadline,
                     false,
@@ -1282,7 +1354,7 @@ mod snapshot_tests {
                         let target = (random() % 2) as usize;
                         let d = ks.db(target);
                         match random() % 7 {
-                            0 => d.set(Bytes::from(key), s("new"), None, false, now),
+                            0 => d.set(&Bytes::from(key), s("new"), None, false, now),
                             1..=3 => {
                                 d.remove(key.as_bytes(), now);
                             }
@@ -1328,8 +1400,7 @@ mod snapshot_tests {
     #[test]
     fn emptying_or_swapping_a_database_abandons_the_snapshot() {
         let mut ks = Keyspace::new(2);
-        ks.db(0)
-            .set(Bytes::from_static(b"k"), s("v"), None, false, 0);
+        ks.db(0).set(b"k", s("v"), None, false, 0);
         ks.snapshot_begin();
         ks.db(1).clear();
         assert!(ks.snapshot_end().is_none());
@@ -1431,6 +1502,8 @@ impl Keyspace {
                 }
             }
         }
+        // Replacing a key past its deadline expires it: every database may have some.
+        self.touched = u64::MAX;
         for (db, fresh) in self.dbs.iter_mut().zip(loaded.dbs) {
             if flush {
                 db.clear();
@@ -1439,7 +1512,7 @@ impl Keyspace {
             }
             for (key, value, deadline) in fresh.map.iter_stamped() {
                 db.set(
-                    Bytes::copy_from_slice(key),
+                    &Bytes::copy_from_slice(key),
                     value.clone(),
                     deadline,
                     false,

@@ -665,7 +665,7 @@ pub fn load_into(
                 ),
             });
         }
-        db.set(loaded.key, loaded.value, loaded.expire_at, false, now_ms);
+        db.set(&loaded.key, loaded.value, loaded.expire_at, false, now_ms);
         Ok(())
     })
 }

@@ -1265,7 +1265,7 @@ async fn link_once(shared: &Arc<Shared>, host: &str, port: u16) -> LinkResult<()
             for key in loaded.keys {
                 keyspace
                     .db(key.db)
-                    .set(key.key, key.value, key.expire_at, false, now);
+                    .set(&key.key, key.value, key.expire_at, false, now);
             }
             keyspace.drain_expired(|_, _| {});
             let size = {
