@@ -287,7 +287,7 @@ async fn run(
         // before it sleeps, so a client waiting on several connections is woken once rather
         // than once per connection.
         if !output.is_empty() {
-            tokio::task::yield_now().await;
+            BehindReadyTasks::default().await;
         }
         // Write what the socket takes now, without waiting.
         while !output.is_empty() {
@@ -383,6 +383,31 @@ async fn run(
                 Err(err) => return Err(err),
             }
         }
+    }
+}
+
+/// Resolves on its second poll, after every task already scheduled has run: the task wakes
+/// itself and goes to the back of the run queue. (`tokio::task::yield_now` defers the wake-up
+/// until the runtime has polled the sockets again, so the tasks that poll makes ready would
+/// run first too, and a reply could wait for a second round of requests.)
+#[derive(Default)]
+struct BehindReadyTasks {
+    yielded: bool,
+}
+
+impl std::future::Future for BehindReadyTasks {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.yielded {
+            return std::task::Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
     }
 }
 
