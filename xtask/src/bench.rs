@@ -435,6 +435,10 @@ struct Row {
     p99: f64,
     /// Server CPU (user + system) in ms per 100,000 requests; 0 when not measured.
     cpu: f64,
+    /// redis-benchmark's own CPU time (user + system) over the run's wall time, in percent;
+    /// 0 when not measured. Near 100 the client, not the server, set the rate: it runs one
+    /// thread, and no server can be answered faster than the client asks.
+    client: f64,
 }
 
 /// Parse `redis-benchmark --csv`: a header, then `"TEST","rps","avg",...,"p50","p95","p99","max"`.
@@ -451,6 +455,7 @@ fn parse_csv(text: &str) -> Vec<(String, Row)> {
                     p50: number(4)?,
                     p99: number(6)?,
                     cpu: 0.0,
+                    client: 0.0,
                 },
             ))
         })
@@ -476,14 +481,32 @@ fn cpu_ticks(pid: u32) -> Result<u64, String> {
     parse_cpu_ticks(&stat).ok_or_else(|| format!("unexpected /proc/{pid}/stat: {stat}"))
 }
 
+/// CPU time of this process's children that have exited and been waited for, in clock
+/// ticks: read around a redis-benchmark run, the difference is the benchmark's own.
+fn children_cpu_ticks() -> Result<u64, String> {
+    let stat = std::fs::read_to_string("/proc/self/stat")
+        .map_err(|e| format!("read /proc/self/stat: {e}"))?;
+    parse_children_cpu_ticks(&stat).ok_or_else(|| format!("unexpected /proc/self/stat: {stat}"))
+}
+
 /// utime + stime (fields 14 and 15) of a `/proc/<pid>/stat` line. The command name (field 2)
 /// is in parentheses and may hold spaces, so the fields are counted after its closing one.
 fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    stat_pair(stat, 11)
+}
+
+/// cutime + cstime (fields 16 and 17): the waited-for children's CPU time.
+fn parse_children_cpu_ticks(stat: &str) -> Option<u64> {
+    stat_pair(stat, 13)
+}
+
+/// The sum of two consecutive numeric fields, `skip` fields after the command name.
+fn stat_pair(stat: &str, skip: usize) -> Option<u64> {
     let rest = &stat[stat.rfind(')')? + 1..];
-    let mut fields = rest.split_whitespace().skip(11);
-    let utime: u64 = fields.next()?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some(utime + stime)
+    let mut fields = rest.split_whitespace().skip(skip);
+    let first: u64 = fields.next()?.parse().ok()?;
+    let second: u64 = fields.next()?.parse().ok()?;
+    Some(first + second)
 }
 
 const TICK_MS: f64 = 10.0;
@@ -496,6 +519,8 @@ fn benchmark(
 ) -> Result<Row, String> {
     let port = server.port;
     let before = cpu_ticks(server.child.id())?;
+    let client_before = children_cpu_ticks()?;
+    let started = Instant::now();
     let output = Command::new("redis-benchmark")
         .args([
             "-p",
@@ -509,7 +534,9 @@ fn benchmark(
         .args(workload)
         .output()
         .map_err(|e| format!("cannot run redis-benchmark (apt-get install redis-tools): {e}"))?;
+    let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
     let after = cpu_ticks(server.child.id())?;
+    let client_ticks = children_cpu_ticks()? - client_before;
     let text = String::from_utf8_lossy(&output.stdout);
     let mut row = parse_csv(&text)
         .into_iter()
@@ -517,6 +544,7 @@ fn benchmark(
         .map(|(_, row)| row)
         .ok_or_else(|| format!("no result from redis-benchmark {workload:?}: {text}"))?;
     row.cpu = (after - before) as f64 * TICK_MS * 100_000.0 / options.requests as f64;
+    row.client = client_ticks as f64 * TICK_MS * 100.0 / wall_ms.max(1.0);
     Ok(row)
 }
 
@@ -527,6 +555,7 @@ fn median_row(rows: &[Row]) -> Row {
         p50: pick(|r| r.p50),
         p99: pick(|r| r.p99),
         cpu: pick(|r| r.cpu),
+        client: pick(|r| r.client),
     }
 }
 
@@ -548,7 +577,10 @@ pub fn throughput(ours: &Path, options: &ThroughputOptions) -> Result<(), String
         "ratio: median of the per-round ours/redis rps; cpu: server user+sys ms per 100k requests"
     );
     println!(
-        "{:<18} {:>3} {:>10} {:>10} {:>6} {:>9} {:>8} {:>6} {:>15} {:>15}",
+        "client%: redis-benchmark's own CPU over the run's wall time, in the redis/ours runs (near 100: the client set the rate)"
+    );
+    println!(
+        "{:<18} {:>3} {:>10} {:>10} {:>6} {:>9} {:>8} {:>6} {:>15} {:>15} {:>9}",
         "workload",
         "-P",
         "redis rps",
@@ -558,7 +590,8 @@ pub fn throughput(ours: &Path, options: &ThroughputOptions) -> Result<(), String
         "ours cpu",
         "ratio",
         "redis p50/p99",
-        "ours p50/p99"
+        "ours p50/p99",
+        "client%"
     );
     for &pipeline in &options.pipelines {
         for (label, workload) in WORKLOADS {
@@ -577,7 +610,7 @@ pub fn throughput(ours: &Path, options: &ThroughputOptions) -> Result<(), String
             }
             let (t, m) = (median_row(&theirs), median_row(&mine));
             println!(
-                "{label:<18} {pipeline:>3} {:>10.0} {:>10.0} {:>6.2} {:>9.0} {:>8.0} {:>6.2} {:>15} {:>15}",
+                "{label:<18} {pipeline:>3} {:>10.0} {:>10.0} {:>6.2} {:>9.0} {:>8.0} {:>6.2} {:>15} {:>15} {:>9}",
                 t.rps,
                 m.rps,
                 median(ratios),
@@ -585,7 +618,8 @@ pub fn throughput(ours: &Path, options: &ThroughputOptions) -> Result<(), String
                 m.cpu,
                 m.cpu / t.cpu,
                 format!("{:.3}/{:.3}", t.p50, t.p99),
-                format!("{:.3}/{:.3}", m.p50, m.p99)
+                format!("{:.3}/{:.3}", m.p50, m.p99),
+                format!("{:.0}/{:.0}", t.client, m.client)
             );
         }
     }
@@ -675,7 +709,8 @@ mod tests {
                     rps: 133333.34,
                     p50: 0.047,
                     p99: 0.167,
-                    cpu: 0.0
+                    cpu: 0.0,
+                    client: 0.0
                 }
             )]
         );
@@ -704,8 +739,9 @@ mod tests {
     #[test]
     fn parses_cpu_ticks() {
         let stat =
-            "1234 (redis server) S 1 1234 1234 0 -1 4194560 500 0 0 0 37 12 0 0 20 0 4 0 100 0 0";
+            "1234 (redis server) S 1 1234 1234 0 -1 4194560 500 0 0 0 37 12 5 3 20 0 4 0 100 0 0";
         assert_eq!(parse_cpu_ticks(stat), Some(49));
+        assert_eq!(parse_children_cpu_ticks(stat), Some(8));
         assert_eq!(parse_cpu_ticks("garbage"), None);
     }
 
