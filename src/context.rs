@@ -246,15 +246,6 @@ impl Settings {
             latency_tracking: config.latency_tracking(),
         }
     }
-
-    /// These settings if the configuration has not changed since they were read, else a fresh
-    /// read.
-    pub fn refreshed(cached: Option<Settings>, config: &crate::config::SharedConfig) -> Settings {
-        match cached {
-            Some(settings) if settings.generation == config.generation() => settings,
-            _ => Settings::read(config),
-        }
-    }
 }
 
 /// The context of one command call.

@@ -7,12 +7,85 @@
 //! dispatcher looks commands up in; any malformed spec, or a container without its
 //! subcommands, stops startup (and fails a test).
 
-use std::collections::HashMap;
-
-/// Commands by lower-case name. aHash: the lookup runs once per request, and std's SipHash
-/// cost more than the rest of the lookup (the names are ours, not the clients').
-pub type Names = HashMap<Box<[u8]>, Command, ahash::RandomState>;
 use std::sync::OnceLock;
+
+/// Commands by lower-case name, found case-insensitively with no copy of the name and no
+/// hashing of it: the lookup runs once per request (twice for a subcommand). An open-address
+/// table of entry numbers, placed by a signature of the name's length and first and last
+/// letters (case folded); a probe compares the candidate's name ignoring case.
+#[derive(Debug, Default)]
+pub struct Names {
+    entries: Vec<(Box<[u8]>, Command)>,
+    /// Entry number + 1 in each slot, 0 for none; a power of two, at least twice the entries.
+    slots: Vec<u16>,
+}
+
+impl Names {
+    /// Where a probe for `name` starts: the same for every spelling of one name.
+    fn signature(name: &[u8]) -> usize {
+        let fold = |b: Option<&u8>| usize::from(b.copied().unwrap_or(0) | 0x20);
+        name.len()
+            .wrapping_mul(31)
+            .wrapping_add(fold(name.first()).wrapping_mul(7))
+            .wrapping_add(fold(name.last()))
+    }
+
+    fn position(&self, name: &[u8]) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut at = Names::signature(name) & mask;
+        loop {
+            let entry = usize::from(self.slots[at]).checked_sub(1)?;
+            if self.entries[entry].0.eq_ignore_ascii_case(name) {
+                return Some(entry);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// The command called `name`, in any case.
+    pub fn get(&self, name: &[u8]) -> Option<&Command> {
+        self.position(name).map(|at| &self.entries[at].1)
+    }
+
+    fn get_mut(&mut self, name: &[u8]) -> Option<&mut Command> {
+        self.position(name).map(|at| &mut self.entries[at].1)
+    }
+
+    /// Add `command` under the lower-case `key`; a command already there is handed back and
+    /// the table is unchanged.
+    fn insert(&mut self, key: Box<[u8]>, command: Command) -> Option<Command> {
+        if self.position(&key).is_some() {
+            return Some(command);
+        }
+        self.entries.push((key, command));
+        let size = (self.entries.len() * 2).next_power_of_two();
+        let mut slots = vec![0u16; size];
+        for (entry, (name, _)) in self.entries.iter().enumerate() {
+            let mut at = Names::signature(name) & (size - 1);
+            while slots[at] != 0 {
+                at = (at + 1) & (size - 1);
+            }
+            slots[at] = u16::try_from(entry + 1).expect("fewer than 65,535 commands");
+        }
+        self.slots = slots;
+        None
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Command> {
+        self.entries.iter().map(|(_, command)| command)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
 
 use crate::args::{Args, Check};
 use crate::context::Ctx;
@@ -145,21 +218,6 @@ pub struct CommandTable {
     commands: Names,
 }
 
-/// Longest command or subcommand name we look up; longer names cannot exist.
-const MAX_NAME: usize = 64;
-
-/// Look `name` up case-insensitively without allocating.
-fn lookup<'t>(map: &'t Names, name: &[u8]) -> Option<&'t Command> {
-    if name.len() > MAX_NAME {
-        return None;
-    }
-    let mut buf = [0u8; MAX_NAME];
-    let lower = &mut buf[..name.len()];
-    lower.copy_from_slice(name);
-    lower.make_ascii_lowercase();
-    map.get(&*lower)
-}
-
 impl CommandTable {
     /// Build the table from the given registrations (all of `inventory`'s in production).
     pub fn build<'r>(
@@ -237,7 +295,7 @@ impl CommandTable {
 
     /// A top-level command by name, case-insensitively.
     pub fn get(&self, name: &[u8]) -> Option<&Command> {
-        lookup(&self.commands, name)
+        self.commands.get(name)
     }
 
     /// Every top-level command, sorted by name so replies do not depend on hashing.
@@ -270,7 +328,7 @@ impl CommandTable {
 impl Command {
     /// A subcommand of this container by name, case-insensitively.
     pub fn subcommand(&self, name: &[u8]) -> Option<&Command> {
-        lookup(&self.subcommands, name)
+        self.subcommands.get(name)
     }
 }
 
@@ -284,4 +342,61 @@ pub fn init() -> Result<&'static CommandTable, SpecError> {
     }
     let table = CommandTable::build(inventory::iter::<Registration>)?;
     Ok(TABLE.get_or_init(|| table))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every command and subcommand is found under its name in any case, and nothing else
+    /// is: names one letter off, cut short, lengthened or empty find nothing, whatever slot
+    /// their signature starts the probe at.
+    #[test]
+    fn names_are_found_in_any_case_and_only_them() {
+        let table = init().unwrap_or_else(|e| panic!("{e}"));
+        let mut checked = 0;
+        for command in table.commands() {
+            let mut pairs = vec![(&table.commands, command)];
+            pairs.extend(
+                command
+                    .subcommands
+                    .values()
+                    .map(|s| (&command.subcommands, s)),
+            );
+            for (names, wanted) in pairs {
+                let name = wanted.name.as_bytes();
+                let upper = name.to_ascii_uppercase();
+                let mixed: Vec<u8> = name
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| {
+                        if i % 2 == 0 {
+                            b.to_ascii_uppercase()
+                        } else {
+                            *b
+                        }
+                    })
+                    .collect();
+                for spelling in [name, &upper[..], &mixed[..]] {
+                    let found = names.get(spelling).map(|c| &c.full_name);
+                    assert_eq!(found, Some(&wanted.full_name), "{spelling:?}");
+                }
+                let mut longer = name.to_vec();
+                longer.push(b'x');
+                let mut changed = name.to_vec();
+                changed[0] ^= 0x01;
+                for miss in [&name[..name.len() - 1], &longer[..], &changed[..], b""] {
+                    if let Some(other) = names.get(miss) {
+                        assert!(
+                            other.name.as_bytes().eq_ignore_ascii_case(miss),
+                            "{miss:?} found {}",
+                            other.full_name
+                        );
+                    }
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "only {checked} names checked");
+    }
 }

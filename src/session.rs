@@ -297,6 +297,9 @@ impl Session {
         let stats = &self.shared.stats;
         match found {
             Resolved::Command(command) => {
+                // Read after the call, as Redis does: a CONFIG SET of the slow log threshold
+                // weighs itself.
+                let settings = self.settings();
                 let pended = code.is_none() && counted_in_runs(command);
                 if pended {
                     self.pend(command, elapsed, finished);
@@ -318,9 +321,15 @@ impl Session {
                 // Only commands that ran are logged, as in Redis, and not those flagged
                 // SKIP_SLOWLOG.
                 if !command.skip_slowlog {
-                    self.log_if_slow(argv, elapsed);
+                    self.log_if_slow(argv, elapsed, &settings);
                 }
-                self.record_latency(&command.full_name, command.flags.fast, elapsed, pended);
+                self.record_latency(
+                    &command.full_name,
+                    command.flags.fast,
+                    elapsed,
+                    pended,
+                    &settings,
+                );
             }
             Resolved::ArityRejected(name) => {
                 self.flush_stats();
@@ -403,9 +412,7 @@ struct Pending {
 
 impl Session {
     /// Add the command to the slow log if it took at least `slowlog-log-slower-than`.
-    fn log_if_slow(&self, argv: &[Bytes], elapsed: std::time::Duration) {
-        // Read after the call, as Redis does: a CONFIG SET of the threshold weighs itself.
-        let settings = self.settings();
+    fn log_if_slow(&self, argv: &[Bytes], elapsed: std::time::Duration, settings: &Settings) {
         let (threshold, max_len) = (settings.slowlog_log_slower_than, settings.slowlog_max_len);
         let duration_us = i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX);
         if threshold < 0 || duration_us < threshold {
@@ -435,8 +442,8 @@ impl Session {
         fast: bool,
         elapsed: std::time::Duration,
         pended: bool,
+        settings: &Settings,
     ) {
-        let settings = self.settings();
         let (threshold, tracking) = (
             settings.latency_monitor_threshold,
             settings.latency_tracking,
@@ -465,9 +472,14 @@ impl Session {
     /// The settings each request reads from the configuration, read again only when the
     /// configuration changed since.
     fn settings(&self) -> Settings {
-        let settings = Settings::refreshed(self.settings.get(), &self.shared.config);
-        self.settings.set(Some(settings));
-        settings
+        match self.settings.get() {
+            Some(settings) if settings.generation == self.shared.config.generation() => settings,
+            _ => {
+                let settings = Settings::read(&self.shared.config);
+                self.settings.set(Some(settings));
+                settings
+            }
+        }
     }
 
     /// The end of a batch of requests, before the keyspace lock is let go: the calls not yet
