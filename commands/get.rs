@@ -10,7 +10,7 @@ register_command!("get", get);
 fn get(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let now = ctx.now_ms;
     match ctx.db().read(args.key("key"), now) {
-        Some(value) => Ok(Reply::Bulk(value.as_str()?.to_bytes())),
+        Some(value) => Ok(value.as_str()?.to_reply()),
         None => Ok(Reply::Null),
     }
 }

@@ -14,7 +14,7 @@ fn getset(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let db = ctx.db();
     // The old value is read first, so a key of another type stops the whole command.
     let old = match db.read(key, now) {
-        Some(old) => Reply::Bulk(old.as_str()?.to_bytes()),
+        Some(old) => old.as_str()?.to_reply(),
         None => Reply::Null,
     };
     let value = Value::Str(Str::encoded_arg(args.bytes("value")));

@@ -13,7 +13,7 @@ fn mget(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let values = args
         .all("key")
         .map(|key| match db.read(key, now).map(Value::as_str) {
-            Some(Ok(s)) => Reply::Bulk(s.to_bytes()),
+            Some(Ok(s)) => s.to_reply(),
             _ => Reply::Null,
         })
         .collect();

@@ -30,7 +30,7 @@ fn set(ctx: &mut Ctx, args: &Args) -> CommandResult {
     // With GET the old value is read first, so a wrong type stops the SET altogether.
     let old = if get {
         match db.read(key, now) {
-            Some(old) => Reply::Bulk(old.as_str()?.to_bytes()),
+            Some(old) => old.as_str()?.to_reply(),
             None => Reply::Null,
         }
     } else {

@@ -533,6 +533,7 @@ pub fn encode(reply: &Reply, proto: Protocol, out: &mut BytesMut) {
         Reply::Error(err) => put_error(out, err),
         Reply::Integer(n) => put_signed_header(out, b':', *n),
         Reply::Bulk(bytes) => put_bulk(out, bytes),
+        Reply::ShortBulk(short) => put_bulk(out, short.as_bytes()),
         Reply::Null => out.put_slice(match proto {
             Protocol::Resp2 => b"$-1\r\n",
             Protocol::Resp3 => b"_\r\n",

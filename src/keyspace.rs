@@ -84,6 +84,20 @@ impl Str {
         bytes.len() < OWN_ALLOCATION_BELOW && !bytes.is_unique()
     }
 
+    /// The value as a bulk reply: short texts and integers inline, longer ones sharing the
+    /// stored bytes or copied once.
+    pub fn to_reply(&self) -> crate::reply::Reply {
+        use crate::reply::{Reply, ShortBulk};
+        match self {
+            Str::Int(n) => Reply::ShortBulk(ShortBulk::integer(*n)),
+            Str::Embstr(b) => match ShortBulk::new(b) {
+                Some(short) => Reply::ShortBulk(short),
+                None => Reply::Bulk(Bytes::copy_from_slice(b)),
+            },
+            Str::Raw(b) => Reply::Bulk(b.clone()),
+        }
+    }
+
     /// The value's bytes (an integer is formatted).
     pub fn to_bytes(&self) -> Bytes {
         match self {
