@@ -75,6 +75,18 @@ impl<'a> Args<'a> {
         if spec.positional && words.len() == spec.top.len() {
             return Args::parse_positional(spec, &spec.top, words, rules);
         }
+        if words.is_empty() && spec.all_optional {
+            // Nothing to match and nothing missing: only the command's own rules remain.
+            let args = Args {
+                words,
+                spec,
+                hits: Hits::new(),
+            };
+            if let Some(check) = rules.check {
+                check(&args)?;
+            }
+            return Ok(args);
+        }
         if spec.required_prefix == Some(words.len()) {
             return Args::parse_positional(spec, &spec.top[..words.len()], words, rules);
         }

@@ -21,13 +21,17 @@ pub struct Names {
 }
 
 impl Names {
-    /// Where a probe for `name` starts: the same for every spelling of one name.
-    fn signature(name: &[u8]) -> usize {
-        let fold = |b: Option<&u8>| usize::from(b.copied().unwrap_or(0) | 0x20);
-        name.len()
-            .wrapping_mul(31)
-            .wrapping_add(fold(name.first()).wrapping_mul(7))
-            .wrapping_add(fold(name.last()))
+    /// Where a probe for `name` starts in a table of `size` slots (a power of two): the same
+    /// for every spelling of one name. The length and the case-folded first, second and last
+    /// bytes, spread over the table by a multiplication (Fibonacci hashing).
+    fn start(name: &[u8], size: usize) -> usize {
+        let fold = |b: Option<&u8>| u64::from(b.copied().unwrap_or(0) | 0x20);
+        let signature = (name.len() as u64) << 24
+            | fold(name.first()) << 16
+            | fold(name.get(1)) << 8
+            | fold(name.last());
+        let spread = signature.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (spread >> (64 - size.trailing_zeros())) as usize
     }
 
     fn position(&self, name: &[u8]) -> Option<usize> {
@@ -35,10 +39,17 @@ impl Names {
             return None;
         }
         let mask = self.slots.len() - 1;
-        let mut at = Names::signature(name) & mask;
+        let mut at = Names::start(name, self.slots.len());
         loop {
             let entry = usize::from(self.slots[at]).checked_sub(1)?;
-            if self.entries[entry].0.eq_ignore_ascii_case(name) {
+            let key = &self.entries[entry].0;
+            // Keys are lower case already: only the client's bytes need folding.
+            if key.len() == name.len()
+                && key
+                    .iter()
+                    .zip(name)
+                    .all(|(&k, &b)| k == b.to_ascii_lowercase())
+            {
                 return Some(entry);
             }
             at = (at + 1) & mask;
@@ -61,10 +72,10 @@ impl Names {
             return Some(command);
         }
         self.entries.push((key, command));
-        let size = (self.entries.len() * 2).next_power_of_two();
+        let size = (self.entries.len() * 2).next_power_of_two().max(2);
         let mut slots = vec![0u16; size];
         for (entry, (name, _)) in self.entries.iter().enumerate() {
-            let mut at = Names::signature(name) & (size - 1);
+            let mut at = Names::start(name, size);
             while slots[at] != 0 {
                 at = (at + 1) & (size - 1);
             }

@@ -583,6 +583,9 @@ pub struct CompiledArgs {
     /// least one) come after them and are optional (SET key value [NX|XX] ...): a request with exactly
     /// that many words matches them in order, and none of the options.
     pub required_prefix: Option<usize>,
+    /// Whether every top-level argument is optional (PING [message]): a request with no
+    /// words matches none of them.
+    pub all_optional: bool,
 }
 
 /// Length, first and last byte of a name: distinct for nearly all names of one command.
@@ -638,6 +641,7 @@ impl CompiledArgs {
             .iter()
             .take_while(|&&id| plain(&compiled.nodes[id]))
             .count();
+        compiled.all_optional = compiled.top.iter().all(|&id| compiled.nodes[id].optional);
         compiled.required_prefix = (prefix > 0
             && prefix < compiled.top.len()
             && compiled.top[prefix..]
