@@ -1188,31 +1188,37 @@ fn pipelined_calls_are_all_counted_before_info_runs() {
 #[test]
 fn slowlog_settings_changed_inside_a_pipeline_apply_at_once() {
     let server = support::start_ours("tcp-slowlog-pipeline", &[]);
-    let mut client = Client::connect(&server);
-    let mut request = Vec::new();
-    for argv in [
-        &[&b"SLOWLOG"[..], b"RESET"][..],
-        &[b"CONFIG", b"SET", b"slowlog-log-slower-than", b"0"],
-        &[b"ECHO", b"a"],
-        &[b"SLOWLOG", b"LEN"],
-        &[b"CONFIG", b"SET", b"slowlog-log-slower-than", b"-1"],
-        &[b"ECHO", b"b"],
-        &[b"SLOWLOG", b"LEN"],
-    ] {
-        request.extend(cmd(argv));
-    }
+    check_pipeline(
+        &server,
+        &[
+            &[b"SLOWLOG", b"RESET"],
+            &[b"CONFIG", b"SET", b"slowlog-log-slower-than", b"0"],
+            &[b"ECHO", b"a"],
+            &[b"SLOWLOG", b"LEN"],
+            &[b"CONFIG", b"SET", b"slowlog-log-slower-than", b"-1"],
+            &[b"ECHO", b"b"],
+            &[b"SLOWLOG", b"LEN"],
+        ],
+        &[
+            b"+OK\r\n",
+            b"+OK\r\n",
+            b"$1\r\na\r\n",
+            // The CONFIG SET that lowered the threshold and the ECHO.
+            b":2\r\n",
+            b"+OK\r\n",
+            b"$1\r\nb\r\n",
+            // ... and the SLOWLOG LEN, not the CONFIG SET that turned the log off, nor what
+            // follows.
+            b":3\r\n",
+        ],
+    );
+}
+
+/// Send `requests` in one write, then check each reply in turn.
+fn check_pipeline(server: &ServerProcess, requests: &[&[&[u8]]], expected: &[&[u8]]) {
+    let mut client = Client::connect(server);
+    let request: Vec<u8> = requests.iter().flat_map(|argv| cmd(argv)).collect();
     client.send(&request);
-    let expected: [&[u8]; 7] = [
-        b"+OK\r\n",
-        b"+OK\r\n",
-        b"$1\r\na\r\n",
-        // The CONFIG SET that lowered the threshold and the ECHO.
-        b":2\r\n",
-        b"+OK\r\n",
-        b"$1\r\nb\r\n",
-        // ... and the SLOWLOG LEN, not the CONFIG SET that turned the log off, nor what follows.
-        b":3\r\n",
-    ];
     for (n, want) in expected.iter().enumerate() {
         assert_reply(&format!("reply #{n}"), &client.reply(), want);
     }
@@ -1222,28 +1228,23 @@ fn slowlog_settings_changed_inside_a_pipeline_apply_at_once() {
 /// again only after the configuration changed: a CONFIG SET inside a pipelined batch applies
 /// from the next request of that batch on. Checked against redis-server when it is installed.
 fn check_maxmemory_changed_inside_a_pipeline(server: &ServerProcess) {
-    let mut client = Client::connect(server);
-    let mut request = Vec::new();
-    for argv in [
-        &[&b"CONFIG"[..], b"SET", b"maxmemory", b"1"][..],
-        &[b"SET", b"a", b"1"],
-        &[b"CONFIG", b"SET", b"maxmemory", b"0"],
-        &[b"SET", b"a", b"2"],
-        &[b"GET", b"a"],
-    ] {
-        request.extend(cmd(argv));
-    }
-    client.send(&request);
-    let expected: [&[u8]; 5] = [
-        b"+OK\r\n",
-        b"-OOM command not allowed when used memory > 'maxmemory'.\r\n",
-        b"+OK\r\n",
-        b"+OK\r\n",
-        b"$1\r\n2\r\n",
-    ];
-    for (n, want) in expected.iter().enumerate() {
-        assert_reply(&format!("reply #{n}"), &client.reply(), want);
-    }
+    check_pipeline(
+        server,
+        &[
+            &[b"CONFIG", b"SET", b"maxmemory", b"1"],
+            &[b"SET", b"a", b"1"],
+            &[b"CONFIG", b"SET", b"maxmemory", b"0"],
+            &[b"SET", b"a", b"2"],
+            &[b"GET", b"a"],
+        ],
+        &[
+            b"+OK\r\n",
+            b"-OOM command not allowed when used memory > 'maxmemory'.\r\n",
+            b"+OK\r\n",
+            b"+OK\r\n",
+            b"$1\r\n2\r\n",
+        ],
+    );
 }
 
 #[test]
