@@ -96,6 +96,16 @@ impl<'a> Args<'a> {
                 return Args::parse_positional(spec, &spec.top, words, rules);
             }
         }
+        Args::parse_general(spec, words, rules)
+    }
+
+    /// The tree walk every request could take: the direct paths above give the same answer
+    /// for the requests they take (`tests::direct_paths_match_the_general_matcher`).
+    fn parse_general(
+        spec: &'a CompiledArgs,
+        words: &'a [Bytes],
+        rules: &Rules<'_>,
+    ) -> Result<Args<'a>, CommandError> {
         let mut matcher = Matcher {
             spec,
             words,
@@ -866,5 +876,78 @@ mod tests {
         ] {
             assert_eq!(parse_i64(bad.as_bytes()), None, "{bad}");
         }
+    }
+
+    /// Invariant: the direct paths (positional specs, required values before options, specs
+    /// with only optional arguments, whole repetitions) match a request exactly as the tree
+    /// walk does: the same words and numbers, or the same error. Every command and
+    /// subcommand, with its own check hook and number rules, over every list of 0 words, of
+    /// its required prefix and of its top-level length (up to 3), drawn from words that are
+    /// numbers, bad numbers, keys and tokens.
+    #[test]
+    fn direct_paths_match_the_general_matcher() {
+        let table = crate::registry::init().unwrap_or_else(|e| panic!("{e}"));
+        let vocabulary = [
+            "0",
+            "1",
+            "-1",
+            "abc",
+            "k",
+            "EX",
+            "GET",
+            "NX",
+            "99999999999999999999",
+            "",
+            "4294967296",
+            "TYPE",
+            "ID",
+        ];
+        let mut commands = Vec::new();
+        for command in table.commands() {
+            commands.push(command);
+            commands.extend(command.subcommands.values());
+        }
+        let mut compared = 0;
+        let mut differences = Vec::new();
+        for command in commands {
+            if command.spec.free_arguments {
+                continue;
+            }
+            let too_many = || CommandError::WrongArity(command.full_name.clone());
+            let rules = Rules {
+                too_many: &too_many,
+                unknown_option: command.spec.unknown_option_error.as_deref(),
+                check: command.check,
+                numbers_as_read: command.spec.numbers_as_read,
+            };
+            let show = |parsed: Result<Args<'_>, CommandError>| match parsed {
+                Ok(args) => format!("ok {:?}", args.hits),
+                Err(err) => format!("err {:?}", String::from_utf8_lossy(&err.text())),
+            };
+            let mut lengths = vec![0, command.args.top.len()];
+            lengths.extend(command.args.required_prefix);
+            for len in lengths.into_iter().filter(|&len| len <= 3) {
+                for mut pick in 0..vocabulary.len().pow(len as u32) {
+                    let words: Vec<Bytes> = (0..len)
+                        .map(|_| {
+                            let word = vocabulary[pick % vocabulary.len()];
+                            pick /= vocabulary.len();
+                            Bytes::from_static(word.as_bytes())
+                        })
+                        .collect();
+                    let direct = show(Args::parse(&command.args, &words, &rules));
+                    let general = show(Args::parse_general(&command.args, &words, &rules));
+                    compared += 1;
+                    if direct != general {
+                        differences.push(format!(
+                            "{} {words:?}\n  direct:  {direct}\n  general: {general}",
+                            command.full_name
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(compared > 10_000, "only {compared} requests compared");
+        assert!(differences.is_empty(), "{}", differences.join("\n"));
     }
 }
