@@ -297,16 +297,19 @@ pub fn stall(ours: &Path, keys: usize, only: Option<&str>) -> Result<(), String>
         ("BGSAVE (until written)", &plain),
         ("active expiry of all keys", &short_ttl),
     ];
-    // Dumps go to a scratch directory, never into the repository.
+    // Dumps go to a scratch directory, never into the repository: a fresh one for every
+    // server, so that none loads the dump an earlier scenario's BGSAVE left (redis-server
+    // would answer the next load with -LOADING while it reads it).
     let dir = std::env::temp_dir().join(format!("xtask-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let dir_arg = dir.to_string_lossy().into_owned();
-    for (name, data) in scenarios {
+    for (index, (name, data)) in scenarios.into_iter().enumerate() {
         if only.is_some_and(|o| o != name) {
             continue;
         }
         let mut row = Vec::new();
-        for program in [redis.as_path(), ours] {
+        for (which, program) in [redis.as_path(), ours].into_iter().enumerate() {
+            let scratch = dir.join(format!("{index}-{which}"));
+            std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+            let dir_arg = scratch.to_string_lossy().into_owned();
             let server = start(program, &["--dir", &dir_arg])?;
             pipe_into(server.port, data)?;
             let port = server.port;
