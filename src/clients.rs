@@ -43,8 +43,11 @@ pub struct State {
     /// CLIENT NO-TOUCH ON (flag `T`).
     pub no_touch: bool,
     /// The total length of the arguments of the command running now (`argv-mem`): only the
-    /// caller's own line has one, as other clients are between commands.
+    /// caller's own line has one, as other clients are between commands, and a client
+    /// blocked in WAIT, whose command is still running.
     pub argv_mem: usize,
+    /// Blocked in WAIT (flag `b`).
+    pub blocked: bool,
 }
 
 /// Redis's static reply buffer: its first 16 KiB of unsent replies are `obl`, the rest a list
@@ -100,6 +103,23 @@ impl Entry {
     /// Publish the connection's buffer sizes: the query buffer's unexecuted bytes and free
     /// room, the unsent replies and the output buffer's allocation. Called by the connection
     /// once per batch; relaxed stores, so it costs the request path nothing measurable.
+    /// The client waits in WAIT for `argv_mem` bytes of arguments: CLIENT LIST shows it
+    /// blocked (`flags=b`) with its command's arguments, as Redis does.
+    pub fn block(&self, argv_mem: usize) {
+        let mut state = self.state();
+        state.blocked = true;
+        state.argv_mem = argv_mem;
+    }
+
+    /// WAIT answered at `now`: the reply is the client's last interaction, as Redis counts a
+    /// write to the client.
+    pub fn unblock(&self, now: Instant) {
+        let mut state = self.state();
+        state.blocked = false;
+        state.argv_mem = 0;
+        state.last_interaction = now;
+    }
+
     pub fn publish_buffers(
         &self,
         query_len: usize,
@@ -132,6 +152,9 @@ impl Entry {
             .map(|n| String::from_utf8_lossy(n).into_owned())
             .unwrap_or_default();
         let mut flags = String::new();
+        if state.blocked {
+            flags.push('b');
+        }
         if state.no_evict {
             flags.push('e');
         }
@@ -210,6 +233,7 @@ impl ClientRegistry {
                 no_evict: false,
                 no_touch: false,
                 argv_mem: 0,
+                blocked: false,
             }),
             kill: Notify::new(),
             buffers: Buffers::default(),

@@ -221,11 +221,13 @@ async fn run(
                         }
                         in_batch += 1;
                         let reply = session.execute_held(&argv, &shared, &mut held);
-                        parser.recycle(argv);
                         if let Some(request) = session.client.wait.take() {
-                            wait = Some(request);
+                            // CLIENT LIST shows a blocked client's arguments (`argv-mem`).
+                            wait = Some((request, argv.iter().map(|a| a.len()).sum::<usize>()));
+                            parser.recycle(argv);
                             break;
                         }
+                        parser.recycle(argv);
                         if !session.client.silent {
                             codec::encode(&reply, session.client.protocol, &mut output);
                         }
@@ -262,17 +264,26 @@ async fn run(
             shared.stats.net_written(output.len());
             return crate::replication::serve_replica(stream, input, session, shutdown).await;
         }
-        if let Some(request) = wait {
+        if let Some((request, argv_mem)) = wait {
             // WAIT blocks this client (and only it): the replies before it go out, then it is
-            // answered once enough replicas acknowledged or its timeout passed.
+            // answered once enough replicas acknowledged or its timeout passed. Meanwhile
+            // CLIENT LIST shows it blocked, its request out of the query buffer.
             stream.write_all(&output).await?;
             shared.stats.net_written(output.len());
             output.clear();
+            entry.publish_buffers(
+                input.len(),
+                input.capacity() - input.len(),
+                0,
+                output.capacity(),
+            );
+            entry.block(argv_mem);
             let count = tokio::select! {
                 count = shared.replication.wait(request) => count,
                 _ = &mut shutdown_changed => return Ok("server shutting down"),
                 _ = &mut killed => return Ok("killed by CLIENT KILL"),
             };
+            entry.unblock(Instant::now());
             if !session.client.silent {
                 codec::encode(&Reply::Integer(count), session.client.protocol, &mut output);
             }

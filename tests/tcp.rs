@@ -879,6 +879,57 @@ fn bulk_text(reply: &[u8]) -> String {
     body.strip_suffix("\r\n").expect("bulk end").to_string()
 }
 
+/// A client blocked in WAIT (no replica can acknowledge) as another client's CLIENT LIST shows
+/// it: `flags=b`, its request out of the query buffer and its arguments in `argv-mem`; and,
+/// once answered, back to `flags=N` with no arguments. The same fields as redis-server's.
+fn check_client_blocked_in_wait(server: &ServerProcess) {
+    let mut waiter = Client::connect(server);
+    let mut observer = Client::connect(server);
+    let addr = waiter.stream.local_addr().expect("addr").to_string();
+    let fields_of_waiter = |observer: &mut Client| -> HashMap<String, String> {
+        let list = bulk_text(&observer.call(&[b"CLIENT", b"LIST"]));
+        list.lines()
+            .map(client_fields)
+            .find(|f| f.get("addr") == Some(&addr))
+            .unwrap_or_else(|| panic!("{addr} not in {list:?}"))
+    };
+    let picked = |fields: &HashMap<String, String>| -> Vec<String> {
+        ["flags", "qbuf", "argv-mem", "cmd"]
+            .iter()
+            .map(|name| format!("{name}={}", fields[*name]))
+            .collect()
+    };
+    waiter.send(&cmd(&[b"WAIT", b"1", b"3000"]));
+    let deadline = Instant::now() + READ_TIMEOUT;
+    let mut fields = fields_of_waiter(&mut observer);
+    while fields["cmd"] != "wait" && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+        fields = fields_of_waiter(&mut observer);
+    }
+    assert_eq!(
+        picked(&fields),
+        ["flags=b", "qbuf=0", "argv-mem=9", "cmd=wait"],
+        "while blocked"
+    );
+    assert_reply("WAIT", &waiter.reply(), b":0\r\n");
+    assert_eq!(
+        picked(&fields_of_waiter(&mut observer)),
+        ["flags=N", "qbuf=0", "argv-mem=0", "cmd=wait"],
+        "once answered"
+    );
+}
+
+#[test]
+fn a_client_blocked_in_wait_is_listed_as_blocked() {
+    let server = support::start_ours("tcp-wait-blocked", &[]);
+    check_client_blocked_in_wait(&server);
+    let Some(binary) = support::reference_server() else {
+        return;
+    };
+    let reference = support::start_reference("tcp-wait-blocked-reference", &binary);
+    check_client_blocked_in_wait(&reference);
+}
+
 #[test]
 fn client_list_describes_each_connection() {
     let server = support::start_ours("tcp-client-list", &[]);
