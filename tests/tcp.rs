@@ -921,13 +921,7 @@ fn check_client_blocked_in_wait(server: &ServerProcess) {
 
 #[test]
 fn a_client_blocked_in_wait_is_listed_as_blocked() {
-    let server = support::start_ours("tcp-wait-blocked", &[]);
-    check_client_blocked_in_wait(&server);
-    let Some(binary) = support::reference_server() else {
-        return;
-    };
-    let reference = support::start_reference("tcp-wait-blocked-reference", &binary);
-    check_client_blocked_in_wait(&reference);
+    support::check_ours_and_reference("tcp-wait-blocked", check_client_blocked_in_wait);
 }
 
 #[test]
@@ -1300,13 +1294,10 @@ fn check_maxmemory_changed_inside_a_pipeline(server: &ServerProcess) {
 
 #[test]
 fn maxmemory_changed_inside_a_pipeline_applies_at_once() {
-    let server = support::start_ours("tcp-maxmemory-pipeline", &[]);
-    check_maxmemory_changed_inside_a_pipeline(&server);
-    let Some(binary) = support::reference_server() else {
-        return;
-    };
-    let reference = support::start_reference("tcp-maxmemory-pipeline-reference", &binary);
-    check_maxmemory_changed_inside_a_pipeline(&reference);
+    support::check_ours_and_reference(
+        "tcp-maxmemory-pipeline",
+        check_maxmemory_changed_inside_a_pipeline,
+    );
 }
 
 #[test]

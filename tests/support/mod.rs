@@ -567,6 +567,15 @@ pub fn start_reference_from_file(dir: PathBuf, binary: &Path, config: &Path) -> 
     })
 }
 
+/// Run `check` against our server, then against redis-server when it is installed (see
+/// [`reference_server`]): the expectations a test holds us to are Redis's own.
+pub fn check_ours_and_reference(name: &str, check: impl Fn(&ServerProcess)) {
+    check(&start_ours(name, &[]));
+    if let Some(binary) = reference_server() {
+        check(&start_reference(&format!("{name}-reference"), &binary));
+    }
+}
+
 /// Start the reference redis-server on a free port with settings matching our defaults.
 pub fn start_reference(name: &str, binary: &Path) -> ServerProcess {
     start_reference_with(name, binary, &[])
