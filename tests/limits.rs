@@ -543,6 +543,45 @@ fn limit_memory(client: &mut Client, megabytes: u64, policy: &[u8]) -> (u64, u64
     (baseline, limit)
 }
 
+/// How many of the 20 `hot:`, 5,000 `cold:` and 5,000 `new:` keys the LRU and LFU tests write
+/// are still there.
+struct Kept {
+    hot: usize,
+    cold: usize,
+    new: usize,
+}
+
+/// After the LRU/LFU tests' writes under `policy`: memory stayed within the limit (1 MiB of
+/// slack for what the last write added), and INFO's `evicted_keys` counts exactly the keys
+/// missing. Eviction is stopped before counting, as counting could evict.
+fn kept_under_limit(client: &mut Client, policy: &str, baseline: u64, limit: u64) -> Kept {
+    let used = info_number(client, b"memory", "used_memory");
+    stop_evicting(client);
+    let kept = Kept {
+        hot: surviving(client, "hot", 20),
+        cold: surviving(client, "cold", 5000),
+        new: surviving(client, "new", 5000),
+    };
+    let Kept { hot, cold, new } = kept;
+    eprintln!(
+        "{policy}, limit {} KiB over a {} KiB baseline: used {} KiB; kept {hot}/20 hot, {cold}/5000 cold, {new}/5000 new",
+        (limit - baseline) / 1024,
+        baseline / 1024,
+        used / 1024
+    );
+    assert!(
+        used <= limit + 1024 * 1024,
+        "used_memory {used} above maxmemory {limit}"
+    );
+    let evicted = info_number(client, b"stats", "evicted_keys");
+    assert_eq!(
+        evicted as usize,
+        10_020 - cold - hot - new,
+        "INFO evicted_keys against the keys missing"
+    );
+    kept
+}
+
 /// Lift the memory limit before the survivors are counted: used memory includes the replies
 /// being written, so counting could itself evict a key and make `evicted_keys` disagree with
 /// the keys found missing.
@@ -567,28 +606,8 @@ fn allkeys_lru_evicts_the_least_recently_used_and_stays_under_maxmemory() {
     }
     std::thread::sleep(Duration::from_millis(1100));
     fill(&mut client, "new", 5000, None);
-    let used = info_number(&mut client, b"memory", "used_memory");
-    stop_evicting(&mut client);
-    let cold = surviving(&mut client, "cold", 5000);
-    let hot = surviving(&mut client, "hot", 20);
-    let new = surviving(&mut client, "new", 5000);
-    eprintln!(
-        "allkeys-lru, limit {} KiB over a {} KiB baseline: used {} KiB; kept {cold}/5000 cold, {hot}/20 hot, {new}/5000 new",
-        (limit - baseline) / 1024,
-        baseline / 1024,
-        used / 1024
-    );
-    assert!(
-        used <= limit + 1024 * 1024,
-        "used_memory {used} above maxmemory {limit}"
-    );
+    let Kept { hot, cold, new } = kept_under_limit(&mut client, "allkeys-lru", baseline, limit);
     assert!(cold < 5000, "nothing was evicted");
-    let evicted = info_number(&mut client, b"stats", "evicted_keys");
-    assert_eq!(
-        evicted as usize,
-        10_020 - cold - hot - new,
-        "INFO evicted_keys against the keys missing"
-    );
     // Approximated LRU: the oldest go first, by a wide margin.
     assert!(hot >= 18, "{hot}/20 recently used keys kept");
     // Sampling is approximate (during a rehash of the table it leans towards recent keys),
@@ -622,28 +641,8 @@ fn allkeys_lfu_keeps_frequently_used_keys_and_evicts_cold_ones() {
     );
     fill(&mut client, "cold", 5000, None);
     fill(&mut client, "new", 5000, None);
-    let used = info_number(&mut client, b"memory", "used_memory");
-    stop_evicting(&mut client);
-    let hot = surviving(&mut client, "hot", 20);
-    let cold = surviving(&mut client, "cold", 5000);
-    let new = surviving(&mut client, "new", 5000);
-    eprintln!(
-        "allkeys-lfu, limit {} KiB over a {} KiB baseline: used {} KiB; kept {hot}/20 hot, {cold}/5000 cold, {new}/5000 new",
-        (limit - baseline) / 1024,
-        baseline / 1024,
-        used / 1024
-    );
-    assert!(
-        used <= limit + 1024 * 1024,
-        "used_memory {used} above maxmemory {limit}"
-    );
+    let Kept { hot, cold, new } = kept_under_limit(&mut client, "allkeys-lfu", baseline, limit);
     assert!(cold + new < 10_000, "nothing was evicted");
-    let evicted = info_number(&mut client, b"stats", "evicted_keys");
-    assert_eq!(
-        evicted as usize,
-        10_020 - cold - hot - new,
-        "INFO evicted_keys against the keys missing"
-    );
     // The hot keys are the oldest, so LRU would have taken them first; LFU keeps them.
     // (Sampling is approximate, so a stray one may go, as in the LRU test.)
     assert!(hot >= 18, "{hot}/20 frequently used keys kept");
