@@ -47,7 +47,7 @@ use std::io::{BufReader, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use support::{quote, read_reply, ServerProcess};
+use support::{quote, read_reply, Rng, ServerProcess};
 
 const DEFAULT_SEED: u64 = 0x5EED_2024_0007_0015;
 const DEFAULT_COMMANDS: usize = 20_000;
@@ -59,68 +59,6 @@ const DATABASES: usize = 16;
 const LCS_CELLS: usize = 150_000;
 /// proto-max-bulk-len, the longest string SETRANGE may make.
 const MAX_STRING: i64 = 512 * 1024 * 1024;
-
-/// xorshift64*: small, fast, and the same sequence everywhere for a given seed.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.max(1))
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-
-    /// Uniform in `lo..=hi`, signed.
-    fn irange(&mut self, lo: i64, hi: i64) -> i64 {
-        lo.wrapping_add((self.next() % (hi.wrapping_sub(lo) as u64).wrapping_add(1)) as i64)
-    }
-
-    /// True with probability `num / den`.
-    fn chance(&mut self, num: usize, den: usize) -> bool {
-        self.below(den) < num
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-
-    fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next() as u8).collect()
-    }
-
-    /// `word` with each letter's case chosen at random (most often left alone).
-    fn case(&mut self, word: &str) -> Vec<u8> {
-        match self.below(4) {
-            0 => word.to_ascii_lowercase().into_bytes(),
-            1 => word
-                .bytes()
-                .map(|b| {
-                    if self.chance(1, 2) {
-                        b.to_ascii_lowercase()
-                    } else {
-                        b.to_ascii_uppercase()
-                    }
-                })
-                .collect(),
-            _ => word.as_bytes().to_vec(),
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Keys, values and numbers

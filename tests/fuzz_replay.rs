@@ -3,7 +3,11 @@
 //! found), then a bounded number of inputs mutated from the seeds with a fixed seed, through
 //! the same functions the fuzz targets call (`redis_clone::fuzzing`).
 
+mod support;
+
 use std::path::{Path, PathBuf};
+
+use support::Rng;
 
 /// Inputs derived from the seeds per target and run; fixed, so a failure reproduces.
 const MUTATIONS: usize = 400;
@@ -24,22 +28,6 @@ fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     }
     assert!(!out.is_empty(), "no seeds for the {target} target");
     out
-}
-
-/// xorshift64*: reproducible and good enough to pick bytes.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
 }
 
 /// A seed with a few of libFuzzer's simpler mutations: flip, insert, erase, duplicate, splice.
@@ -78,7 +66,7 @@ fn replay(target: &str, run: fn(&[u8])) {
         let outcome = std::panic::catch_unwind(|| run(bytes));
         assert!(outcome.is_ok(), "{target}: {} fails", path.display());
     }
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     for i in 0..MUTATIONS {
         let seed = &corpus[rng.below(corpus.len())].1;
         let other = &corpus[rng.below(corpus.len())].1;

@@ -917,3 +917,66 @@ impl Client {
         (got, false)
     }
 }
+
+/// xorshift64*: small, fast, and the same sequence everywhere for a given seed (the random
+/// differential stream, the fuzz targets' replayed mutations).
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.max(1))
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in `0..n` (`0..1` when n is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+
+    /// Uniform in `lo..=hi`, signed.
+    pub fn irange(&mut self, lo: i64, hi: i64) -> i64 {
+        lo.wrapping_add((self.next() % (hi.wrapping_sub(lo) as u64).wrapping_add(1)) as i64)
+    }
+
+    /// True with probability `num / den`.
+    pub fn chance(&mut self, num: usize, den: usize) -> bool {
+        self.below(den) < num
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+
+    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next() as u8).collect()
+    }
+
+    /// `word` with each letter's case chosen at random (most often left alone).
+    pub fn case(&mut self, word: &str) -> Vec<u8> {
+        match self.below(4) {
+            0 => word.to_ascii_lowercase().into_bytes(),
+            1 => word
+                .bytes()
+                .map(|b| {
+                    if self.chance(1, 2) {
+                        b.to_ascii_lowercase()
+                    } else {
+                        b.to_ascii_uppercase()
+                    }
+                })
+                .collect(),
+            _ => word.as_bytes().to_vec(),
+        }
+    }
+}
