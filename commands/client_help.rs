@@ -58,7 +58,5 @@ const LINES: &[&str] = &[
 ];
 
 fn client_help(_ctx: &mut Ctx, _args: &Args) -> CommandResult {
-    Ok(Reply::Array(
-        LINES.iter().map(|line| Reply::simple(line)).collect(),
-    ))
+    Ok(Reply::help(LINES))
 }

@@ -31,7 +31,5 @@ const LINES: &[&str] = &[
 ];
 
 fn command_help(_ctx: &mut Ctx, _args: &Args) -> CommandResult {
-    Ok(Reply::Array(
-        LINES.iter().copied().map(Reply::simple).collect(),
-    ))
+    Ok(Reply::help(LINES))
 }

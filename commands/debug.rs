@@ -63,9 +63,7 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CommandResult {
     let words = args.words();
     let sub = words[0].to_ascii_lowercase();
     match (sub.as_slice(), words.len()) {
-        (b"help", 1) => Ok(Reply::Array(
-            HELP.iter().copied().map(Reply::simple).collect(),
-        )),
+        (b"help", 1) => Ok(Reply::help(HELP)),
         (b"sleep", 2) => {
             ctx.block_server_for(sleep_duration(&words[1]));
             Ok(Reply::ok())

@@ -27,7 +27,5 @@ const LINES: &[&str] = &[
 ];
 
 fn latency_help(_ctx: &mut Ctx, _args: &Args) -> CommandResult {
-    Ok(Reply::Array(
-        LINES.iter().copied().map(Reply::simple).collect(),
-    ))
+    Ok(Reply::help(LINES))
 }

@@ -52,6 +52,11 @@ impl Reply {
         Reply::Simple(Bytes::from_static(text.as_bytes()))
     }
 
+    /// The answer to a HELP subcommand: one status line per line of text, as Redis sends it.
+    pub fn help(lines: &[&'static str]) -> Reply {
+        Reply::Array(lines.iter().copied().map(Reply::simple).collect())
+    }
+
     /// A bulk string copied from anything byte-like.
     pub fn bulk(bytes: impl Into<Bytes>) -> Reply {
         Reply::Bulk(bytes.into())
