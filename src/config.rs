@@ -799,8 +799,8 @@ impl Config {
         };
         match &self.values[index] {
             Value::Memory(n) => vec![line(memory_for_rewrite(*n).as_bytes())],
-            Value::Str(s) => vec![line(&quote(s))],
-            Value::Dir(d) => vec![line(&quote(d.to_string_lossy().as_bytes()))],
+            Value::Str(s) => vec![line(&sds_repr(s))],
+            Value::Dir(d) => vec![line(&sds_repr(d.to_string_lossy().as_bytes()))],
             Value::Save(rules) if rules.is_empty() => vec![line(b"\"\"")],
             Value::Percentiles(bits) if bits.is_empty() => vec![line(b"\"\"")],
             Value::Save(rules) => rules
@@ -1491,8 +1491,9 @@ fn resolve_dir(base: &Path, text: &[u8]) -> Result<PathBuf, String> {
 }
 
 /// A string as Redis's `sdscatrepr` writes it: in double quotes, with `\\`, `\"`, `\n`, `\r`,
-/// `\t`, `\a`, `\b` escaped and other unprintable bytes as `\xHH` (the config file reads it back).
-fn quote(text: &[u8]) -> Vec<u8> {
+/// `\t`, `\a`, `\b` escaped and other unprintable bytes as `\xHH` (the config file reads it
+/// back; the query buffer limit's log line shows a request this way too).
+pub(crate) fn sds_repr(text: &[u8]) -> Vec<u8> {
     let mut out = vec![b'"'];
     for &b in text {
         match b {

@@ -22,7 +22,7 @@ use tracing::Instrument;
 
 use crate::clients::{Endpoint, Entry};
 use crate::codec::{self, Frame, Limits};
-use crate::config::{ClientClass, OutputBufferLimit};
+use crate::config::{sds_repr, ClientClass, OutputBufferLimit};
 use crate::reply::Reply;
 use crate::session::Session;
 use crate::shared::Shared;
@@ -137,26 +137,6 @@ fn closed_for_output(entry: &Entry) -> &'static str {
     "output buffer limit reached"
 }
 
-/// Redis's `sdscatrepr` of at most the first `max` bytes: quoted, with C escapes.
-fn repr(bytes: &[u8], max: usize) -> String {
-    let mut out = String::from("\"");
-    for &b in &bytes[..bytes.len().min(max)] {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x07 => out.push_str("\\a"),
-            0x08 => out.push_str("\\b"),
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out.push('"');
-    out
-}
-
 async fn run(
     mut stream: TcpStream,
     mut session: Session,
@@ -198,12 +178,7 @@ async fn run(
         let mut drained = false;
         // What CLIENT LIST shows while the batch runs, the caller's own line included (as
         // Redis's query buffer still holds the request being executed).
-        entry.publish_buffers(
-            input.len(),
-            input.capacity() - input.len(),
-            output.len(),
-            output.capacity(),
-        );
+        publish_buffers(&entry, &input, &output);
         // Set by WAIT (the client blocks) and by PSYNC/SYNC (the connection becomes a
         // replica's): the batch stops there, and the lock is released before either waits.
         let mut wait = None;
@@ -271,12 +246,7 @@ async fn run(
             stream.write_all(&output).await?;
             shared.stats.net_written(output.len());
             output.clear();
-            entry.publish_buffers(
-                input.len(),
-                input.capacity() - input.len(),
-                0,
-                output.capacity(),
-            );
+            publish_buffers(&entry, &input, &output);
             entry.block(argv_mem);
             let count = tokio::select! {
                 count = shared.replication.wait(request) => count,
@@ -328,7 +298,7 @@ async fn run(
             tracing::warn!(
                 "Closing client that reached max query buffer length: {} (qbuf initial bytes: {})",
                 entry.line(Instant::now()),
-                repr(&input, 64)
+                String::from_utf8_lossy(&sds_repr(&input[..input.len().min(64)]))
             );
             return Ok("query buffer limit reached");
         }
@@ -344,12 +314,7 @@ async fn run(
             input.reserve(READ_CHUNK);
         }
         // And what it shows while the connection waits.
-        entry.publish_buffers(
-            input.len(),
-            input.capacity() - input.len(),
-            output.len(),
-            output.capacity(),
-        );
+        publish_buffers(&entry, &input, &output);
         let idle = async {
             match idle_limit {
                 Some(limit) => tokio::time::sleep(limit).await,
@@ -395,6 +360,16 @@ async fn run(
             }
         }
     }
+}
+
+/// Publish the connection's buffer sizes for CLIENT LIST (`qbuf`, `qbuf-free`, `obl`...).
+fn publish_buffers(entry: &Entry, input: &BytesMut, output: &BytesMut) {
+    entry.publish_buffers(
+        input.len(),
+        input.capacity() - input.len(),
+        output.len(),
+        output.capacity(),
+    );
 }
 
 /// Resolves on its second poll, after every task already scheduled has run: the task wakes
